@@ -1,0 +1,100 @@
+// The drive as the WebDAV layer sees it: a file system of paths with metadata, byte-range reads and
+// whole-body writes. src/dav depends on this contract only; it never sees TeraBox or the uploader.
+
+import type { Readable } from 'node:stream';
+
+/** A file or collection. Paths are decoded, absolute, `/`-separated, no trailing slash (root is `/`). */
+export interface Entry {
+  path: string;
+  name: string;
+  isDir: boolean;
+  /** 0 for collections. */
+  size: number;
+  mtime: Date;
+  ctime: Date;
+  /** A strong ETag value including its quotes, e.g. `"1a2b3c"`; changes whenever the content does. */
+  etag: string;
+  /** MIME type for files (derived from the name). */
+  contentType?: string;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface ReadResult {
+  entry: Entry;
+  /** The requested bytes (the range when one was given, the whole file otherwise). */
+  stream: Readable;
+}
+
+export interface WriteOptions {
+  /** Exact body size when known (Content-Length). */
+  size?: number;
+  /** Unreliable size hint (X-Expected-Entity-Length). */
+  sizeHint?: number;
+  signal?: AbortSignal;
+}
+
+export interface WriteResult {
+  entry: Entry;
+  /** True when the path did not exist before (201), false when it was replaced (204). */
+  created: boolean;
+}
+
+export interface Quota {
+  used: number;
+  available: number;
+}
+
+export type DriveErrorCode =
+  | 'NOT_FOUND' // 404
+  | 'EXISTS' // 405 for MKCOL, 412 for COPY/MOVE without overwrite
+  | 'PARENT_MISSING' // 409
+  | 'NOT_A_DIRECTORY' // 409 (a path segment is a file)
+  | 'IS_A_DIRECTORY' // 405 (PUT on a collection)
+  | 'INVALID_NAME' // 400
+  | 'SAME_PATH' // 403 (COPY/MOVE onto itself)
+  | 'INTO_ITSELF' // 409 (COPY/MOVE a collection into its own subtree)
+  | 'TOO_LARGE' // 413
+  | 'QUOTA' // 507
+  | 'READ_ONLY' // 403
+  | 'ABORTED' // the client went away; nothing to answer
+  | 'UPSTREAM' // 502
+  | 'UNAVAILABLE'; // 503
+
+export class DriveError extends Error {
+  readonly code: DriveErrorCode;
+  constructor(code: DriveErrorCode, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'DriveError';
+    this.code = code;
+  }
+}
+
+export function isDriveError(e: unknown, code?: DriveErrorCode): e is DriveError {
+  return e instanceof DriveError && (code === undefined || e.code === code);
+}
+
+export interface Drive {
+  /** Metadata of one path, or null when nothing is there. Served from cache when possible. */
+  stat(path: string): Promise<Entry | null>;
+  /** The members of a collection, each with full metadata (one upstream listing answers a PROPFIND). */
+  list(path: string): Promise<Entry[]>;
+  /** Opens a file, optionally a byte range of it (validated by the caller against entry.size). */
+  read(path: string, range?: ByteRange, signal?: AbortSignal): Promise<ReadResult>;
+  /** Stores a whole body at path, replacing a file there only once the new content is committed. */
+  write(path: string, body: Readable, opts?: WriteOptions): Promise<WriteResult>;
+  mkdir(path: string): Promise<Entry>;
+  /** Removes a file or a whole tree. */
+  remove(path: string): Promise<void>;
+  /** Server-side move/rename. With overwrite, an existing destination is replaced (and `created` is false). */
+  move(from: string, to: string, opts: { overwrite: boolean }): Promise<{ created: boolean }>;
+  /** Server-side copy; depth 0 copies a collection without its members. */
+  copy(from: string, to: string, opts: { overwrite: boolean; depth: 0 | 'infinity' }): Promise<{ created: boolean }>;
+  quota(): Promise<Quota>;
+  close(): Promise<void>;
+}
