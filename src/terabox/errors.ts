@@ -10,6 +10,7 @@ export type TeraBoxErrorCode =
   | 'FILE_TOO_LARGE'
   | 'AUTH_EXPIRED'
   | 'TOKEN_EXPIRED'
+  | 'LINK_EXPIRED'
   | 'RATE_LIMITED'
   | 'TRANSIENT'
   | 'BAD_REQUEST'
