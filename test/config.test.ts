@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfig, ConfigError, isLoopback } from '../src/config.js';
+
+describe('config', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tbw-config-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function file(name: string, data: unknown): string {
+    const path = join(dir, name);
+    writeFileSync(path, typeof data === 'string' ? data : JSON.stringify(data));
+    return path;
+  }
+
+  function error(fn: () => unknown): ConfigError {
+    try {
+      fn();
+    } catch (e) {
+      expect(e).to.be.instanceOf(ConfigError);
+      return e as ConfigError;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it('starts from config/default.json: the drive on 127.0.0.1:8080 with no cookie', () => {
+    const c = loadConfig();
+    expect(c.server.host).to.equal('127.0.0.1');
+    expect(c.server.port).to.equal(8080);
+    expect(c.terabox.cookie).to.equal('');
+    expect(c.upload.parallel).to.equal(4);
+    expect(c.upload.precreateBlockList).to.equal('real');
+    expect(c.dataDir).to.equal(resolve('./data'));
+  });
+
+  it('applies flags over environment over config file over defaults', () => {
+    const configFile = file('layers.json', { server: { port: 1111, host: '127.0.0.2' }, upload: { parallel: 2 }, log: { level: 'warn' } });
+    const c = loadConfig({
+      configFile,
+      env: { TERABOX_WEBDAV_PORT: '2222', TERABOX_UPLOAD_PARALLEL: '6' },
+      flags: { 'server.port': '3333' },
+    });
+    expect(c.server.port).to.equal(3333); // flag
+    expect(c.upload.parallel).to.equal(6); // environment over file
+    expect(c.server.host).to.equal('127.0.0.2'); // file over default
+    expect(c.log.level).to.equal('warn');
+    expect(c.upload.rapidUpload).to.equal(true); // default
+  });
+
+  it('reads the config file named by TERABOX_WEBDAV_CONFIG when no --config is given', () => {
+    const configFile = file('env-named.json', { cache: { dirTtlSeconds: 7 } });
+    expect(loadConfig({ env: { TERABOX_WEBDAV_CONFIG: configFile } }).cache.dirTtlSeconds).to.equal(7);
+  });
+
+  it('converts environment text to booleans and numbers', () => {
+    const c = loadConfig({ env: { TERABOX_WEBDAV_READ_ONLY: 'yes', TERABOX_WEBDAV_PORT: '0' } });
+    expect(c.server.readOnly).to.equal(true);
+    expect(c.server.port).to.equal(0);
+  });
+
+  it('names the setting and its source when a value is bad', () => {
+    const e = error(() => loadConfig({ env: { TERABOX_WEBDAV_PORT: 'eighty' } }));
+    expect(e.message).to.contain('server.port').and.contain('TERABOX_WEBDAV_PORT').and.contain('0 to 65535');
+    const f = error(() => loadConfig({ flags: { 'upload.parallel': 17 } }));
+    expect(f.message).to.contain('upload.parallel').and.contain('1 to 16');
+    const g = error(() => loadConfig({ configFile: file('bad-enum.json', { upload: { precreateBlockList: 'fake' } }) }));
+    expect(g.message).to.contain('upload.precreateBlockList').and.contain('"real", "placeholder"');
+  });
+
+  it('refuses unknown settings in a config file, so typos do not pass silently', () => {
+    const e = error(() => loadConfig({ configFile: file('typo.json', { server: { prot: 80 } }) }));
+    expect(e.message).to.contain('unknown setting "server.prot"');
+  });
+
+  it('reports a config file that is not JSON or cannot be read', () => {
+    expect(error(() => loadConfig({ configFile: file('broken.json', '{ "server": ') })).message).to.contain('not valid JSON');
+    expect(error(() => loadConfig({ configFile: join(dir, 'missing.json') })).message).to.contain('cannot read config file');
+  });
+
+  it('never shows a cookie value in an error', () => {
+    const e = error(() => loadConfig({ configFile: file('cookie.json', { terabox: { cookie: 12345678 } }) }));
+    expect(e.message).to.contain('terabox.cookie').and.not.contain('12345678');
+  });
+
+  it('checks users: a name without a colon and a scrypt hash', () => {
+    const ok = { name: 'alice', passwordHash: 'scrypt$16384$8$1$c2FsdA==$aGFzaA==' };
+    expect(loadConfig({ configFile: file('users.json', { server: { users: [ok] } }) }).server.users).to.deep.equal([ok]);
+    const e = error(() => loadConfig({ configFile: file('plain.json', { server: { users: [{ name: 'bob', passwordHash: 'hunter2' }] } }) }));
+    expect(e.message).to.contain('server.users').and.not.contain('hunter2');
+  });
+
+  it('rejects a ladder whose base part is larger than its largest', () => {
+    const e = error(() => loadConfig({ configFile: file('ladder.json', { upload: { ladder: { baseChunkSize: 256, maxChunkSize: 128 } } }) }));
+    expect(e.message).to.contain('upload.ladder');
+  });
+
+  it('knows loopback addresses', () => {
+    expect(isLoopback('127.0.0.1')).to.equal(true);
+    expect(isLoopback('localhost')).to.equal(true);
+    expect(isLoopback('::1')).to.equal(true);
+    expect(isLoopback('[::1]')).to.equal(true);
+    expect(isLoopback('0.0.0.0')).to.equal(false);
+    expect(isLoopback('192.168.1.2')).to.equal(false);
+  });
+});
