@@ -1,0 +1,141 @@
+// Hashing threads shared by every upload: jobs go to the least busy worker; a worker is kept
+// referenced only while it has jobs, so an idle pool never holds the process open.
+
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Digests, HashReply, HashRequest } from './hash-worker.js';
+
+export type { Digests };
+
+/** One body being hashed while it is written. */
+export interface HashJob {
+  /** The first `length` bytes are in the file. */
+  grow(length: number): void;
+  /** The file is complete at `length` bytes; resolves once every byte is hashed. */
+  finish(length: number): Promise<Digests>;
+  /** Stops hashing (the body failed); the promise is dropped. */
+  cancel(): void;
+}
+
+interface Pending {
+  resolve(d: Digests): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Pending>;
+}
+
+/**
+ * The ESM entry of tsx's register API, from tsx's own exports map. Resolved with createRequire
+ * because test runners may load these sources as CommonJS, where import.meta.resolve is missing.
+ */
+function tsxRegisterUrl(from: string): string {
+  const require = createRequire(from);
+  const pkgFile = require.resolve('tsx/package.json');
+  const pkg = require(pkgFile) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(join(dirname(pkgFile), pkg.exports['./esm/api']!.import.default)).href;
+}
+
+/**
+ * Starts a hash worker. From sources (run by tsx), Node 20 does not carry tsx's loader hooks into
+ * worker threads, so the worker registers tsx itself before loading its .ts entry.
+ */
+function spawnWorker(): Worker {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', self));
+  const tsx = JSON.stringify(tsxRegisterUrl(self));
+  const entry = JSON.stringify(new URL('./hash-worker.ts', self).href);
+  return new Worker(`import(${tsx}).then((m) => { m.register(); return import(${entry}); })`, { eval: true });
+}
+
+export class HashPool {
+  private readonly slots: (Slot | undefined)[];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`hash worker count must be a positive integer, got ${size}`);
+    this.slots = new Array<Slot | undefined>(size).fill(undefined);
+  }
+
+  start(file: string, chunkSize: number, whole: boolean): HashJob {
+    if (this.closed) throw new Error('the hash pool is closed');
+    const slot = this.pickSlot();
+    const id = this.nextId++;
+    const send = (msg: HashRequest) => slot.worker.postMessage(msg);
+    const done = new Promise<Digests>((resolve, reject) => slot.jobs.set(id, { resolve, reject }));
+    // The job may fail before anyone awaits finish(); that must not be an unhandled rejection.
+    done.catch(() => {});
+    if (slot.jobs.size === 1) slot.worker.ref();
+    send({ op: 'start', id, file, chunkSize, whole });
+    return {
+      grow: (length) => send({ op: 'grow', id, length }),
+      finish: (length) => {
+        send({ op: 'end', id, length });
+        return done;
+      },
+      cancel: () => {
+        if (this.settle(slot, id)) send({ op: 'cancel', id });
+      },
+    };
+  }
+
+  /** Hashes a file already complete. */
+  hashFile(file: string, chunkSize: number, length: number, whole: boolean): Promise<Digests> {
+    return this.start(file, chunkSize, whole).finish(length);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = this.slots.filter((s): s is Slot => s !== undefined);
+    this.slots.fill(undefined);
+    for (const s of workers) this.fail(s, new Error('the hash pool was closed'));
+    await Promise.all(workers.map((s) => s.worker.terminate()));
+  }
+
+  private pickSlot(): Slot {
+    let best = -1;
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i];
+      if (!s) return (this.slots[i] = this.spawn(i));
+      if (best < 0 || s.jobs.size < this.slots[best]!.jobs.size) best = i;
+    }
+    return this.slots[best]!;
+  }
+
+  private spawn(index: number): Slot {
+    const slot: Slot = { worker: spawnWorker(), jobs: new Map() };
+    slot.worker.unref();
+    slot.worker.on('message', (msg: HashReply) => {
+      const pending = slot.jobs.get(msg.id);
+      if (!pending || !this.settle(slot, msg.id)) return;
+      if ('error' in msg) pending.reject(new Error(`hashing the spool failed: ${msg.error}`));
+      else pending.resolve(msg.digests);
+    });
+    const died = (why: string) => {
+      if (this.slots[index] === slot) this.slots[index] = undefined;
+      this.fail(slot, new Error(`the hash worker stopped: ${why}`));
+    };
+    slot.worker.on('error', (e) => died(e.message));
+    slot.worker.on('exit', (code) => died(`exit code ${code}`));
+    return slot;
+  }
+
+  /** Removes a job from its slot; false when it was already settled. */
+  private settle(slot: Slot, id: number): boolean {
+    if (!slot.jobs.delete(id)) return false;
+    if (slot.jobs.size === 0) slot.worker.unref();
+    return true;
+  }
+
+  private fail(slot: Slot, error: Error): void {
+    for (const [id, pending] of [...slot.jobs]) {
+      this.settle(slot, id);
+      pending.reject(error);
+    }
+  }
+}
