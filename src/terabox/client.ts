@@ -1,0 +1,157 @@
+// The TeraBox API client: TeraBoxApi over undici, plus the raw calls that are useful on their own.
+// Each method delegates to the module for its concern; this file only wires them together.
+
+import type {
+  AccountInfo,
+  ByteRange,
+  CreateRequest,
+  DownloadLink,
+  DownloadResponse,
+  MoveItem,
+  PrecreateRequest,
+  PrecreateResult,
+  Quota,
+  RapidUploadRequest,
+  RemoteEntry,
+  TeraBoxApi,
+  UploadPartRequest,
+  UploadPartResult,
+} from './api.js';
+import * as accountCalls from './account-calls.js';
+import { ApiCaller } from './caller.js';
+import type { ClientContext } from './context.js';
+import { normaliseCookie } from './cookie.js';
+import * as downloads from './download.js';
+import * as fileCalls from './file-calls.js';
+import * as filemanager from './filemanager.js';
+import { HttpTransport } from './http.js';
+import { resolveOptions, type TeraBoxClientOptions } from './options.js';
+import { withRetry } from './retry.js';
+import { Session } from './session.js';
+import * as uploadCalls from './upload-calls.js';
+import { fetchPageTokens } from './web-page.js';
+
+export type { TeraBoxClientOptions } from './options.js';
+export type { HomeInfo, LoginInfo, Membership } from './account-calls.js';
+
+export class TeraBoxClient implements TeraBoxApi {
+  private readonly ctx: ClientContext;
+  private closed = false;
+
+  constructor(options: TeraBoxClientOptions) {
+    const opts = resolveOptions({ ...options, cookie: normaliseCookie(options.cookie) });
+    const transport = new HttpTransport({
+      userAgent: opts.userAgent,
+      timeouts: opts.timeouts,
+      maxConnections: opts.maxConnections,
+      logger: opts.logger,
+    });
+    const session = new Session({
+      cookie: opts.cookie,
+      baseUrl: opts.baseUrl,
+      regionUrl: opts.regionUrl,
+      logger: opts.logger,
+      scrape: (baseUrl) =>
+        withRetry('idempotent', opts.retry, () => fetchPageTokens(transport, opts.cookie, baseUrl, opts.timeouts.requestMs), {
+          logger: opts.logger,
+          label: '/',
+        }),
+    });
+    this.ctx = { caller: new ApiCaller(transport, session, opts.retry, opts.logger), opts };
+  }
+
+  /** The base URL in use (moves on a region switch). */
+  get baseUrl(): string {
+    return this.ctx.caller.session.baseUrl;
+  }
+
+  account(): Promise<AccountInfo> {
+    return accountCalls.account(this.ctx);
+  }
+
+  quota(): Promise<Quota> {
+    return accountCalls.quota(this.ctx);
+  }
+
+  checkLogin(): Promise<accountCalls.LoginInfo> {
+    return accountCalls.checkLogin(this.ctx);
+  }
+
+  membership(): Promise<accountCalls.Membership> {
+    return accountCalls.membership(this.ctx);
+  }
+
+  homeInfo(): Promise<accountCalls.HomeInfo> {
+    return accountCalls.homeInfo(this.ctx);
+  }
+
+  list(dir: string): Promise<RemoteEntry[]> {
+    return fileCalls.list(this.ctx, dir);
+  }
+
+  listPage(dir: string, page: number, num?: number): Promise<RemoteEntry[]> {
+    return fileCalls.listPage(this.ctx, dir, page, num);
+  }
+
+  stat(paths: string[]): Promise<(RemoteEntry | null)[]> {
+    return fileCalls.stat(this.ctx, paths);
+  }
+
+  mkdir(path: string): Promise<RemoteEntry> {
+    return fileCalls.mkdir(this.ctx, path);
+  }
+
+  delete(paths: string[]): Promise<void> {
+    return filemanager.remove(this.ctx, paths);
+  }
+
+  move(items: MoveItem[], ondup?: 'fail' | 'overwrite'): Promise<void> {
+    return filemanager.move(this.ctx, items, ondup);
+  }
+
+  copy(items: MoveItem[], ondup?: 'fail' | 'overwrite'): Promise<void> {
+    return filemanager.copy(this.ctx, items, ondup);
+  }
+
+  rename(items: { path: string; newname: string }[]): Promise<void> {
+    return filemanager.rename(this.ctx, items);
+  }
+
+  locateUpload(): Promise<string> {
+    return uploadCalls.locateUpload(this.ctx);
+  }
+
+  precreate(req: PrecreateRequest): Promise<PrecreateResult> {
+    return uploadCalls.precreate(this.ctx, req);
+  }
+
+  uploadPart(req: UploadPartRequest): Promise<UploadPartResult> {
+    return uploadCalls.uploadPart(this.ctx, req);
+  }
+
+  create(req: CreateRequest): Promise<RemoteEntry> {
+    return uploadCalls.create(this.ctx, req);
+  }
+
+  rapidUpload(req: RapidUploadRequest): Promise<RemoteEntry | null> {
+    return uploadCalls.rapidUpload(this.ctx, req);
+  }
+
+  downloadLink(entry: Pick<RemoteEntry, 'fsId' | 'path'>): Promise<DownloadLink> {
+    return downloads.downloadLink(this.ctx, entry);
+  }
+
+  download(link: DownloadLink, range?: ByteRange, signal?: AbortSignal): Promise<DownloadResponse> {
+    return downloads.download(this.ctx, link, range, signal);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.ctx.caller.transport.close();
+  }
+}
+
+export function createTeraBoxClient(opts: TeraBoxClientOptions): TeraBoxClient {
+  return new TeraBoxClient(opts);
+}

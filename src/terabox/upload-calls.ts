@@ -1,0 +1,176 @@
+// The upload calls (protocol §2.8): locateupload, precreate, superfile2, create, rapidupload. The
+// endpoint style picks `/api/precreate|create` (live clients) or the seed's `/rest/2.0/xpan/file`.
+
+import { FormData } from 'undici';
+import type {
+  CreateRequest,
+  PrecreateRequest,
+  PrecreateResult,
+  RapidUploadRequest,
+  RemoteEntry,
+  UploadPartRequest,
+  UploadPartResult,
+} from './api.js';
+import type { CallRequest } from './caller.js';
+import type { ClientContext } from './context.js';
+import { entryFromCreate, entryFromItem } from './entries.js';
+import { commitPolicy, ENDPOINTS, type Endpoint } from './endpoints.js';
+import { TeraBoxError } from './errors.js';
+import { stat } from './file-calls.js';
+import type { Params } from './params.js';
+import { assertRemotePath, parentDir } from './paths.js';
+import {
+  Errno,
+  type WireCreateResponse,
+  type WireLocateUploadResponse,
+  type WirePrecreateResponse,
+  type WireRapidUploadResponse,
+  type WireSuperfile2Response,
+} from './wire.js';
+
+const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i;
+const MD5 = /^[0-9a-f]{32}$/i;
+
+function bad(endpoint: string, message: string, requestId?: string): TeraBoxError {
+  return new TeraBoxError(`${endpoint}: ${message}`, { code: 'UNKNOWN', endpoint, requestId });
+}
+
+function invalid(endpoint: string, message: string): TeraBoxError {
+  return new TeraBoxError(`${endpoint}: ${message}`, { code: 'BAD_REQUEST', endpoint });
+}
+
+/** Parent with a trailing slash, as rclone sends `target_path`. */
+function targetPath(path: string): string {
+  const parent = parentDir(path);
+  return parent.endsWith('/') ? parent : `${parent}/`;
+}
+
+/** `api` style: the endpoint itself; `xpan` style: the seed's method form with bdstoken. */
+function styled(ctx: ClientContext, endpoint: Endpoint, method: string): { endpoint: Endpoint; req: CallRequest } {
+  if (ctx.opts.apiStyle === 'xpan') return { endpoint: ENDPOINTS.xpanFile, req: { query: { method }, bdstoken: true } };
+  return { endpoint, req: {} };
+}
+
+/** `GET <base>/rest/2.0/pcs/file?method=locateupload` → the bare upload host (§2.8.1). */
+export async function locateUpload(ctx: ClientContext): Promise<string> {
+  const endpoint = ENDPOINTS.locateUpload.path;
+  const { body, requestId } = await ctx.caller.call<WireLocateUploadResponse>(ENDPOINTS.locateUpload, {
+    query: { method: 'locateupload' },
+  });
+  const host = typeof body.host === 'string' ? body.host.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '') : '';
+  if (!HOST.test(host)) throw bad(endpoint, 'answer has no usable upload host', requestId);
+  return host;
+}
+
+/** The configured upload host, else the session's cached locateupload answer, else a fresh one. */
+async function uploadOrigin(ctx: ClientContext): Promise<string> {
+  const session = ctx.caller.session;
+  const host = ctx.opts.uploadHost ?? session.uploadHost ?? (session.uploadHost = await locateUpload(ctx));
+  return `${new URL(session.baseUrl).protocol}//${host}`;
+}
+
+export async function precreate(ctx: ClientContext, req: PrecreateRequest): Promise<PrecreateResult> {
+  const { endpoint, req: style } = styled(ctx, ENDPOINTS.precreate, 'precreate');
+  assertRemotePath(req.path, endpoint.path);
+  if (!Array.isArray(req.blockList) || req.blockList.length === 0) throw invalid(endpoint.path, 'blockList is empty');
+  const form: Params = {
+    path: req.path,
+    size: req.size,
+    autoinit: 1,
+    target_path: targetPath(req.path),
+    block_list: JSON.stringify(req.blockList),
+    local_mtime: req.localMtime,
+    file_limit_switch_v34: 'true',
+    rtype: req.rtype,
+    uploadid: req.uploadId,
+    'content-md5': req.contentMd5,
+    'slice-md5': req.sliceMd5,
+    'content-crc32': req.contentCrc32,
+  };
+  const { body, requestId } = await ctx.caller.call<WirePrecreateResponse>(endpoint, { ...style, form, retry: 'idempotent' });
+  const returnType = Number(body.return_type ?? 1);
+  const entry = returnType === 2 && body.info ? entryFromItem(body.info) : undefined;
+  if (typeof body.uploadid !== 'string' && entry === undefined) throw bad(endpoint.path, 'answer has no uploadid', requestId);
+  return {
+    uploadId: body.uploadid ?? '',
+    returnType,
+    // Empty when the server did not say which parts it needs.
+    needed: Array.isArray(body.block_list) ? body.block_list.map(Number).filter((n) => Number.isInteger(n) && n >= 0) : [],
+    entry,
+  };
+}
+
+/**
+ * Sends one part to superfile2 as multipart field `file` (filename `blob`). The Blob is streamed: undici
+ * encodes FormData by yielding each Blob's own stream(), so a file-backed Blob is read from disk as
+ * the socket drains. The returned md5 is the server's; comparing it is the uploader's job.
+ */
+export async function uploadPart(ctx: ClientContext, req: UploadPartRequest): Promise<UploadPartResult> {
+  const endpoint = ENDPOINTS.superfile2.path;
+  assertRemotePath(req.path, endpoint);
+  if (!Number.isInteger(req.partseq) || req.partseq < 0) throw invalid(endpoint, 'partseq must be a non-negative integer');
+  if (typeof req.uploadId !== 'string' || req.uploadId === '') throw invalid(endpoint, 'uploadId is empty');
+  const origin = await uploadOrigin(ctx);
+  const { body, requestId } = await ctx.caller.call<WireSuperfile2Response>(ENDPOINTS.superfile2, {
+    origin,
+    query: { method: 'upload', path: req.path, uploadid: req.uploadId, partseq: req.partseq, uploadsign: 0 },
+    multipart: () => {
+      const form = new FormData();
+      form.append('file', req.data.slice(0, req.data.size, 'application/octet-stream'), 'blob');
+      return form;
+    },
+    timeoutMs: ctx.opts.timeouts.partMs,
+    signal: req.signal,
+  });
+  if (typeof body.md5 !== 'string' || !MD5.test(body.md5)) throw bad(endpoint, 'answer has no part md5', requestId);
+  return { md5: body.md5.toLowerCase() };
+}
+
+export async function create(ctx: ClientContext, req: CreateRequest): Promise<RemoteEntry> {
+  const { endpoint, req: style } = styled(ctx, ENDPOINTS.create, 'create');
+  assertRemotePath(req.path, endpoint.path);
+  if (!Array.isArray(req.blockList) || req.blockList.length === 0) throw invalid(endpoint.path, 'blockList is empty');
+  const form: Params = {
+    path: req.path,
+    size: req.size,
+    uploadid: req.uploadId,
+    target_path: targetPath(req.path),
+    block_list: JSON.stringify(req.blockList),
+    local_mtime: req.localMtime,
+  };
+  // Most clients put isdir/rtype in the query of /api/create; the seed's xpan form has them in the body.
+  const flags = { isdir: 0, rtype: req.rtype };
+  const call: CallRequest =
+    ctx.opts.apiStyle === 'xpan'
+      ? { ...style, form: { ...form, ...flags } }
+      : { query: flags, form };
+  const { body } = await ctx.caller.call<WireCreateResponse>(endpoint, { ...call, retry: commitPolicy(req.rtype) });
+  return entryFromCreate(body);
+}
+
+/** Hash-only upload (terabox-api's form, §2.8.5). null when the server lacks the content (404) or refuses (413). */
+export async function rapidUpload(ctx: ClientContext, req: RapidUploadRequest): Promise<RemoteEntry | null> {
+  const endpoint = ENDPOINTS.rapidUpload.path;
+  assertRemotePath(req.path, endpoint);
+  const reply = await ctx.caller.call<WireRapidUploadResponse & Partial<WireCreateResponse>>(ENDPOINTS.rapidUpload, {
+    form: {
+      path: req.path,
+      'content-length': req.size,
+      'content-md5': req.contentMd5,
+      'slice-md5': req.sliceMd5,
+      'content-crc32': req.contentCrc32,
+      block_list: req.blockList ? JSON.stringify(req.blockList) : undefined,
+      rtype: req.rtype,
+      mode: 1,
+    },
+    accept: [Errno.RAPID_NOT_FOUND, Errno.RAPID_NOT_ALLOWED],
+    retry: commitPolicy(req.rtype),
+  });
+  if (reply.errno !== 0) return null;
+  const { body } = reply;
+  if (body.info && typeof body.info.path === 'string') return entryFromItem(body.info);
+  if (typeof body.path === 'string' && body.fs_id !== undefined) return entryFromCreate(body as WireCreateResponse);
+  const [entry] = await stat(ctx, [req.path]);
+  if (!entry) throw bad(endpoint, 'rapid upload succeeded but the file is not there', reply.requestId);
+  return entry;
+}
