@@ -24,9 +24,4 @@ export class QuotaCache {
       return quota;
     });
   }
-
-  /** Forgets the cached value (after writes that change usage noticeably). */
-  clear(): void {
-    this.value = undefined;
-  }
 }
