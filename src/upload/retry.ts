@@ -38,7 +38,10 @@ export async function retrying<T>(fn: (attempt: number) => Promise<T>, opts: Ret
       if (attempt >= opts.attempts || !opts.retryable(e)) throw e;
       const waitMs = backoffDelay(attempt, opts.backoff);
       opts.onRetry?.(e, attempt, waitMs);
-      await delay(waitMs, undefined, { signal: opts.signal });
+      // The timer rejects only when the signal fires; callers want the signal's own reason.
+      await delay(waitMs, undefined, { signal: opts.signal }).catch(() => {
+        throw opts.signal!.reason;
+      });
     }
   }
 }

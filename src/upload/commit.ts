@@ -1,0 +1,199 @@
+// Commits a spooled, hashed body the way the seed describes: rapid upload by content hash where it
+// applies → precreate with the block list → only the parts TeraBox still needs → create with every
+// block md5 in order → the md5 create answers checked against ours. Nothing here touches the
+// journal or the spool file directly; the caller does, through the hooks.
+
+import type { Logger } from '../log.js';
+import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
+import { GiB, partCount } from '../terabox/chunk-size.js';
+import { TeraBoxError } from '../terabox/errors.js';
+import { PLACEHOLDER_BLOCK_MD5, SLICE_MD5_BYTES, type Rtype } from '../terabox/wire.js';
+import { sendParts } from './parts.js';
+import { retrying, type Backoff } from './retry.js';
+import type { Semaphore } from './semaphore.js';
+import { serverMd5For } from './server-md5.js';
+import { UploadError } from './types.js';
+
+/** Overwrite: the old file stays visible until create replaces it. */
+const RTYPE: Rtype = 3;
+
+/** Tries of precreate and create (transient errors, or a create md5 that does not match). */
+const COMMIT_ATTEMPTS = 3;
+
+/** /api/rapidupload is refused below 256 KiB and fails above 20 GiB (protocol §2.8.5). */
+const RAPID_MIN = SLICE_MD5_BYTES;
+const RAPID_MAX = 20 * GiB;
+
+/** TeraBox verdicts about the file or the account: starting the upload session over cannot help. */
+const FINAL_CODES = new Set(['QUOTA', 'FILE_TOO_LARGE', 'INVALID_NAME', 'NOT_FOUND', 'AUTH_EXPIRED', 'TOKEN_EXPIRED']);
+
+export interface CommitTarget {
+  path: string;
+  size: number;
+  chunkSize: number;
+  blockMd5s: readonly string[];
+  whole?: { contentMd5: string; sliceMd5: string; crc32: number };
+  /** The spooled body as a file-backed Blob. */
+  spool: Blob;
+  mtime?: number;
+  /** From the journal when resuming: the session to continue and the parts it already holds. */
+  uploadId?: string;
+  confirmed?: readonly number[];
+}
+
+export interface CommitSettings {
+  parallel: number;
+  partAttempts: number;
+  backoff: Backoff;
+  precreateBlockList: 'real' | 'placeholder';
+  /** Try /api/rapidupload first (skipped on resume: it was tried before the crash). */
+  rapidUpload: boolean;
+}
+
+export interface CommitContext {
+  api: TeraBoxApi;
+  budget: Semaphore;
+  settings: CommitSettings;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** precreate answered this upload session. */
+  onUploadId(uploadId: string): void;
+  onConfirmed(partseq: number): void;
+}
+
+export interface CommitOutcome {
+  entry: RemoteEntry;
+  /** No part had to be sent. */
+  rapid: boolean;
+  partsSent: number;
+}
+
+function transient(e: unknown): boolean {
+  return e instanceof TeraBoxError && e.retryable;
+}
+
+/** Runs a commit-phase call with a few tries on transient errors (a failure now costs the whole body). */
+function withRetries<T>(ctx: CommitContext, what: string, fn: () => Promise<T>): Promise<T> {
+  return retrying(fn, {
+    attempts: COMMIT_ATTEMPTS,
+    backoff: ctx.settings.backoff,
+    signal: ctx.signal,
+    retryable: transient,
+    onRetry: (e, failures) => ctx.logger.warn({ failures, err: (e as Error).message }, `${what} failed; retrying`),
+  });
+}
+
+/** /api/rapidupload: the entry when TeraBox already has the content, else null (any doubt falls back to a normal upload). */
+async function tryRapidUpload(t: CommitTarget, ctx: CommitContext): Promise<RemoteEntry | null> {
+  if (!ctx.settings.rapidUpload || !t.whole || t.size < RAPID_MIN || t.size > RAPID_MAX) return null;
+  try {
+    const entry = await ctx.api.rapidUpload({
+      path: t.path,
+      size: t.size,
+      contentMd5: t.whole.contentMd5,
+      sliceMd5: t.whole.sliceMd5,
+      contentCrc32: t.whole.crc32,
+      blockList: [...t.blockMd5s],
+      rtype: RTYPE,
+    });
+    if (entry && entry.size !== t.size) {
+      ctx.logger.warn({ path: t.path, size: t.size, got: entry.size }, 'rapid upload answered another size; uploading normally');
+      return null;
+    }
+    return entry;
+  } catch (e) {
+    if (e instanceof TeraBoxError && FINAL_CODES.has(e.code)) throw e;
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
+    ctx.logger.info({ path: t.path, err: (e as Error).message }, 'rapid upload failed; uploading normally');
+    return null;
+  }
+}
+
+function precreateList(t: CommitTarget, mode: CommitSettings['precreateBlockList']): string[] {
+  if (mode === 'real') return [...t.blockMd5s];
+  return t.size <= t.chunkSize ? [PLACEHOLDER_BLOCK_MD5[0]] : [...PLACEHOLDER_BLOCK_MD5];
+}
+
+async function precreate(t: CommitTarget, ctx: CommitContext, uploadId: string | undefined) {
+  return withRetries(ctx, 'precreate', () =>
+    ctx.api.precreate({
+      path: t.path,
+      size: t.size,
+      blockList: precreateList(t, ctx.settings.precreateBlockList),
+      uploadId,
+      localMtime: t.mtime,
+      contentMd5: t.whole?.contentMd5,
+      sliceMd5: t.whole?.sliceMd5,
+      contentCrc32: t.whole?.crc32,
+      rtype: RTYPE,
+    }),
+  );
+}
+
+/** precreate, continuing the journalled session when there is one; a session TeraBox no longer accepts is started over. */
+async function openSession(t: CommitTarget, ctx: CommitContext) {
+  if (t.uploadId !== undefined) {
+    try {
+      return { pre: await precreate(t, ctx, t.uploadId), resumed: true };
+    } catch (e) {
+      if (ctx.signal?.aborted || !(e instanceof TeraBoxError) || FINAL_CODES.has(e.code) || e.retryable) throw e;
+      ctx.logger.info({ path: t.path, err: e.message }, 'the saved upload session was refused; starting a new one');
+    }
+  }
+  return { pre: await precreate(t, ctx, undefined), resumed: false };
+}
+
+/** The parts to send: what precreate says is missing (real list), else every part not confirmed in this session. */
+function partsToSend(t: CommitTarget, ctx: CommitContext, needed: readonly number[], resumed: boolean): number[] {
+  const count = partCount(t.size, t.chunkSize);
+  if (ctx.settings.precreateBlockList === 'real') {
+    return [...new Set(needed)].filter((n) => Number.isInteger(n) && n >= 0 && n < count).sort((a, b) => a - b);
+  }
+  const done = new Set(resumed ? t.confirmed : []);
+  return Array.from({ length: count }, (_, i) => i).filter((i) => !done.has(i));
+}
+
+async function create(t: CommitTarget, ctx: CommitContext, uploadId: string): Promise<RemoteEntry> {
+  const expected = serverMd5For(t.blockMd5s);
+  for (let attempt = 1; ; attempt++) {
+    const entry = await withRetries(ctx, 'create', () =>
+      ctx.api.create({ path: t.path, size: t.size, uploadId, blockList: [...t.blockMd5s], rtype: RTYPE, localMtime: t.mtime }),
+    );
+    const md5 = entry.md5?.toLowerCase();
+    if (entry.size === t.size && (md5 === undefined || md5 === expected)) return entry;
+    const problem = `TeraBox committed ${t.path} with size ${entry.size} and md5 ${md5 ?? '?'}; expected ${t.size} and ${expected}`;
+    if (attempt >= COMMIT_ATTEMPTS) throw new UploadError('INTEGRITY', `${problem} (${attempt} tries)`);
+    ctx.logger.warn({ path: t.path, attempt }, `${problem}; committing again`);
+  }
+}
+
+export async function commit(t: CommitTarget, ctx: CommitContext): Promise<CommitOutcome> {
+  const rapid = await tryRapidUpload(t, ctx);
+  if (rapid) return { entry: rapid, rapid: true, partsSent: 0 };
+
+  const { pre, resumed } = await openSession(t, ctx);
+  ctx.onUploadId(pre.uploadId);
+  if (pre.returnType === 2 && pre.entry && pre.entry.size === t.size) return { entry: pre.entry, rapid: true, partsSent: 0 };
+
+  const needed = pre.returnType === 2 ? [] : partsToSend(t, ctx, pre.needed, resumed && pre.uploadId === t.uploadId);
+  await sendParts({
+    api: ctx.api,
+    path: t.path,
+    uploadId: pre.uploadId,
+    spool: t.spool,
+    size: t.size,
+    chunkSize: t.chunkSize,
+    blockMd5s: t.blockMd5s,
+    needed,
+    parallel: ctx.settings.parallel,
+    budget: ctx.budget,
+    attempts: ctx.settings.partAttempts,
+    backoff: ctx.settings.backoff,
+    signal: ctx.signal,
+    onConfirmed: ctx.onConfirmed,
+    logger: ctx.logger,
+  });
+  ctx.signal?.throwIfAborted();
+  const entry = await create(t, ctx, pre.uploadId);
+  return { entry, rapid: needed.length === 0, partsSent: needed.length };
+}

@@ -1,0 +1,101 @@
+// createUploader's options, their defaults and their validation: a bad value is refused at start-up
+// with a message naming it, never discovered in the middle of an upload.
+
+import { availableParallelism } from 'node:os';
+import { silentLogger, type Logger } from '../log.js';
+import type { TeraBoxApi } from '../terabox/api.js';
+import { DEFAULT_LADDER, type ChunkLadder } from '../terabox/chunk-size.js';
+import type { Backoff } from './retry.js';
+
+export interface UploaderOptions {
+  /** The only thing below the pipeline. */
+  api: TeraBoxApi;
+  /** Where bodies are spooled while they arrive and until they are committed (created if missing). */
+  spoolDir: string;
+  /** The commit journal's own SQLite file (created if missing). */
+  journalPath: string;
+  /** Parts of one upload in flight at once, 1–16. Default 4. */
+  parallel?: number;
+  /** superfile2 requests in flight across all uploads: TeraBox throttles accounts that push more. Default 8. */
+  globalParallel?: number;
+  /** Tries per part, the first included; an md5 mismatch counts as a try. Default 5. */
+  partAttempts?: number;
+  /** What precreate gets: the real block md5s (default; lets TeraBox answer the parts it lacks) or the placeholder list live web clients send. */
+  precreateBlockList?: 'real' | 'placeholder';
+  /** Try /api/rapidupload first for 256 KiB ≤ size ≤ 20 GiB. Default true. */
+  rapidUpload?: boolean;
+  /** Part-size ladder (protocol §3.1). Default DEFAULT_LADDER; tests scale it down. */
+  ladder?: ChunkLadder;
+  /** Per-file limit in bytes. Default: the account's, from api.account() (read once). */
+  maxFileSize?: number;
+  /** Hashing threads shared by all uploads. Default: one per spare core, 1–4. */
+  hashWorkers?: number;
+  /** Backoff between tries of a part or a commit call. Default 500 ms doubling up to 8 s. */
+  backoff?: Partial<Backoff>;
+  /** How long close() lets commits in progress finish before leaving them to the journal. Default 30 s. */
+  closeTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface ResolvedUploaderOptions {
+  api: TeraBoxApi;
+  spoolDir: string;
+  journalPath: string;
+  parallel: number;
+  globalParallel: number;
+  partAttempts: number;
+  precreateBlockList: 'real' | 'placeholder';
+  rapidUpload: boolean;
+  ladder: ChunkLadder;
+  maxFileSize?: number;
+  hashWorkers: number;
+  backoff: Backoff;
+  closeTimeoutMs: number;
+  logger: Logger;
+}
+
+export const DEFAULT_BACKOFF: Readonly<Backoff> = { baseMs: 500, maxMs: 8_000 };
+
+function int(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`uploader option ${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function checkLadder(l: ChunkLadder): ChunkLadder {
+  int('ladder.baseChunkSize', l.baseChunkSize, 1);
+  int('ladder.baseLimit', l.baseLimit, l.baseChunkSize);
+  int('ladder.maxChunkSize', l.maxChunkSize, l.baseChunkSize);
+  return { ...l };
+}
+
+export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
+  if (!o.api) throw new TypeError('uploader option api is required');
+  if (!o.spoolDir) throw new TypeError('uploader option spoolDir is required');
+  if (!o.journalPath) throw new TypeError('uploader option journalPath is required');
+  const mode = o.precreateBlockList ?? 'real';
+  if (mode !== 'real' && mode !== 'placeholder') {
+    throw new RangeError(`uploader option precreateBlockList must be "real" or "placeholder", got ${JSON.stringify(mode)}`);
+  }
+  const backoff = { ...DEFAULT_BACKOFF, ...o.backoff };
+  if (!(backoff.baseMs >= 0) || !(backoff.maxMs >= backoff.baseMs)) {
+    throw new RangeError('uploader option backoff needs 0 ≤ baseMs ≤ maxMs');
+  }
+  return {
+    api: o.api,
+    spoolDir: o.spoolDir,
+    journalPath: o.journalPath,
+    parallel: int('parallel', o.parallel ?? 4, 1, 16),
+    globalParallel: int('globalParallel', o.globalParallel ?? 8, 1),
+    partAttempts: int('partAttempts', o.partAttempts ?? 5, 1),
+    precreateBlockList: mode,
+    rapidUpload: o.rapidUpload ?? true,
+    ladder: checkLadder(o.ladder ?? DEFAULT_LADDER),
+    maxFileSize: o.maxFileSize === undefined ? undefined : int('maxFileSize', o.maxFileSize, 1),
+    hashWorkers: int('hashWorkers', o.hashWorkers ?? Math.min(4, Math.max(1, availableParallelism() - 1)), 1, 64),
+    backoff,
+    closeTimeoutMs: int('closeTimeoutMs', o.closeTimeoutMs ?? 30_000, 0),
+    logger: o.logger ?? silentLogger,
+  };
+}
