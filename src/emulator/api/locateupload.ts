@@ -1,0 +1,20 @@
+// /rest/2.0/pcs/file?method=locateupload: the upload host, which is the listener asked (so each
+// region's listener names itself). No cookie needed (OpenList calls it without one).
+
+import type { Ctx } from '../http/context.js';
+import { unixNow } from '../core.js';
+
+export async function locateupload(ctx: Ctx): Promise<void> {
+  const host = ctx.listener.host;
+  await ctx.json({
+    host,
+    server: [host],
+    servers: [{ server: ctx.origin }],
+    bak_servers: [],
+    expire: 60,
+    client_ip: ctx.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '',
+    error_code: 0,
+    error_msg: '',
+    server_time: unixNow(),
+  });
+}

@@ -1,0 +1,54 @@
+// /rest/2.0/pcs/superfile2?method=upload: one part of an upload, multipart field `file` (Baidu
+// clients' `uploadedfile` too), streamed to the block store while hashed, never held in memory.
+// Errors in PCS style: unknown or expired uploadid 31363, no file field 31208, bad parameters 31023.
+// `path` is not used (TeraBox is lenient about it: clients send it double-encoded or wrong).
+
+import busboy from 'busboy';
+import { pipeline } from 'node:stream/promises';
+import { Errno } from '../../terabox/wire.js';
+import type { Ctx } from '../http/context.js';
+import { BlockTooLargeError } from '../store/blocks.js';
+
+const FILE_FIELDS = ['file', 'uploadedfile'];
+
+export async function superfile2(ctx: Ctx): Promise<void> {
+  const account = await ctx.account('pcs');
+  if (!account) return;
+  const q = ctx.url.searchParams;
+  if (q.get('method') !== 'upload') return ctx.pcsFail(31023, 'param error');
+  const partseq = q.get('partseq') ?? '';
+  if (!/^\d+$/.test(partseq)) return ctx.pcsFail(31023, 'param error');
+  const uploadId = q.get('uploadid') ?? '';
+  if (!ctx.emu.sessions.live(account.id, uploadId, Date.now())) {
+    return ctx.pcsFail(Errno.BLOCK_MISS, 'uploadid invalid or expired: block miss in superfile2');
+  }
+  if (!(ctx.req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
+    return ctx.pcsFail(31208, 'content_type is not exists');
+  }
+
+  // The reset fault drops the connection after half the declared body.
+  const declared = Number(ctx.req.headers['content-length'] ?? 0);
+  const body = ctx.body(ctx.fault === 'reset' ? Math.max(1, Math.floor(declared / 2)) : undefined);
+  const bb = busboy({ headers: ctx.req.headers, limits: { files: 1 } });
+  let written: Promise<{ md5: string; size: number }> | null = null;
+  bb.on('file', (name, stream) => {
+    if (written || !FILE_FIELDS.includes(name)) stream.resume();
+    else written = ctx.emu.blocks.write(stream, account.maxFileSize);
+  });
+  try {
+    await pipeline(body, bb);
+  } catch {
+    // Cut off or malformed: whatever was being written is discarded by the block store.
+    await (written as Promise<unknown> | null)?.catch(() => undefined);
+    if (ctx.fault === 'reset' || ctx.socket.destroyed) return;
+    return ctx.pcsFail(31208, 'form data format invalid');
+  }
+  if (!written) return ctx.pcsFail(31208, 'content_type is not exists');
+  try {
+    const block = await (written as Promise<{ md5: string; size: number }>);
+    await ctx.json({ md5: block.md5, partseq: Number(partseq), uploadid: uploadId });
+  } catch (e) {
+    if (e instanceof BlockTooLargeError) return ctx.pcsFail(31023, 'part too large');
+    throw e;
+  }
+}

@@ -1,0 +1,16 @@
+// The TeraBox emulator: a real HTTP server speaking TeraBox's web API, for tests, benchmarks and
+// `npm start` without a cookie.
+
+export { startEmulator } from './server.js';
+export { DEFAULT_KNOBS, ENDPOINT_NAMES } from './knobs.js';
+export type {
+  AccountOptions,
+  EmulatorEntry,
+  EmulatorHandle,
+  EmulatorKnobs,
+  EmulatorOptions,
+  EmulatorStats,
+  EndpointName,
+  EndpointStats,
+  FaultRates,
+} from './types.js';
