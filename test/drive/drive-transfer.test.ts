@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import type { Drive } from '../../src/drive/index.js';
+import { body, codeOf, get, put, Stack } from './harness.js';
+
+describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function () {
+  let s: Stack;
+  let drive: Drive;
+  let dir: string;
+  const noBytes = ['superfile2', 'data', 'precreate', 'create'] as const;
+
+  before(async () => {
+    s = await Stack.start();
+  });
+  after(async () => {
+    await s.stop();
+  });
+  beforeEach(async () => {
+    drive = await s.freshDrive();
+    dir = await s.caseDir();
+  });
+
+  const names = async (path: string) => (await drive.list(path)).map((e) => e.name).sort();
+
+  it('renames a file in place with filemanager only, and lists the result at once', async () => {
+    await put(drive, `${dir}/a.txt`, 'alpha');
+    const { result, calls } = await s.counting(['filemanager', ...noBytes], () => drive.move(`${dir}/a.txt`, `${dir}/b.txt`, { overwrite: false }));
+    expect(result).to.deep.equal({ created: true });
+    expect(calls).to.deep.equal({ filemanager: 1, superfile2: 0, data: 0, precreate: 0, create: 0 });
+    expect(await names(dir)).to.deep.equal(['b.txt']);
+    expect(s.emu.entry(`${dir}/a.txt`)).to.equal(null);
+    expect((await get(drive, `${dir}/b.txt`)).toString()).to.equal('alpha');
+  });
+
+  it('moves a tree to another folder server-side, keeping its contents', async () => {
+    await drive.mkdir(`${dir}/src`);
+    await drive.mkdir(`${dir}/src/inner`);
+    await put(drive, `${dir}/src/inner/f.txt`, 'deep');
+    await drive.mkdir(`${dir}/dst`);
+    await drive.list(`${dir}/src/inner`);
+    const { calls } = await s.counting(['filemanager', ...noBytes], () => drive.move(`${dir}/src`, `${dir}/dst/moved`, { overwrite: false }));
+    expect(calls.filemanager).to.be.at.least(1);
+    expect([calls.superfile2, calls.data, calls.precreate, calls.create]).to.deep.equal([0, 0, 0, 0]);
+    expect(await names(dir)).to.deep.equal(['dst']);
+    expect(await drive.stat(`${dir}/src/inner/f.txt`)).to.equal(null);
+    expect((await get(drive, `${dir}/dst/moved/inner/f.txt`)).toString()).to.equal('deep');
+  });
+
+  it('copies a file and a tree server-side, leaving the source in place', async () => {
+    await drive.mkdir(`${dir}/t`);
+    await put(drive, `${dir}/t/one.txt`, 'one');
+    const { calls } = await s.counting(['filemanager', ...noBytes], async () => {
+      expect(await drive.copy(`${dir}/t/one.txt`, `${dir}/one-copy.txt`, { overwrite: false, depth: 'infinity' })).to.deep.equal({ created: true });
+      expect(await drive.copy(`${dir}/t`, `${dir}/t2`, { overwrite: false, depth: 'infinity' })).to.deep.equal({ created: true });
+    });
+    expect(calls.filemanager).to.equal(2);
+    expect([calls.superfile2, calls.data, calls.precreate, calls.create]).to.deep.equal([0, 0, 0, 0]);
+    expect(await names(dir)).to.deep.equal(['one-copy.txt', 't', 't2']);
+    expect((await get(drive, `${dir}/t2/one.txt`)).toString()).to.equal('one');
+    expect((await get(drive, `${dir}/t/one.txt`)).toString()).to.equal('one');
+    expect((await drive.stat(`${dir}/one-copy.txt`))?.size).to.equal(3);
+  });
+
+  it('copies a collection at depth 0 as an empty collection', async () => {
+    await drive.mkdir(`${dir}/full`);
+    await put(drive, `${dir}/full/x.txt`, 'x');
+    await drive.copy(`${dir}/full`, `${dir}/shell`, { overwrite: false, depth: 0 });
+    expect((await drive.stat(`${dir}/shell`))?.isDir).to.equal(true);
+    expect(await drive.list(`${dir}/shell`)).to.deep.equal([]);
+    expect(s.emu.entry(`${dir}/shell/x.txt`)).to.equal(null);
+  });
+
+  it('refuses an existing destination without overwrite (EXISTS) and leaves both alone', async () => {
+    await put(drive, `${dir}/a`, 'A');
+    await put(drive, `${dir}/b`, 'B');
+    expect(await codeOf(drive.move(`${dir}/a`, `${dir}/b`, { overwrite: false }))).to.equal('EXISTS');
+    expect(await codeOf(drive.copy(`${dir}/a`, `${dir}/b`, { overwrite: false, depth: 'infinity' }))).to.equal('EXISTS');
+    expect((await get(drive, `${dir}/a`)).toString()).to.equal('A');
+    expect((await get(drive, `${dir}/b`)).toString()).to.equal('B');
+  });
+
+  it('replaces a file with overwrite and reports created=false', async () => {
+    await put(drive, `${dir}/a`, 'new content');
+    await put(drive, `${dir}/b`, 'old');
+    expect(await drive.move(`${dir}/a`, `${dir}/b`, { overwrite: true })).to.deep.equal({ created: false });
+    expect(await names(dir)).to.deep.equal(['b']);
+    expect((await drive.stat(`${dir}/b`))?.size).to.equal(11);
+    expect((await s.emu.readFile(`${dir}/b`)).toString()).to.equal('new content');
+    await put(drive, `${dir}/c`, 'c!');
+    expect(await drive.copy(`${dir}/c`, `${dir}/b`, { overwrite: true, depth: 'infinity' })).to.deep.equal({ created: false });
+    expect((await get(drive, `${dir}/b`)).toString()).to.equal('c!');
+  });
+
+  it('replaces a whole folder with overwrite: the old contents are gone and no aside copy is left', async () => {
+    await drive.mkdir(`${dir}/new`);
+    await put(drive, `${dir}/new/n.txt`, 'n');
+    await drive.mkdir(`${dir}/old`);
+    await put(drive, `${dir}/old/o.txt`, 'o');
+    await put(drive, `${dir}/old/.DS_Store`, 'old junk');
+    expect(await drive.move(`${dir}/new`, `${dir}/old`, { overwrite: true })).to.deep.equal({ created: false });
+    expect(await names(dir)).to.deep.equal(['old']);
+    expect(await names(`${dir}/old`)).to.deep.equal(['n.txt']);
+    const fresh = await s.restartDrive();
+    expect((await fresh.list(dir)).map((e) => e.name)).to.deep.equal(['old']);
+    expect((await fresh.list(`${dir}/old`)).map((e) => e.name)).to.deep.equal(['n.txt']);
+  });
+
+  it('replaces a file by a folder and a folder by a file', async () => {
+    await drive.mkdir(`${dir}/folder`);
+    await put(drive, `${dir}/file`, 'file');
+    await drive.copy(`${dir}/folder`, `${dir}/file`, { overwrite: true, depth: 'infinity' });
+    expect((await drive.stat(`${dir}/file`))?.isDir).to.equal(true);
+    await put(drive, `${dir}/f2`, 'f2');
+    await drive.move(`${dir}/f2`, `${dir}/folder`, { overwrite: true });
+    expect((await drive.stat(`${dir}/folder`))?.isDir).to.equal(false);
+    expect((await get(drive, `${dir}/folder`)).toString()).to.equal('f2');
+    expect(await names(dir)).to.deep.equal(['file', 'folder']);
+  });
+
+  it('replaces a 0-byte local file with a TeraBox file', async () => {
+    await put(drive, `${dir}/real`, 'real');
+    await drive.write(`${dir}/placeholder`, body(''), { size: 0 });
+    expect(await drive.move(`${dir}/real`, `${dir}/placeholder`, { overwrite: true })).to.deep.equal({ created: false });
+    expect((await get(drive, `${dir}/placeholder`)).toString()).to.equal('real');
+    expect(s.overlayRows()).to.equal(0);
+  });
+
+  it('answers SAME_PATH, INTO_ITSELF, NOT_FOUND and PARENT_MISSING', async () => {
+    await drive.mkdir(`${dir}/d`);
+    await put(drive, `${dir}/f`, 'f');
+    expect(await codeOf(drive.move(`${dir}/d`, `${dir}/d/`, { overwrite: true }))).to.equal('SAME_PATH');
+    expect(await codeOf(drive.move(`${dir}/d`, `${dir}/d/inside`, { overwrite: false }))).to.equal('INTO_ITSELF');
+    expect(await codeOf(drive.copy(`${dir}/d`, `${dir}/d/inside`, { overwrite: false, depth: 'infinity' }))).to.equal('INTO_ITSELF');
+    expect(await codeOf(drive.move(`${dir}/nothing`, `${dir}/x`, { overwrite: false }))).to.equal('NOT_FOUND');
+    expect(await codeOf(drive.move(`${dir}/f`, `${dir}/no/such/dir`, { overwrite: false }))).to.equal('PARENT_MISSING');
+    expect(await codeOf(drive.copy(`${dir}/f`, `${dir}/f/under-a-file`, { overwrite: false, depth: 0 }))).to.equal('NOT_A_DIRECTORY');
+    expect(await names(dir)).to.deep.equal(['d', 'f']);
+  });
+});
