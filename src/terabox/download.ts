@@ -78,8 +78,8 @@ async function resolveDlink(ctx: ClientContext, dlink: URL): Promise<string> {
       headers: { 'user-agent': transport.userAgent, ...cookieHeader(ctx, dlink) },
       deadlineMs: ctx.opts.timeouts.requestMs,
     });
-    // Only the headers matter; a 2xx body is file data we must not read.
-    res.body.destroy();
+    // Only the headers matter; dump() drops the connection rather than read a large (file data) body.
+    await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
     const location = res.headers.location;
     if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
       return httpUrl(DLINK, new URL(location, dlink)).href;
