@@ -39,7 +39,9 @@ interface WholeState {
 
 interface Job {
   id: number;
-  fd: number;
+  file: string;
+  /** Opened at the first read: the writer creates the file after the job starts. */
+  fd?: number;
   chunkSize: number;
   /** Bytes hashed so far. */
   pos: number;
@@ -66,7 +68,7 @@ function reply(msg: HashReply): void {
 
 function drop(job: Job): void {
   jobs.delete(job.id);
-  closeSync(job.fd);
+  if (job.fd !== undefined) closeSync(job.fd);
 }
 
 function feed(job: Job, data: Buffer): void {
@@ -93,6 +95,7 @@ function feed(job: Job, data: Buffer): void {
 function readNext(job: Job): void {
   const want = Math.min(READ_SIZE, job.available - job.pos);
   let got = 0;
+  job.fd ??= openSync(job.file, 'r');
   while (got < want) {
     const n = readSync(job.fd, buffer, got, want - got, job.pos + got);
     if (n === 0) throw new Error(`spool file ended at ${job.pos + got} bytes, ${job.available} were written`);
@@ -139,21 +142,17 @@ function schedule(): void {
 
 port.on('message', (msg: HashRequest) => {
   if (msg.op === 'start') {
-    try {
-      jobs.set(msg.id, {
-        id: msg.id,
-        fd: openSync(msg.file, 'r'),
-        chunkSize: msg.chunkSize,
-        pos: 0,
-        available: 0,
-        block: createHash('md5'),
-        blockFill: 0,
-        blocks: [],
-        whole: msg.whole ? { content: createHash('md5'), slice: createHash('md5'), crc: 0 } : undefined,
-      });
-    } catch (e) {
-      reply({ id: msg.id, error: (e as Error).message });
-    }
+    jobs.set(msg.id, {
+      id: msg.id,
+      file: msg.file,
+      chunkSize: msg.chunkSize,
+      pos: 0,
+      available: 0,
+      block: createHash('md5'),
+      blockFill: 0,
+      blocks: [],
+      whole: msg.whole ? { content: createHash('md5'), slice: createHash('md5'), crc: 0 } : undefined,
+    });
     return;
   }
   const job = jobs.get(msg.id);

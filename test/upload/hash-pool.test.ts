@@ -52,8 +52,9 @@ describe('upload/hash-pool', () => {
   it('follows a file while it is written and answers only after the final length', async () => {
     const data = bytes(10 * C + 123);
     const file = join(tmp.dir, 'growing');
-    const fh = await open(file, 'w');
+    // The job starts before the writer creates the file, as in an upload.
     const job = pool.start(file, C, true);
+    const fh = await open(file, 'wx');
     let written = 0;
     for (const piece of [1, C - 1, 3 * C + 5, 17, 6 * C + 101]) {
       await fh.write(data.subarray(written, written + piece), 0, piece, written);
