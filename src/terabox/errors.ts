@@ -96,6 +96,8 @@ export const ERRNO_TABLE: ReadonlyMap<number, ErrnoMeaning> = new Map<number, Er
   [31208, { code: 'BAD_REQUEST', meaning: 'content type missing' }],
   [31299, { code: 'BAD_REQUEST', meaning: 'part too small or invalid part list' }],
   [31355, { code: 'TRANSIENT', meaning: 'pcs service failed' }],
+  [31360, { code: 'LINK_EXPIRED', meaning: 'download link expired' }],
+  [31362, { code: 'LINK_EXPIRED', meaning: 'download link sign error' }],
   [31363, { code: 'BAD_REQUEST', meaning: 'block missing (upload state expired)' }],
   [400810, { code: 'TOKEN_EXPIRED', meaning: 'verification needed (jsToken)' }],
   [450016, { code: 'TOKEN_EXPIRED', meaning: 'jsToken invalid' }],
