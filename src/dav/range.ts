@@ -1,0 +1,48 @@
+// The Range request header (RFC 9110 §14.2) for byte ranges of a representation of known size.
+
+import type { ByteRange } from '../drive/types.js';
+
+export type RangeRequest =
+  /** No usable Range header: serve the whole representation. */
+  | { kind: 'full' }
+  | { kind: 'unsatisfiable' }
+  /** Ascending, non-overlapping ranges within the size. */
+  | { kind: 'partial'; ranges: ByteRange[] };
+
+/** More ranges than this is treated as abuse and the header ignored (RFC 9110 §14.2 allows it). */
+const MAX_RANGES = 32;
+
+/**
+ * Parses `bytes=…` against `size`. A syntactically invalid header or another unit is ignored (full
+ * response), as the RFC requires; overlapping and adjacent ranges are coalesced.
+ */
+export function parseRange(header: string | undefined, size: number): RangeRequest {
+  if (header === undefined) return { kind: 'full' };
+  const m = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
+  if (!m) return { kind: 'full' };
+  const specs = m[1].split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (specs.length === 0 || specs.length > MAX_RANGES) return { kind: 'full' };
+  const ranges: ByteRange[] = [];
+  for (const spec of specs) {
+    const r = /^(\d*)\s*-\s*(\d*)$/.exec(spec);
+    if (!r || (r[1] === '' && r[2] === '')) return { kind: 'full' };
+    if (r[1] === '') {
+      const suffix = Number(r[2]);
+      if (suffix > 0 && size > 0) ranges.push({ start: Math.max(0, size - suffix), end: size - 1 });
+      continue;
+    }
+    const start = Number(r[1]);
+    const end = r[2] === '' ? size - 1 : Number(r[2]);
+    if (end < start) return { kind: 'full' };
+    if (start < size) ranges.push({ start, end: Math.min(end, size - 1) });
+  }
+  if (ranges.length === 0) return { kind: 'unsatisfiable' };
+  ranges.sort((a, b) => a.start - b.start);
+  const merged: ByteRange[] = [ranges[0]];
+  for (const r of ranges.slice(1)) {
+    const last = merged[merged.length - 1];
+    if (r.start <= last.end + 1) last.end = Math.max(last.end, r.end);
+    else merged.push({ ...r });
+  }
+  return { kind: 'partial', ranges: merged };
+}
