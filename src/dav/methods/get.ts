@@ -1,0 +1,87 @@
+// GET and HEAD: files with validators and byte ranges passed through to the drive (one range, or
+// several as multipart/byteranges), and an HTML index for collections.
+
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { ByteRange, Entry } from '../../drive/types.js';
+import type { RequestContext } from '../context.js';
+import { ifRangeAllows } from '../conditional.js';
+import { renderDirectoryIndex } from '../dir-index.js';
+import { parseRange } from '../range.js';
+import { sendBody, sendEmpty } from '../respond.js';
+import { DavError } from '../status.js';
+
+function validatorHeaders(entry: Entry): Record<string, string> {
+  return { ETag: entry.etag, 'Last-Modified': entry.mtime.toUTCString() };
+}
+
+export async function handleGet(ctx: RequestContext): Promise<void> {
+  const entry = await ctx.targetState();
+  if (!entry) throw new DavError(404, `${ctx.path} does not exist`);
+  if (entry.isDir) return sendIndex(ctx, entry);
+  if (ctx.target.trailingSlash) throw new DavError(404, `${ctx.path} is a file, not a collection`);
+
+  const contentType = entry.contentType ?? 'application/octet-stream';
+  const headers = { ...validatorHeaders(entry), 'Content-Type': contentType, 'Accept-Ranges': 'bytes' };
+  const range = ifRangeAllows(ctx.req.headers, entry) ? parseRange(ctx.req.headers.range, entry.size) : { kind: 'full' as const };
+
+  if (range.kind === 'unsatisfiable') {
+    return sendEmpty(ctx.req, ctx.res, 416, { ...headers, 'Content-Range': `bytes */${entry.size}` });
+  }
+  if (range.kind === 'full') {
+    return sendStream(ctx, entry, 200, { ...headers, 'Content-Length': entry.size }, undefined);
+  }
+  if (range.ranges.length === 1) {
+    const [r] = range.ranges;
+    const rangeHeaders = { 'Content-Length': r.end - r.start + 1, 'Content-Range': `bytes ${r.start}-${r.end}/${entry.size}` };
+    return sendStream(ctx, entry, 206, { ...headers, ...rangeHeaders }, r);
+  }
+  return sendMultipart(ctx, entry, range.ranges, headers);
+}
+
+/** Opens the range before answering, so a drive failure still gets a proper status. */
+async function sendStream(
+  ctx: RequestContext,
+  entry: Entry,
+  status: number,
+  headers: Record<string, string | number>,
+  range: ByteRange | undefined,
+): Promise<void> {
+  if (ctx.method === 'HEAD' || entry.size === 0) {
+    ctx.res.writeHead(status, headers);
+    ctx.res.end();
+    return;
+  }
+  const { stream } = await ctx.drive.read(ctx.path, range, ctx.signal);
+  ctx.res.writeHead(status, headers);
+  // A drive stream shorter or longer than announced must fail the response, not hang or corrupt it.
+  ctx.res.strictContentLength = true;
+  await pipeline(stream, ctx.res);
+}
+
+async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRange[], headers: Record<string, string>): Promise<void> {
+  const boundary = randomBytes(12).toString('hex');
+  const partHead = (r: ByteRange) =>
+    `--${boundary}\r\nContent-Type: ${headers['Content-Type']}\r\nContent-Range: bytes ${r.start}-${r.end}/${entry.size}\r\n\r\n`;
+  const trailer = `--${boundary}--\r\n`;
+  const length = ranges.reduce((n, r) => n + Buffer.byteLength(partHead(r)) + (r.end - r.start + 1) + 2, 0) + trailer.length;
+  ctx.res.writeHead(206, {
+    ...headers,
+    'Content-Type': `multipart/byteranges; boundary=${boundary}`,
+    'Content-Length': length,
+  });
+  if (ctx.method === 'HEAD') return void ctx.res.end();
+  for (const r of ranges) {
+    const { stream } = await ctx.drive.read(ctx.path, r, ctx.signal);
+    ctx.res.write(partHead(r));
+    await pipeline(stream, ctx.res, { end: false });
+    ctx.res.write('\r\n');
+  }
+  ctx.res.end(trailer);
+}
+
+async function sendIndex(ctx: RequestContext, dir: Entry): Promise<void> {
+  const members = await ctx.drive.list(dir.path);
+  const html = renderDirectoryIndex(dir, members);
+  sendBody(ctx.req, ctx.res, 200, html, { ...validatorHeaders(dir), 'Content-Type': 'text/html; charset=utf-8' });
+}

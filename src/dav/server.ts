@@ -1,0 +1,171 @@
+// The WebDAV handler and server: authentication, path decoding, preconditions and method dispatch,
+// with every failure turned into a status (never a crash, never a hang) and one log line per request.
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Database } from 'better-sqlite3';
+import { isDriveError, type Drive } from '../drive/types.js';
+import { silentLogger, type Logger } from '../log.js';
+import { createAuthenticator, type DavUser } from './auth.js';
+import { RequestContext, type DavServices } from './context.js';
+import { DeadPropStore } from './dead-props.js';
+import { SqliteLockStore, type LockStore } from './locks.js';
+import { handleCopyMove } from './methods/copy-move.js';
+import { handleDelete } from './methods/delete.js';
+import { handleGet } from './methods/get.js';
+import { handleLock, handleUnlock } from './methods/lock.js';
+import { handleMkcol } from './methods/mkcol.js';
+import { capabilityHeaders, handleOptions, isWriteMethod } from './methods/options.js';
+import { handlePropfind } from './methods/propfind.js';
+import { handleProppatch } from './methods/proppatch.js';
+import { handlePut } from './methods/put.js';
+import { decodeRequestTarget } from './paths.js';
+import { checkPreconditions } from './preconditions.js';
+import { sendEmpty, sendError } from './respond.js';
+import { DavError, driveErrorToDav } from './status.js';
+
+export interface DavOptions {
+  drive: Drive;
+  /** The shared local-state database (better-sqlite3); the layer keeps its tables there (`dav_*`). */
+  db: Database;
+  users?: DavUser[];
+  /** Allow requests without credentials — honoured only when no users exist and on loopback. */
+  allowAnonymous: boolean;
+  readOnly?: boolean;
+  /** Cap for XML request bodies (PROPFIND, PROPPATCH, LOCK); default 1 MiB. */
+  maxXmlBodyBytes?: number;
+  /** Longest lock a client can get (Infinite included); default one day. */
+  lockMaxTimeoutSeconds?: number;
+  /** A request body that makes no progress for this long is dropped; default 2 minutes. */
+  bodyIdleTimeoutMs?: number;
+  /** Replaces the SQLite lock store (e.g. one shared by several servers). */
+  lockStore?: LockStore;
+  logger?: Logger;
+}
+
+type MethodHandler = (ctx: RequestContext) => Promise<void>;
+
+const HANDLERS: Record<string, MethodHandler> = {
+  OPTIONS: handleOptions,
+  GET: handleGet,
+  HEAD: handleGet,
+  PUT: handlePut,
+  DELETE: handleDelete,
+  MKCOL: handleMkcol,
+  COPY: handleCopyMove,
+  MOVE: handleCopyMove,
+  PROPFIND: handlePropfind,
+  PROPPATCH: handleProppatch,
+  LOCK: handleLock,
+  UNLOCK: handleUnlock,
+};
+
+/** Methods HTTP defines that this server does not offer: 405 rather than 501. */
+const KNOWN_UNSUPPORTED = new Set(['POST', 'PATCH', 'TRACE', 'CONNECT']);
+
+const REALM = 'Basic realm="terabox-webdav", charset="UTF-8"';
+
+type Handle = (req: IncomingMessage, res: ServerResponse, continuePending: boolean) => void;
+
+function buildHandler(opts: DavOptions): Handle {
+  const logger = opts.logger ?? silentLogger;
+  const services: DavServices = {
+    drive: opts.drive,
+    deadProps: new DeadPropStore(opts.db),
+    locks: opts.lockStore ?? new SqliteLockStore(opts.db),
+    readOnly: opts.readOnly ?? false,
+    maxXmlBodyBytes: opts.maxXmlBodyBytes ?? 1024 * 1024,
+    lockMaxTimeoutSeconds: opts.lockMaxTimeoutSeconds ?? 86_400,
+    bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 120_000,
+    logger,
+  };
+  const authenticate = createAuthenticator({ users: opts.users ?? [], allowAnonymous: opts.allowAnonymous });
+
+  async function serve(req: IncomingMessage, res: ServerResponse, continuePending: boolean, signal: AbortSignal): Promise<void> {
+    const auth = await authenticate(req);
+    if (!auth.ok) {
+      return sendError(req, res, new DavError(401, 'Authentication required'), { 'WWW-Authenticate': REALM });
+    }
+    const method = (req.method ?? '').toUpperCase();
+    const handler = HANDLERS[method];
+    if (!handler) {
+      const status = KNOWN_UNSUPPORTED.has(method) ? 405 : 501;
+      return sendError(req, res, new DavError(status, `${method} is not supported`), capabilityHeaders(services.readOnly));
+    }
+    if (services.readOnly && isWriteMethod(method)) throw new DavError(403, 'The server is read-only');
+    const target = decodeRequestTarget(req.url ?? '/');
+    const ctx = new RequestContext({ req, res, target, user: auth.user, services, signal, continuePending });
+    if ((await checkPreconditions(ctx)) === 304) {
+      const entry = await ctx.targetState();
+      return sendEmpty(req, res, 304, entry ? { ETag: entry.etag, 'Last-Modified': entry.mtime.toUTCString() } : {});
+    }
+    await handler(ctx);
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown, clientGone: boolean): void {
+    const method = (req.method ?? '').toUpperCase();
+    if (clientGone || isDriveError(err, 'ABORTED')) {
+      res.destroy();
+      return;
+    }
+    let dav: DavError;
+    if (err instanceof DavError) {
+      dav = err;
+    } else if (isDriveError(err)) {
+      dav = driveErrorToDav(err.code, method, err.message);
+      if (dav.status >= 500) logger.warn({ method, url: req.url, code: err.code, err: err.message }, 'drive failure');
+    } else {
+      logger.error({ method, url: req.url, err }, 'unexpected error while serving a request');
+      dav = new DavError(500, 'Internal server error');
+    }
+    if (res.headersSent) {
+      // The status is already on the wire; cutting the connection is the only honest signal left.
+      res.destroy();
+      return;
+    }
+    sendError(req, res, dav);
+  }
+
+  return (req, res, continuePending) => {
+    const started = performance.now();
+    const aborter = new AbortController();
+    // Errors on either stream mean the client went away; they are handled through `aborter`.
+    req.on('error', () => aborter.abort());
+    res.on('error', () => aborter.abort());
+    res.once('close', () => {
+      if (!res.writableFinished) aborter.abort();
+      logger.debug(
+        { method: req.method, url: req.url, status: aborter.signal.aborted ? 499 : res.statusCode, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    });
+    serve(req, res, continuePending, aborter.signal).catch((err: unknown) => {
+      try {
+        fail(req, res, err, aborter.signal.aborted);
+      } catch (e) {
+        logger.error({ err: e }, 'failed to answer a failed request');
+        res.destroy();
+      }
+    });
+  };
+}
+
+/** The request listener, for mounting on a server of your own (there Node answers Expect: 100-continue before it runs). */
+export function createDavHandler(opts: DavOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const handle = buildHandler(opts);
+  return (req, res) => handle(req, res, false);
+}
+
+/**
+ * An HTTP server serving the drive. No whole-request timeout (uploads may take hours; stalled bodies
+ * are caught by the idle watch instead), and 100-continue is decided by the handler, so a PUT that
+ * will fail is refused before its body is sent.
+ */
+export function createDavServer(opts: DavOptions): http.Server {
+  const handle = buildHandler(opts);
+  const server = http.createServer((req, res) => handle(req, res, false));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 30_000;
+  return server;
+}
