@@ -138,7 +138,10 @@ function assertRange(range: ByteRange): void {
   }
 }
 
-/** Fetches a link (following redirects), optionally a byte range. Retried until a body starts. */
+/**
+ * Fetches a link (following redirects), optionally a byte range. Retried until a body starts. A server
+ * that ignores Range answers 200 with the whole file; the status tells the caller.
+ */
 export async function download(
   ctx: ClientContext,
   link: DownloadLink,

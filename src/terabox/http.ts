@@ -11,7 +11,7 @@ import { encodeParams, type Params } from './params.js';
 import type { TeraBoxTimeouts } from './options.js';
 import { COMMON_QUERY } from './wire.js';
 
-export type Headers = Record<string, string>;
+export type HeaderMap = Record<string, string>;
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** What an API call needs from the session, read afresh for every attempt. */
@@ -58,8 +58,8 @@ export interface Reply<T = Record<string, unknown>> {
 }
 
 export interface SendInit {
-  method: 'GET' | 'POST' | 'HEAD';
-  headers: Headers;
+  method: 'GET' | 'POST';
+  headers: HeaderMap;
   body?: string | FormData;
   /** Follow redirects (downloads); API calls never do. */
   follow?: boolean;
@@ -127,6 +127,10 @@ export class HttpTransport {
         headers: init.headers,
         body: init.body,
         signal,
+        // The deadline governs calls that have one (a part upload may outlast requestMs); streams
+        // without one keep the pool's idle timeouts.
+        headersTimeout: init.deadlineMs,
+        bodyTimeout: init.deadlineMs,
       });
       return { res, rethrow };
     } catch (err) {
@@ -145,7 +149,7 @@ export class HttpTransport {
     if (req.bdstoken === true && session.bdstoken !== undefined) query.bdstoken = session.bdstoken;
     url.search = encodeParams(query);
 
-    const headers: Headers = {
+    const headers: HeaderMap = {
       'user-agent': this.userAgent,
       cookie: session.cookie,
       accept: 'application/json, text/plain, */*',

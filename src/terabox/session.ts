@@ -49,10 +49,6 @@ export class Session {
     return this.tokens.bdstoken;
   }
 
-  get pageInfo(): Readonly<PageTokens> {
-    return this.tokens;
-  }
-
   /** Changes whenever the tokens do; a failed call compares it to know whether to scrape again. */
   get tokenGeneration(): number {
     return this.generation;

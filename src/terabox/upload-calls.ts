@@ -170,6 +170,7 @@ export async function rapidUpload(ctx: ClientContext, req: RapidUploadRequest): 
   const { body } = reply;
   if (body.info && typeof body.info.path === 'string') return entryFromItem(body.info);
   if (typeof body.path === 'string' && body.fs_id !== undefined) return entryFromCreate(body as WireCreateResponse);
+  // No entry in the answer: read it back. (With rtype 1 a renamed copy would not be found here.)
   const [entry] = await stat(ctx, [req.path]);
   if (!entry) throw bad(endpoint, 'rapid upload succeeded but the file is not there', reply.requestId);
   return entry;
