@@ -100,7 +100,7 @@ export class Raw {
 
   /** POST with a form-urlencoded body. */
   async post(path: string, query: Query, form: Record<string, string | number>): Promise<Answer> {
-    const body = new URLSearchParams(Object.entries(form).map(([k, v]) => [k, String(v)])).toString();
+    const body = new URLSearchParams(Object.entries(form).map(([k, v]): [string, string] => [k, String(v)])).toString();
     return answer(
       await request(withQuery(this.base, path, query), {
         method: 'POST',

@@ -45,9 +45,10 @@ async function readForm(body: Readable): Promise<Map<string, string>> {
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_FORM_BYTES) throw new BadRequest('request body too large');
-    chunks.push(chunk);
+    // Past the limit the rest is read and dropped, so the client still gets the errno answer.
+    if (size <= MAX_FORM_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_FORM_BYTES) throw new BadRequest('request body too large');
   return new Map(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
 }
 
