@@ -49,11 +49,17 @@ export async function list(ctx: ClientContext, dir: string): Promise<RemoteEntry
   }
 }
 
-/** Matches filemetas items to the asked paths: by position when the counts agree, else by path. */
+/**
+ * Matches filemetas items to the asked paths: by path where the item names one, by position for
+ * path-less items (a missing path answers a bare `{errno:-9}`) when the counts agree.
+ */
 function itemsFor(paths: string[], info: WireFileItem[]): (WireFileItem | undefined)[] {
-  if (info.length === paths.length) return info;
-  const byPath = new Map(info.filter((i) => typeof i.path === 'string').map((i) => [i.path, i]));
-  return paths.map((p) => byPath.get(p));
+  const byPath = new Map(info.filter((i) => typeof i?.path === 'string').map((i) => [i.path, i]));
+  return paths.map((p, i) => {
+    const positional = info.length === paths.length ? info[i] : undefined;
+    if (positional && (typeof positional.path !== 'string' || positional.path === p)) return positional;
+    return byPath.get(p);
+  });
 }
 
 export async function stat(ctx: ClientContext, paths: string[]): Promise<(RemoteEntry | null)[]> {

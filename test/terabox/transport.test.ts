@@ -120,6 +120,14 @@ describe('client transport (scripted server)', () => {
     expect(logs.retries()).to.equal(2);
   });
 
+  it('matches filemetas items to paths by name, whatever order the server answers in', async () => {
+    const item = (path: string, fs_id: number) => ({ fs_id, path, server_filename: path.slice(1), size: 1, isdir: 0, category: 6, server_mtime: 1, server_ctime: 1 });
+    server.handler = (_req, res) => json(res, { errno: 12, info: [item('/b', 2), { errno: -9 }, item('/a', 1)] });
+    const got = await connect().stat(['/a', '/missing', '/b']);
+    expect(got.map((e) => e?.fsId ?? null)).to.deep.equal([1, null, 2]);
+    expect(JSON.parse(new URLSearchParams(server.seen[0]!.body.toString()).get('target')!)).to.deep.equal(['/a', '/missing', '/b']);
+  });
+
   it('calls a 200 answer that is not JSON UNKNOWN, and does not retry it', async () => {
     server.handler = (_req, res) => void res.end('<html>captcha</html>');
     const err = await rejection(connect().quota());
