@@ -265,9 +265,8 @@ export class TeraBoxDrive implements Drive {
       // The replaced destination goes only once the row stands in its place.
       if (dst?.remote) await this.deleteRemote(to, { missingOk: true });
     } else {
-      const bytes = await this.overlay.open(row);
       await this.replacing(to, dst, true, async () => {
-        const result = await this.uploader.upload({ path: to, body: bytes, size: row.size });
+        const result = await this.uploader.upload({ path: to, body: await this.overlay.open(row), size: row.size });
         if (result.kind === 'committed') this.remember(result.entry, await loadEtagger());
       });
       this.overlay.removeTree(to);
