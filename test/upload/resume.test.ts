@@ -1,0 +1,215 @@
+// Resume after a crash: a child process is SIGKILLed mid-commit; a second one finishes the journalled
+// commit, sending only what TeraBox still lacks. Also start-up recovery edge cases and close().
+
+import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Journal } from '../../src/upload/journal.js';
+import type { ResumeOutcome } from '../../src/upload/types.js';
+import type { ChildSettings } from './fixtures/crash-child.js';
+import { blockMd5s, bodyOf, bytes, KiB } from './helpers.js';
+import { intercept, Rig, SMALL_LADDER } from './rig.js';
+
+const FLAT_LADDER = { ...SMALL_LADDER, baseLimit: 1024 * 1024 * KiB };
+const CHILD = join(import.meta.dirname, 'fixtures', 'crash-child.ts');
+
+/** Runs the child; resolves with its stdout lines once `until` matches a line (then kills it) or it exits. */
+async function runChild(settings: ChildSettings, until?: RegExp): Promise<{ lines: string[]; killed: boolean }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(settings)], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let stderr = '';
+  let killed = false;
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    for (const line of d.split('\n').filter(Boolean)) {
+      lines.push(line);
+      if (until?.test(line) && !killed) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    }
+  });
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  if (!killed && code !== 0) throw new Error(`child failed (${code ?? signal}): ${stderr}`);
+  return { lines, killed };
+}
+
+function journalRows(file: string): { id: number; upload_id: string | null; parts: number }[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db
+      .prepare('SELECT id, upload_id, (SELECT count(*) FROM confirmed_parts WHERE commit_id = id) AS parts FROM commits')
+      .all() as { id: number; upload_id: string | null; parts: number }[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('uploader resume after a crash (child processes)', () => {
+  let rig: Rig;
+  before(async () => (rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } })));
+  after(() => rig?.stop());
+
+  const settings = (over: Partial<ChildSettings>, stateDir: string): ChildSettings => ({
+    mode: 'upload',
+    url: rig.emu.url,
+    cookie: rig.emu.defaultCookie,
+    spoolDir: join(stateDir, 'spool'),
+    journalPath: join(stateDir, 'journal.db'),
+    ladder: FLAT_LADDER,
+    ...over,
+  });
+
+  async function crashAndResume(name: string, stall: Partial<ChildSettings>, parts: number, sentBefore: number) {
+    const stateDir = join(rig.dir, name);
+    await mkdir(stateDir);
+    const data = bytes(parts * 64 * KiB - 1000);
+    const dataFile = join(stateDir, 'data.bin');
+    await writeFile(dataFile, data);
+    const path = `/crash/${name}.bin`;
+
+    rig.emu.resetStats();
+    const first = await runChild(settings({ path, dataFile, ...stall }, stateDir), /^STALLED$/);
+    expect(first.killed).to.equal(true);
+    expect(rig.requests('superfile2')).to.equal(sentBefore);
+    expect(rig.requests('create')).to.equal(0);
+    expect(rig.emu.entry(path)).to.equal(null);
+    const [row] = journalRows(join(stateDir, 'journal.db'));
+    expect(row).to.include({ parts: sentBefore });
+    expect(row!.upload_id).to.be.a('string');
+    expect(await readdir(join(stateDir, 'spool'))).to.have.length(1);
+
+    rig.emu.resetStats();
+    const second = await runChild(settings({ mode: 'resume' }, stateDir));
+    const outcomes = JSON.parse(second.lines.at(-1)!) as ResumeOutcome[];
+    expect(outcomes).to.deep.equal([{ path, status: 'committed', partsSent: parts - sentBefore }]);
+    expect(rig.requests('superfile2')).to.equal(parts - sentBefore);
+    expect(rig.requests('create')).to.equal(1);
+    expect((await rig.emu.readFile(path)).equals(data)).to.equal(true);
+    expect(rig.emu.entry(path)!.blockList).to.deep.equal(blockMd5s(data, 64 * KiB));
+    expect(journalRows(join(stateDir, 'journal.db'))).to.deep.equal([]);
+    expect(await readdir(join(stateDir, 'spool'))).to.deep.equal([]);
+  }
+
+  it('finishes a commit killed after 3 of 8 parts, re-sending only the 5 missing parts', async () => {
+    await crashAndResume('mid-parts', { stallAfterParts: 3 }, 8, 3);
+  });
+
+  it('finishes a commit killed between the last superfile2 and create, re-sending no part', async () => {
+    await crashAndResume('before-create', { stallBeforeCreate: true }, 5, 5);
+  });
+});
+
+describe('uploader start-up recovery and shutdown (in process)', () => {
+  it('discards a journalled commit whose spool is gone and sweeps spool files no commit needs', async () => {
+    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    try {
+      await rig.uploader.close();
+      const journal = new Journal(rig.journalPath);
+      journal.begin({ path: '/lost.bin', size: 10, chunkSize: 64 * KiB, blockMd5s: ['0'.repeat(32)], spoolFile: join(rig.spoolDir, 'gone.spool') });
+      journal.close();
+      await writeFile(join(rig.spoolDir, 'orphan.spool'), 'x');
+      await writeFile(join(rig.spoolDir, 'not-ours.txt'), 'kept');
+
+      const { createUploader } = await import('../../src/upload/index.js');
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath });
+      try {
+        const outcomes = await uploader.resumePending();
+        expect(outcomes).to.have.length(1);
+        expect(outcomes[0]).to.include({ path: '/lost.bin', status: 'discarded', partsSent: 0 });
+        expect(outcomes[0]!.error).to.match(/missing/);
+        expect(await rig.spoolFiles()).to.deep.equal(['not-ours.txt']);
+        expect(journalRows(rig.journalPath)).to.deep.equal([]);
+        expect(rig.requests('precreate')).to.equal(0);
+      } finally {
+        await uploader.close();
+      }
+    } finally {
+      await rig.stop();
+    }
+  });
+
+  it('on close, leaves a commit still running to the journal, and the next start finishes it', async () => {
+    let stalling = true;
+    let stalled = 0;
+    const rig = await Rig.start({
+      knobs: { minPartSize: 64 * KiB },
+      uploader: { ladder: FLAT_LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false },
+      wrap: (api) =>
+        intercept(api, {
+          uploadPart: async ([req], call) => {
+            if (!stalling || req.partseq < 2) return call();
+            stalled++;
+            // A request that hangs until shutdown aborts it.
+            return new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true }));
+          },
+        }),
+    });
+    try {
+      const data = bytes(4 * 64 * KiB);
+      const upload = rig.uploader.upload({ path: '/shutdown/file.bin', body: bodyOf(data), size: data.length }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      while (stalled === 0) await delay(5);
+      await rig.uploader.close();
+      expect(await upload).to.include({ code: 'UNAVAILABLE' });
+      expect(journalRows(rig.journalPath)).to.have.length(1);
+      expect(await rig.spoolFiles()).to.have.length(1);
+      expect(rig.emu.entry('/shutdown/file.bin')).to.equal(null);
+
+      stalling = false;
+      rig.emu.resetStats();
+      const { createUploader } = await import('../../src/upload/index.js');
+      const next = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath });
+      try {
+        expect(await next.resumePending()).to.deep.equal([{ path: '/shutdown/file.bin', status: 'committed', partsSent: 2 }]);
+        expect(rig.requests('superfile2')).to.equal(2);
+        expect((await rig.emu.readFile('/shutdown/file.bin')).equals(data)).to.equal(true);
+        expect(await rig.spoolFiles()).to.deep.equal([]);
+      } finally {
+        await next.close();
+      }
+    } finally {
+      await rig.stop();
+    }
+  });
+
+  it('keeps only the newest journalled commit of a path', async () => {
+    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    try {
+      await rig.uploader.close();
+      const olderData = bytes(100 * KiB);
+      const data = bytes(100 * KiB);
+      const journal = new Journal(rig.journalPath);
+      for (const [name, content] of [['older', olderData], ['newer', data]] as const) {
+        const spoolFile = join(rig.spoolDir, `${name}.spool`);
+        await writeFile(spoolFile, content);
+        journal.begin({ path: '/twice.bin', size: content.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(content, 64 * KiB), spoolFile });
+      }
+      journal.close();
+
+      const { createUploader } = await import('../../src/upload/index.js');
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER });
+      try {
+        const outcomes = await uploader.resumePending();
+        expect(outcomes.map((o) => o.status)).to.deep.equal(['discarded', 'committed']);
+        expect(rig.requests('superfile2')).to.equal(2);
+        expect(rig.requests('create')).to.equal(1);
+        expect((await rig.emu.readFile('/twice.bin')).equals(data)).to.equal(true);
+        expect(await rig.spoolFiles()).to.deep.equal([]);
+      } finally {
+        await uploader.close();
+      }
+    } finally {
+      await rig.stop();
+    }
+  });
+});
