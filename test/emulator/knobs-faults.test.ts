@@ -70,6 +70,25 @@ describe('emulator: knobs, faults and stats', () => {
       expect((await raw.superfile2('/big.bin', pre.json.uploadid, 0, part)).json.md5).to.equal(md5(part));
     });
 
+    it('reset on superfile2 with a part small enough to arrive at once stores nothing and keeps serving', async () => {
+      const part = bytes(1000, 6);
+      const pre = await raw.precreate('/small.bin', part.length, [md5(part)]);
+      h.emu.setKnobs({ faults: { superfile2: { reset: 1 } } });
+      for (let i = 0; i < 5; i++) {
+        let failed = false;
+        try {
+          await raw.superfile2('/small.bin', pre.json.uploadid, 0, part);
+        } catch {
+          failed = true;
+        }
+        expect(failed).to.equal(true);
+      }
+      h.emu.setKnobs({ faults: {} });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.emu.stats().store.blocks).to.equal(0);
+      expect((await raw.superfile2('/small.bin', pre.json.uploadid, 0, part)).json.md5).to.equal(md5(part));
+    });
+
     it('reset on data sends part of the body, then drops the connection', async () => {
       const data = bytes(8 * PART, 4);
       await raw.upload('/dl.bin', data);

@@ -5,7 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Db } from './db.js';
@@ -56,12 +56,15 @@ export class BlockStore {
    */
   async write(source: AsyncIterable<Buffer>, limit: number): Promise<{ md5: string; size: number }> {
     const tmp = join(this.tmp, randomBytes(12).toString('hex'));
-    const fh = await open(tmp, 'w');
     const hash = createHash('md5');
+    let fh: FileHandle | null = null;
     let size = 0;
     let stored = false;
     try {
+      // Iterate before any await: the source's error listeners must be in place at once, or an error
+      // it raises meanwhile (a cut-off multipart body) would go unhandled.
       for await (const chunk of source) {
+        fh ??= await open(tmp, 'w');
         size += chunk.length;
         // Past the limit the rest is read and dropped, so the request still ends cleanly.
         if (size > limit) continue;
@@ -69,19 +72,19 @@ export class BlockStore {
         await fh.write(chunk);
       }
       if (size > limit) throw new BlockTooLargeError(limit);
+      fh ??= await open(tmp, 'w');
       await fh.datasync();
       await fh.close();
       const md5 = hash.digest('hex');
       if (!this.has(md5)) {
-        const dest = this.file(md5);
         await mkdir(join(this.root, md5.slice(0, 2)), { recursive: true });
-        await rename(tmp, dest);
+        await rename(tmp, this.file(md5));
         stored = true;
         this.db.prepare('INSERT OR IGNORE INTO blocks (md5, size) VALUES (?, ?)').run(md5, size);
       }
       return { md5, size };
     } finally {
-      await fh.close().catch(() => undefined);
+      await fh?.close().catch(() => undefined);
       if (!stored) await rm(tmp, { force: true });
     }
   }
