@@ -124,6 +124,17 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
       expect(s.overlayRows()).to.equal(2);
     });
 
+    it('moves and copies with its bytes under another junk name', async () => {
+      await drive.mkdir(`${dir}/elsewhere`);
+      await put(drive, `${dir}/._a`, 'apple double');
+      await drive.move(`${dir}/._a`, `${dir}/elsewhere/._b`, { overwrite: false });
+      await drive.copy(`${dir}/elsewhere/._b`, `${dir}/._c`, { overwrite: false, depth: 'infinity' });
+      expect(await drive.stat(`${dir}/._a`)).to.equal(null);
+      expect((await get(drive, `${dir}/elsewhere/._b`)).toString()).to.equal('apple double');
+      expect((await get(drive, `${dir}/._c`)).toString()).to.equal('apple double');
+      expect(s.emu.entry(`${dir}/._c`)).to.equal(null);
+    });
+
     it('goes to TeraBox when renamed to an ordinary name', async () => {
       await put(drive, `${dir}/._draft`, 'now a real file');
       await drive.move(`${dir}/._draft`, `${dir}/final.txt`, { overwrite: false });

@@ -124,6 +124,14 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
     expect(s.overlayRows()).to.equal(0);
   });
 
+  it('reports NOT_FOUND for a source moved away outside the drive, then sees the drive as it is', async () => {
+    await put(drive, `${dir}/here.txt`, 'here');
+    await s.api.rename([{ path: `${dir}/here.txt`, newname: 'there.txt' }]);
+    expect((await drive.stat(`${dir}/here.txt`))?.size).to.equal(4);
+    expect(await codeOf(drive.move(`${dir}/here.txt`, `${dir}/moved.txt`, { overwrite: false }))).to.equal('NOT_FOUND');
+    expect(await names(dir)).to.deep.equal(['there.txt']);
+  });
+
   it('answers SAME_PATH, INTO_ITSELF, NOT_FOUND and PARENT_MISSING', async () => {
     await drive.mkdir(`${dir}/d`);
     await put(drive, `${dir}/f`, 'f');
