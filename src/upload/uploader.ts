@@ -1,11 +1,19 @@
 // The upload service: one body in → spooled and hashed in one pass → journalled → committed →
 // the spool removed. Tracks every upload in progress so close() can let commits finish (or leave
 // them to the journal) and resumePending() can finish what a crash left behind.
+//
+// What stays journalled (row + spool) after a failure:
+//   - a commit stopped by shutdown (close() timed out): the next start finishes it;
+//   - a resumed commit that failed transiently (TeraBox unreachable, 5xx, rate limited), typically
+//     because the network is not up yet at start-up: the next start tries again.
+// Everything else is removed at once: a client that got an error for its PUT owns the retry, and a
+// stale body committed later could overwrite newer content. A newer commit of the same path removes
+// older rows, and rows older than RESUME_MAX_AGE_MS are dropped, so nothing stays forever.
 
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { chunkSizeFor } from '../terabox/chunk-size.js';
-import { commit, type CommitContext, type CommitOutcome, type CommitTarget } from './commit.js';
+import { commit, type CommitOutcome, type CommitTarget } from './commit.js';
 import { HashPool, type Digests } from './hash-pool.js';
 import { Journal, type JournalRow } from './journal.js';
 import type { ResolvedUploaderOptions } from './options.js';
@@ -15,23 +23,21 @@ import { SpoolDir } from './spool.js';
 import { UploadError, type ResumeOutcome, type UploadRequest, type UploadResult, type UploadService } from './types.js';
 import { toUploadError } from './upload-error.js';
 
+/** A journalled commit older than this is not resumed: its upload id is long dead and its content likely stale. */
+const RESUME_MAX_AGE_MS = 7 * 24 * 3600_000;
+
 /** One upload or resume in progress. */
 interface Op {
   path: string;
   spoolFile: string;
   phase: 'receiving' | 'committing';
+  /** A start-up resume rather than a client's upload. */
+  resume: boolean;
+  /** Set once the commit is journalled. */
+  journalId?: number;
   controller: AbortController;
   /** Settles when the op has cleaned up after itself. */
   done: Promise<void>;
-}
-
-function shuttingDown(path: string, phase: Op['phase']): UploadError {
-  return new UploadError(
-    'UNAVAILABLE',
-    phase === 'committing'
-      ? `the server is shutting down; the commit of ${path} will finish at the next start`
-      : `the server is shutting down; the upload of ${path} was dropped`,
-  );
 }
 
 function checkPath(path: unknown): asserts path is string {
@@ -52,8 +58,6 @@ export class Uploader implements UploadService {
   private readonly pool: HashPool;
   private readonly budget: Semaphore;
   private readonly ops = new Set<Op>();
-  /** Resumes in progress by path: a new upload of the same path supersedes them. */
-  private readonly resumes = new Map<string, Op>();
   private accountLimit?: Promise<number>;
   private resuming?: Promise<ResumeOutcome[]>;
   private closing?: Promise<void>;
@@ -75,11 +79,7 @@ export class Uploader implements UploadService {
     if (req.size !== undefined && req.size > limit) {
       throw new UploadError('TOO_LARGE', `${path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
     }
-    return this.track(path, this.spool.newFile(), req.signal, (op) => this.receiveAndCommit(req, op, limit));
-  }
-
-  private assertOpen(): void {
-    if (this.closing) throw new UploadError('UNAVAILABLE', 'the uploader is shutting down');
+    return this.track({ path, spoolFile: this.spool.newFile(), resume: false }, req.signal, (op) => this.receiveAndCommit(req, op, limit));
   }
 
   resumePending(): Promise<ResumeOutcome[]> {
@@ -93,33 +93,50 @@ export class Uploader implements UploadService {
     return this.closing;
   }
 
-  /** Runs `work` as a tracked op: aborted with the client, cleaned up (spool, journal) whatever happens. */
-  private async track<T>(path: string, spoolFile: string, clientSignal: AbortSignal | undefined, work: (op: Op) => Promise<T>): Promise<T> {
+  private assertOpen(): void {
+    if (this.closing) throw new UploadError('UNAVAILABLE', 'the uploader is shutting down');
+  }
+
+  /**
+   * Runs `work` as a tracked op, aborted with the client's signal. Afterwards its journal row (if
+   * any) and then its spool file are removed, unless the failure leaves them for a later resume.
+   */
+  private async track<T>(
+    init: Pick<Op, 'path' | 'spoolFile' | 'resume'>,
+    clientSignal: AbortSignal | undefined,
+    work: (op: Op) => Promise<T>,
+  ): Promise<T> {
     this.assertOpen();
     let finish!: () => void;
-    const op: Op = { path, spoolFile, phase: 'receiving', controller: new AbortController(), done: new Promise((r) => (finish = r)) };
-    const onClientAbort = () => op.controller.abort(new UploadError('ABORTED', `the upload of ${path} was aborted by the client`));
+    const op: Op = { ...init, phase: 'receiving', controller: new AbortController(), done: new Promise((r) => (finish = r)) };
+    const onClientAbort = () => op.controller.abort(new UploadError('ABORTED', `the upload of ${op.path} was aborted by the client`));
     clientSignal?.addEventListener('abort', onClientAbort, { once: true });
     if (clientSignal?.aborted) onClientAbort();
     this.ops.add(op);
-    let keepSpool = false;
+    let keep = false;
     try {
       return await work(op);
     } catch (e) {
-      keepSpool = this.leftForResume(op);
-      throw toUploadError(e, path);
+      const error = toUploadError(e, op.path);
+      keep = this.keptForResume(op, error);
+      throw error;
     } finally {
       clientSignal?.removeEventListener('abort', onClientAbort);
-      if (!keepSpool) await this.spool.remove(spoolFile);
+      if (!keep) {
+        // Row first: a crash in between leaves an orphan spool file, which the start-up sweep removes.
+        if (op.journalId !== undefined) this.journal.remove(op.journalId);
+        await this.spool.remove(op.spoolFile);
+      }
       this.ops.delete(op);
       finish();
     }
   }
 
-  /** A commit that failed because shutdown stopped it keeps its journal row and spool: the next start finishes it. */
-  private leftForResume(op: Op): boolean {
+  private keptForResume(op: Op, error: unknown): boolean {
+    if (op.journalId === undefined) return false;
     const reason: unknown = op.controller.signal.reason;
-    return op.phase === 'committing' && reason instanceof UploadError && reason.code === 'UNAVAILABLE' && this.closing !== undefined;
+    if (this.closing && reason instanceof UploadError && reason.code === 'UNAVAILABLE') return true;
+    return op.resume && error instanceof UploadError && (error.code === 'UPSTREAM' || error.code === 'UNAVAILABLE');
   }
 
   private async receiveAndCommit(req: UploadRequest, op: Op, limit: number): Promise<UploadResult> {
@@ -144,8 +161,7 @@ export class Uploader implements UploadService {
     signal.throwIfAborted();
 
     op.phase = 'committing';
-    this.resumes.get(req.path)?.controller.abort(new UploadError('ABORTED', `superseded by a newer upload of ${req.path}`));
-    const id = this.journal.begin({
+    op.journalId = this.journal.begin({
       path: req.path,
       size,
       chunkSize: digests.chunkSize,
@@ -154,8 +170,9 @@ export class Uploader implements UploadService {
       spoolFile: op.spoolFile,
       mtime: req.mtime,
     });
+    await this.supersede(op);
     const started = Date.now();
-    const outcome = await this.commitJournalled(id, op, {
+    const outcome = await this.commitOp(op, {
       path: req.path,
       size,
       chunkSize: digests.chunkSize,
@@ -163,7 +180,7 @@ export class Uploader implements UploadService {
       whole: digests.whole,
       spool: await openAsBlob(op.spoolFile),
       mtime: req.mtime,
-    }, this.o.rapidUpload);
+    });
     this.o.logger.info(
       { path: req.path, size, parts: digests.blockMd5s.length, partsSent: outcome.partsSent, rapid: outcome.rapid, ms: Date.now() - started },
       'upload committed',
@@ -183,25 +200,33 @@ export class Uploader implements UploadService {
     return { ...(await this.pool.hashFile(spoolFile, chunkSize, d.size, false)), whole: d.whole };
   }
 
-  /** Commits with journal hooks; the row goes when create succeeded, or when the commit failed for good. */
-  private async commitJournalled(id: number, op: Op, target: CommitTarget, rapidUpload: boolean): Promise<CommitOutcome> {
-    const ctx: CommitContext = {
+  /**
+   * A newer commit of a path makes older journalled ones of the same path stale: a resume of it in
+   * progress is aborted, and rows kept from earlier runs are dropped with their spool files.
+   */
+  private async supersede(newer: Op): Promise<void> {
+    const superseded = new UploadError('ABORTED', `superseded by a newer upload of ${newer.path}`);
+    for (const op of this.ops) if (op.resume && op.path === newer.path) op.controller.abort(superseded);
+    const active = new Set([...this.ops].map((op) => op.journalId));
+    for (const row of this.journal.list()) {
+      if (row.path !== newer.path || row.id >= newer.journalId! || active.has(row.id)) continue;
+      this.journal.remove(row.id);
+      await this.spool.remove(row.spoolFile);
+    }
+  }
+
+  private commitOp(op: Op, target: CommitTarget): Promise<CommitOutcome> {
+    const id = op.journalId!;
+    return commit(target, {
       api: this.o.api,
       budget: this.budget,
-      settings: { ...this.o, rapidUpload },
+      // Rapid upload was tried before a crash, if at all: a resume goes straight to precreate.
+      settings: { ...this.o, rapidUpload: this.o.rapidUpload && !op.resume },
       logger: this.o.logger,
       signal: op.controller.signal,
       onUploadId: (uploadId) => this.journal.setUploadId(id, uploadId),
       onConfirmed: (partseq) => this.journal.confirmPart(id, partseq),
-    };
-    try {
-      const outcome = await commit(target, ctx);
-      this.journal.remove(id);
-      return outcome;
-    } catch (e) {
-      if (!this.leftForResume(op)) this.journal.remove(id);
-      throw e;
-    }
+    });
   }
 
   private fileSizeLimit(path: string): Promise<number> {
@@ -218,14 +243,14 @@ export class Uploader implements UploadService {
 
   private async resumeAll(): Promise<ResumeOutcome[]> {
     const rows = this.journal.list();
-    const journalled = new Set(rows.map((r) => r.spoolFile));
-    const swept = await this.spool.sweep((file) => journalled.has(file) || [...this.ops].some((op) => op.spoolFile === file));
+    const needed = (file: string) => rows.some((r) => r.spoolFile === file) || [...this.ops].some((op) => op.spoolFile === file);
+    const swept = await this.spool.sweep(needed);
     if (swept.length > 0) this.o.logger.info({ files: swept.length }, 'removed spool files no commit needs');
-    const latest = new Map(rows.map((r) => [r.path, r.id]));
+    const newest = new Map(rows.map((r) => [r.path, r.id]));
     const outcomes: ResumeOutcome[] = [];
     for (const row of rows) {
       if (this.closing) break;
-      outcomes.push(await this.resumeOne(row, latest.get(row.path) !== row.id));
+      outcomes.push(await this.resumeOne(row, newest.get(row.path) !== row.id));
     }
     return outcomes;
   }
@@ -238,47 +263,52 @@ export class Uploader implements UploadService {
       return { path: row.path, status: 'discarded', partsSent: 0, error: why };
     };
     if (superseded) return discard('a later upload of the same path was journalled');
+    if (Date.now() - row.startedAt > RESUME_MAX_AGE_MS) return discard('it is older than the resume window');
     const spooled = await stat(row.spoolFile).catch(() => undefined);
     if (!spooled || spooled.size !== row.size) return discard(`its spool file is ${spooled ? `${spooled.size} bytes, not ${row.size}` : 'missing'}`);
 
     try {
-      const outcome = await this.track(row.path, row.spoolFile, undefined, async (op) => {
+      const outcome = await this.track({ path: row.path, spoolFile: row.spoolFile, resume: true }, undefined, async (op) => {
         op.phase = 'committing';
-        this.resumes.set(row.path, op);
-        try {
-          return await this.commitJournalled(row.id, op, {
-            path: row.path,
-            size: row.size,
-            chunkSize: row.chunkSize,
-            blockMd5s: row.blockMd5s,
-            whole: row.contentMd5 && row.sliceMd5 && row.crc32 !== undefined ? { contentMd5: row.contentMd5, sliceMd5: row.sliceMd5, crc32: row.crc32 } : undefined,
-            spool: await openAsBlob(row.spoolFile),
-            mtime: row.mtime,
-            uploadId: row.uploadId,
-            confirmed: row.confirmed,
-          }, false);
-        } finally {
-          if (this.resumes.get(row.path) === op) this.resumes.delete(row.path);
-        }
+        op.journalId = row.id;
+        return this.commitOp(op, {
+          path: row.path,
+          size: row.size,
+          chunkSize: row.chunkSize,
+          blockMd5s: row.blockMd5s,
+          whole: row.contentMd5 && row.sliceMd5 && row.crc32 !== undefined ? { contentMd5: row.contentMd5, sliceMd5: row.sliceMd5, crc32: row.crc32 } : undefined,
+          spool: await openAsBlob(row.spoolFile),
+          mtime: row.mtime,
+          uploadId: row.uploadId,
+          confirmed: row.confirmed,
+        });
       });
       this.o.logger.info({ path: row.path, partsSent: outcome.partsSent }, 'journalled commit finished');
       return { path: row.path, status: 'committed', partsSent: outcome.partsSent };
     } catch (e) {
-      const message = (e as Error).message;
-      this.o.logger.warn({ path: row.path, err: message }, 'journalled commit failed');
-      const superseded = e instanceof UploadError && e.code === 'ABORTED';
-      return { path: row.path, status: superseded ? 'discarded' : 'failed', partsSent: 0, error: message };
+      const error = e as UploadError;
+      const kept = this.journal.list().some((r) => r.id === row.id);
+      this.o.logger.warn({ path: row.path, err: error.message, kept }, 'journalled commit failed');
+      if (error.code === 'ABORTED') return { path: row.path, status: 'discarded', partsSent: 0, error: error.message };
+      return { path: row.path, status: 'failed', partsSent: 0, error: kept ? `${error.message} (kept for the next start)` : error.message };
     }
   }
 
   private async shutdown(): Promise<void> {
-    for (const op of this.ops) if (op.phase === 'receiving') op.controller.abort(shuttingDown(op.path, op.phase));
+    const stopping = (op: Op) =>
+      new UploadError(
+        'UNAVAILABLE',
+        op.phase === 'committing'
+          ? `the server is shutting down; the commit of ${op.path} will finish at the next start`
+          : `the server is shutting down; the upload of ${op.path} was dropped`,
+      );
+    for (const op of this.ops) if (op.phase === 'receiving') op.controller.abort(stopping(op));
     const settled = () => Promise.all([...this.ops].map((op) => op.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((r) => (timer = setTimeout(r, this.o.closeTimeoutMs)));
     await Promise.race([settled(), timedOut]);
     clearTimeout(timer);
-    for (const op of this.ops) op.controller.abort(shuttingDown(op.path, op.phase));
+    for (const op of this.ops) op.controller.abort(stopping(op));
     await settled();
     await this.resuming?.catch(() => {});
     await this.pool.close();

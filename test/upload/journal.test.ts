@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { Journal, type JournalEntry } from '../../src/upload/journal.js';
@@ -65,11 +66,10 @@ describe('upload/journal', () => {
     j.close();
   });
 
-  it('uses write-ahead logging', async () => {
+  it('uses write-ahead logging', () => {
     const file = join(tmp.dir, 'wal.db');
     const j = new Journal(file);
     j.begin(entry('/w'));
-    const { default: Database } = await import('better-sqlite3');
     const reader = new Database(file, { readonly: true });
     expect(reader.pragma('journal_mode', { simple: true })).to.equal('wal');
     expect(reader.prepare('SELECT count(*) AS n FROM commits').get()).to.deep.equal({ n: 1 });
@@ -77,9 +77,8 @@ describe('upload/journal', () => {
     j.close();
   });
 
-  it('refuses a journal written by a newer schema', async () => {
+  it('refuses a journal written by a newer schema', () => {
     const file = join(tmp.dir, 'future.db');
-    const { default: Database } = await import('better-sqlite3');
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();

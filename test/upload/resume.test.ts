@@ -8,8 +8,9 @@ import { once } from 'node:events';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { createUploader } from '../../src/upload/index.js';
 import { Journal } from '../../src/upload/journal.js';
-import type { ResumeOutcome } from '../../src/upload/types.js';
+import type { ResumeOutcome, UploadResult } from '../../src/upload/types.js';
 import type { ChildSettings } from './fixtures/crash-child.js';
 import { blockMd5s, bodyOf, bytes, KiB } from './helpers.js';
 import { intercept, Rig, SMALL_LADDER } from './rig.js';
@@ -39,6 +40,10 @@ async function runChild(settings: ChildSettings, until?: RegExp): Promise<{ line
   const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
   if (!killed && code !== 0) throw new Error(`child failed (${code ?? signal}): ${stderr}`);
   return { lines, killed };
+}
+
+function committed(r: UploadResult): void {
+  if (r.kind !== 'committed') throw new Error(`expected a commit, got ${r.kind}`);
 }
 
 function journalRows(file: string): { id: number; upload_id: string | null; parts: number }[] {
@@ -118,7 +123,6 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       await writeFile(join(rig.spoolDir, 'orphan.spool'), 'x');
       await writeFile(join(rig.spoolDir, 'not-ours.txt'), 'kept');
 
-      const { createUploader } = await import('../../src/upload/index.js');
       const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath });
       try {
         const outcomes = await uploader.resumePending();
@@ -167,7 +171,6 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
 
       stalling = false;
       rig.emu.resetStats();
-      const { createUploader } = await import('../../src/upload/index.js');
       const next = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath });
       try {
         expect(await next.resumePending()).to.deep.equal([{ path: '/shutdown/file.bin', status: 'committed', partsSent: 2 }]);
@@ -176,6 +179,47 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
         expect(await rig.spoolFiles()).to.deep.equal([]);
       } finally {
         await next.close();
+      }
+    } finally {
+      await rig.stop();
+    }
+  });
+
+  it('keeps a resume that failed because TeraBox was down for the next start, until a newer upload of the path replaces it', async () => {
+    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB }, uploader: { ladder: FLAT_LADDER } });
+    try {
+      await rig.uploader.close();
+      const old = bytes(100 * KiB);
+      const spoolFile = join(rig.spoolDir, 'pending.spool');
+      await writeFile(spoolFile, old);
+      const journal = new Journal(rig.journalPath);
+      journal.begin({ path: '/later.bin', size: old.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(old, 64 * KiB), spoolFile });
+      journal.close();
+
+      const options = { api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER, backoff: { baseMs: 1, maxMs: 5 } };
+      rig.emu.setKnobs({ faults: { precreate: { http5xx: 1 } } });
+      const first = createUploader(options);
+      try {
+        const [outcome] = await first.resumePending();
+        expect(outcome).to.include({ path: '/later.bin', status: 'failed' });
+        expect(outcome!.error).to.match(/kept for the next start/);
+      } finally {
+        await first.close();
+      }
+      expect(journalRows(rig.journalPath)).to.have.length(1);
+      expect(await rig.spoolFiles()).to.deep.equal(['pending.spool']);
+
+      rig.emu.setKnobs({ faults: {} });
+      const second = createUploader(options);
+      try {
+        const newer = bytes(70 * KiB);
+        committed(await second.upload({ path: '/later.bin', body: bodyOf(newer), size: newer.length }));
+        expect(journalRows(rig.journalPath)).to.deep.equal([]);
+        expect(await rig.spoolFiles()).to.deep.equal([]);
+        expect(await second.resumePending()).to.deep.equal([]);
+        expect((await rig.emu.readFile('/later.bin')).equals(newer)).to.equal(true);
+      } finally {
+        await second.close();
       }
     } finally {
       await rig.stop();
@@ -196,7 +240,6 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       }
       journal.close();
 
-      const { createUploader } = await import('../../src/upload/index.js');
       const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER });
       try {
         const outcomes = await uploader.resumePending();
