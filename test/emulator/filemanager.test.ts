@@ -128,6 +128,15 @@ describe('emulator: filemanager', () => {
     expect(h.emu.entry('/src/a.txt')).to.not.equal(null);
   });
 
+  it('serves the xpan alias, which needs the bdstoken and answers 450016 without a jsToken', async () => {
+    const list = JSON.stringify([{ path: '/src/a.txt', newname: 'xpan.txt' }]);
+    const q = { method: 'filemanager', opera: 'rename', bdstoken: raw.bdstoken };
+    expect((await raw.post('/rest/2.0/xpan/file', q, { filelist: list })).json.errno).to.equal(450016);
+    expect((await raw.post('/rest/2.0/xpan/file', { ...q, bdstoken: undefined, jsToken: raw.jsToken }, { filelist: list })).json.errno).to.equal(2);
+    expect((await raw.post('/rest/2.0/xpan/file', { ...q, jsToken: raw.jsToken }, { filelist: list, async: 0 })).json.errno).to.equal(0);
+    expect(h.emu.entry('/src/xpan.txt')).to.not.equal(null);
+  });
+
   it('answers a taskid with async=2', async () => {
     const r = await raw.filemanager('delete', ['/src/a.txt'], { async: 2 });
     expect(r.json.errno).to.equal(0);

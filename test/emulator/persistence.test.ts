@@ -1,7 +1,8 @@
 // The store survives stop/start on the same data dir: files, fs_ids, contents, default cookie.
 
 import { expect } from 'chai';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { bytes, makeTempDir, md5, PART, rawClient, startHarness } from './helpers.js';
 
@@ -29,10 +30,16 @@ describe('emulator: restart persistence', () => {
     } finally {
       await first.close();
     }
+    // Each block sits once under blocks/<aa>/<md5>; a write a crash interrupted is only a temp file.
+    const firstPart = md5(data.subarray(0, PART));
+    expect(await readFile(join(dir, 'blocks', firstPart.slice(0, 2), firstPart))).to.deep.equal(data.subarray(0, PART));
+    await mkdir(join(dir, 'blocks', 'tmp'), { recursive: true });
+    await writeFile(join(dir, 'blocks', 'tmp', 'interrupted'), 'half a block');
 
     const second = await startHarness({}, dir);
     try {
       expect(second.emu.defaultCookie).to.equal(cookie);
+      expect(await stat(join(dir, 'blocks', 'tmp', 'interrupted')).catch(() => null)).to.equal(null);
       const raw = await rawClient(second.emu);
       const listed = await raw.list('/keep');
       expect(listed.json.list.map((i: { server_filename: string }) => i.server_filename)).to.deep.equal(['empty-dir', 'me.bin']);

@@ -96,6 +96,19 @@ describe('emulator: precreate, superfile2 and create refusals', () => {
       expect(h.emu.stats().store).to.deep.equal(before);
     });
 
+    it('answers 31363 once the upload id outlives uploadIdTtlMs', async () => {
+      h.emu.setKnobs({ uploadIdTtlMs: 150 });
+      try {
+        const pre = await raw.precreate('/late.bin', 3, [md5('abc')]);
+        await new Promise((r) => setTimeout(r, 250));
+        expect((await raw.superfile2('/late.bin', pre.json.uploadid, 0, Buffer.from('abc'))).json.error_code).to.equal(31363);
+        const again = await raw.precreate('/late.bin', 3, [md5('abc')], { uploadid: pre.json.uploadid });
+        expect(again.json.uploadid).to.not.equal(pre.json.uploadid);
+      } finally {
+        h.emu.setKnobs({ uploadIdTtlMs: 7 * 24 * 3600_000 });
+      }
+    });
+
     it('answers 31208 without a file field', async () => {
       const pre = await raw.precreate('/nofile.bin', 100, [md5('q')]);
       const r = await raw.multipart('/rest/2.0/pcs/superfile2', { method: 'upload', path: '/nofile.bin', uploadid: pre.json.uploadid, partseq: 0 }, { other: 'x' });

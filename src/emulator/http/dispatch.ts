@@ -34,6 +34,11 @@ export async function dispatch(emu: EmulatorCore, listener: (req: IncomingMessag
   }
   const ctx = new Ctx(emu, req, res, url, r.endpoint, listener(req), r.xpan);
   ctx.stats.requests++;
+  const started = performance.now();
+  // The path only: queries carry jsTokens.
+  res.once('close', () =>
+    emu.logger.debug({ endpoint: r.endpoint, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'emulator request'),
+  );
   try {
     const latency = latencyFor(emu.knobs, r.endpoint);
     if (latency > 0) await sleep(latency);
