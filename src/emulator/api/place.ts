@@ -16,9 +16,9 @@ export type Placed = { ok: true; entry: Entry } | { ok: false; errno: number; er
 
 const fail = (errno: number, errmsg: string): Placed => ({ ok: false, errno, errmsg });
 
-export const CONFLICT = fail(Errno.EXISTS, 'file already exists');
+const CONFLICT = fail(Errno.EXISTS, 'file already exists');
 /** An ancestor of the path is a file: the parent cannot exist (we answer -11, "parent does not exist"). */
-export const PARENT_IS_FILE = fail(Errno.PARENT_MISSING, 'parent directory does not exist');
+const PARENT_IS_FILE = fail(Errno.PARENT_MISSING, 'parent directory does not exist');
 
 export function parseRtype(value: number | undefined, fallback: Rtype): Rtype | null {
   if (value === undefined) return fallback;

@@ -98,10 +98,6 @@ export class Tree {
     return rows.map(fromRow);
   }
 
-  hasChildren(accountId: number, dir: string): boolean {
-    return this.db.prepare('SELECT 1 FROM files WHERE account_id = ? AND parent = ? LIMIT 1').get(accountId, dir) !== undefined;
-  }
-
   /** Bytes the account's files take (what quota counts). */
   used(accountId: number): number {
     const r = this.db.prepare('SELECT COALESCE(SUM(size), 0) AS u FROM files WHERE account_id = ? AND isdir = 0').get(accountId) as { u: number };
