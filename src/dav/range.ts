@@ -32,9 +32,9 @@ export function parseRange(header: string | undefined, size: number): RangeReque
       continue;
     }
     const start = Number(r[1]);
-    const end = r[2] === '' ? size - 1 : Number(r[2]);
-    if (end < start) return { kind: 'full' };
-    if (start < size) ranges.push({ start, end: Math.min(end, size - 1) });
+    const last = r[2] === '' ? Infinity : Number(r[2]);
+    if (last < start) return { kind: 'full' };
+    if (start < size) ranges.push({ start, end: Math.min(last, size - 1) });
   }
   if (ranges.length === 0) return { kind: 'unsatisfiable' };
   ranges.sort((a, b) => a.start - b.start);
