@@ -21,7 +21,7 @@ export interface SpoolBodyOptions {
 
 class SpoolWriter extends Writable {
   written = 0;
-  /** Why this writer failed, to tell its errors from the body's in the pipeline's rejection. */
+  /** Why this writer failed (over the limit, disk full): reported as is, unlike the body's own errors. */
   failure: unknown;
 
   constructor(
@@ -36,10 +36,7 @@ class SpoolWriter extends Writable {
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (e?: Error | null) => void): void {
-    this.settle(
-      this.append(chunks.map((c) => c.chunk)),
-      cb,
-    );
+    this.settle(this.append(chunks.map((c) => c.chunk)), cb);
   }
 
   private settle(p: Promise<void>, cb: (e?: Error | null) => void): void {

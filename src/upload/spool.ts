@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 const SUFFIX = '.spool';
@@ -20,6 +20,12 @@ export class SpoolDir {
   /** A fresh, unused spool file path (the file is created by whoever writes it). */
   newFile(): string {
     return join(this.dir, `${randomUUID()}${SUFFIX}`);
+  }
+
+  /** Bytes an unprivileged writer may still put on the spool's file system. */
+  async freeBytes(): Promise<number> {
+    const fs = await statfs(this.dir);
+    return fs.bavail * fs.bsize;
   }
 
   /** Removes a spool file; a file already gone is fine. */

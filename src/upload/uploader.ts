@@ -79,6 +79,9 @@ export class Uploader implements UploadService {
     if (req.size !== undefined && req.size > limit) {
       throw new UploadError('TOO_LARGE', `${path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
     }
+    if (req.size !== undefined && req.size > (await this.spool.freeBytes())) {
+      throw new UploadError('QUOTA', `${path}: the local spool disk has no room for ${req.size} bytes`);
+    }
     return this.track({ path, spoolFile: this.spool.newFile(), resume: false }, req.signal, (op) => this.receiveAndCommit(req, op, limit));
   }
 

@@ -142,6 +142,20 @@ describe('uploader over the emulator: a scaled-down ladder', () => {
     }
   });
 
+  it('answers QUOTA before reading a body the spool disk has no room for', async () => {
+    const huge = await Rig.start({ uploader: { maxFileSize: 2 ** 52 } });
+    try {
+      const body = new PassThrough();
+      const e = await failure(huge.uploader.upload({ path: '/too/huge.bin', body, size: 2 ** 51 }));
+      expect(e.code).to.equal('QUOTA');
+      expect(e.message).to.match(/spool disk/);
+      expect(body.readableFlowing).to.equal(null);
+      expect(await huge.spoolFiles()).to.deep.equal([]);
+    } finally {
+      await huge.stop();
+    }
+  });
+
   it("answers TOO_LARGE when TeraBox refuses the size (errno 58), keeping nothing", async () => {
     const capped = await Rig.start({ account: { maxFileSize: 100 * KiB }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
     try {
