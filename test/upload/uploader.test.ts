@@ -182,7 +182,6 @@ describe('uploader over the emulator: failures', () => {
     async () =>
       (rig = await Rig.start({
         knobs: { minPartSize: 64 * KiB },
-        clientAttempts: 1,
         uploader: { ladder: FLAT_LADDER, rapidUpload: false, parallel: 4, globalParallel: 3 },
         wrap: (api) =>
           intercept(api, {
@@ -217,15 +216,18 @@ describe('uploader over the emulator: failures', () => {
     peak = 0;
   });
 
-  it('still stores a correct file when 20% of superfile2 requests fail', async () => {
-    rig.emu.setKnobs({ faults: { superfile2: { http5xx: 0.2 } }, faultSeed: 7 });
-    const data = bytes(40 * 64 * KiB + 99);
-    const r = committed(await rig.uploader.upload({ path: '/faults/flaky.bin', body: bodyOf(data), size: data.length }));
-    expect(r.partsSent).to.equal(41);
-    expect(rig.errors('superfile2')).to.be.greaterThan(0);
-    expect(rig.requests('superfile2')).to.equal(41 + rig.errors('superfile2'));
-    expect((await rig.emu.readFile('/faults/flaky.bin')).equals(data)).to.equal(true);
-  });
+  for (const kind of ['http5xx', 'reset'] as const) {
+    it(`still stores a correct file when 20% of superfile2 requests fail (${kind})`, async () => {
+      rig.emu.setKnobs({ faults: { superfile2: { [kind]: 0.2 } }, faultSeed: 7 });
+      const data = bytes(40 * 64 * KiB + 99);
+      const r = committed(await rig.uploader.upload({ path: `/faults/flaky-${kind}.bin`, body: bodyOf(data), size: data.length }));
+      expect(r.partsSent).to.equal(41);
+      const failed = rig.requests('superfile2') - 41;
+      expect(failed).to.be.greaterThan(0);
+      expect((await rig.emu.readFile(`/faults/flaky-${kind}.bin`)).equals(data)).to.equal(true);
+      expect(rig.emu.entry(`/faults/flaky-${kind}.bin`)!.blockList).to.deep.equal(blockMd5s(data, 64 * KiB));
+    });
+  }
 
   it('re-sends a part whose returned md5 is wrong, and only that part', async () => {
     corrupt.add(2);
