@@ -34,7 +34,7 @@ class ContinueOnFirstRead extends Readable {
   }
 }
 
-/** The request itself, or (when the client waits for 100 Continue) a stream that sends it on demand. */
-export function uploadBody(req: IncomingMessage, continuePending: boolean, sendContinue: () => void): Readable {
-  return continuePending ? new ContinueOnFirstRead(req, sendContinue) : req;
+/** The request body as a stream that calls `onFirstRead` (which sends 100 Continue) when first read. */
+export function continueOnFirstRead(req: IncomingMessage, onFirstRead: () => void): Readable {
+  return new ContinueOnFirstRead(req, onFirstRead);
 }

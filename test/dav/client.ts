@@ -3,7 +3,7 @@
 
 import net from 'node:net';
 import type { Readable } from 'node:stream';
-import { request } from 'undici';
+import { getGlobalDispatcher } from 'undici';
 import { childElements, findChild, parseXml, type XmlElement } from '../../src/dav/xml.js';
 
 export interface DavResponse {
@@ -20,7 +20,8 @@ export interface DavRequestOptions {
 
 /** One request; `path` is sent as written (no URL normalisation), relative to `origin`. */
 export async function dav(origin: string, method: string, path: string, opts: DavRequestOptions = {}): Promise<DavResponse> {
-  const res = await request(origin, { method, path, headers: opts.headers, body: opts.body });
+  // Dispatcher.request sends `path` as written (the top-level request() would normalise it as a URL).
+  const res = await getGlobalDispatcher().request({ origin, path, method, headers: opts.headers, body: opts.body });
   const body = Buffer.from(await res.body.arrayBuffer());
   return { status: res.statusCode, headers: res.headers, body, text: body.toString('utf8') };
 }

@@ -50,7 +50,7 @@ describe('dav over HTTP: PUT', () => {
   it('sends 100 Continue and stores the body when the client waits for it', async () => {
     s = await startDav();
     const body = 'x'.repeat(100);
-    const ex = await raw(portOf(s), 'PUT /expect100 HTTP/1.1\nHost: x\nContent-Length: 100\nExpect: 100-continue', {
+    const ex = await raw(portOf(s), 'PUT /expect100 HTTP/1.1\nHost: x\nConnection: close\nContent-Length: 100\nExpect: 100-continue', {
       body,
       waitForContinue: true,
       waitMs: 1500,
@@ -76,7 +76,7 @@ describe('dav over HTTP: PUT', () => {
       expect(statusesOf(ex.text), path).to.deep.equal([status]);
     }
     s.drive.putFile('/filler', Buffer.alloc(4500));
-    const quota = await raw(portOf(s), 'PUT /over-quota HTTP/1.1\nHost: x\nContent-Length: 900\nExpect: 100-continue', {
+    const quota = await raw(portOf(s), 'PUT /over-quota HTTP/1.1\nHost: x\nConnection: close\nContent-Length: 900\nExpect: 100-continue', {
       body: 'never sent',
       waitForContinue: true,
     });
@@ -150,6 +150,20 @@ describe('dav over HTTP: PUT', () => {
     const res = await dav(s.origin, 'PUT', '/trickle', { body: trickle(parts, 150) });
     expect(res.status).to.equal(201);
     expect(s.drive.content('/trickle')!.equals(Buffer.concat(parts))).to.equal(true);
+  });
+
+  it('does not drop a client that waits for 100 Continue while the drive is not ready for the body', async () => {
+    s = await startDav({ bodyIdleTimeoutMs: 300 });
+    let release!: () => void;
+    s.drive.startGate = new Promise<void>((r) => (release = r));
+    setTimeout(() => release(), 900);
+    const ex = await raw(portOf(s), 'PUT /queued HTTP/1.1\nHost: x\nConnection: close\nContent-Length: 5\nExpect: 100-continue', {
+      body: 'later',
+      waitForContinue: true,
+      waitMs: 3000,
+    });
+    expect(statusesOf(ex.text)).to.deep.equal([100, 201]);
+    expect(s.drive.content('/queued')!.toString()).to.equal('later');
   });
 
   it('aborts the drive write when the client disconnects mid-upload, and stores nothing', async () => {

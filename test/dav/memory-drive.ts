@@ -50,6 +50,8 @@ export class MemoryDrive implements Drive {
   readonly calls: Method[] = [];
   /** When set, a write holds its commit until this resolves (to see that PUT answers after commit). */
   commitGate?: Promise<void>;
+  /** When set, a write waits for this before reading its body (an upload queued behind others). */
+  startGate?: Promise<void>;
   private readonly nodes = new Map<string, Node>();
   private readonly failures = new Map<Method, DriveError>();
   private readonly opts: MemoryDriveOptions;
@@ -182,6 +184,7 @@ export class MemoryDrive implements Drive {
     // Known sizes are refused before a byte is read, as the real drive does.
     if (opts.size !== undefined && opts.size > max) throw new DriveError('TOO_LARGE', `${opts.size} bytes is over the ${max}-byte limit`);
     if (opts.size !== undefined && opts.size > available) throw new DriveError('QUOTA', 'Not enough space');
+    await this.startGate;
     const chunks: Buffer[] = [];
     let total = 0;
     try {

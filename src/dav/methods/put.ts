@@ -1,5 +1,6 @@
 // PUT: streams the body to the drive and answers only once the drive has committed it.
 
+import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context.js';
 import { contentLength } from '../body.js';
 import { assertWritable } from '../lock-guard.js';
@@ -8,7 +9,7 @@ import { parentPath } from '../paths.js';
 import { sendEmpty } from '../respond.js';
 import { watchBodyStall } from '../stall-watch.js';
 import { DavError } from '../status.js';
-import { uploadBody } from '../upload-body.js';
+import { continueOnFirstRead } from '../upload-body.js';
 
 function sizeHint(value: string | undefined): number | undefined {
   return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value.trim()) : undefined;
@@ -30,8 +31,18 @@ export async function handlePut(ctx: RequestContext): Promise<void> {
   }
   assertWritable(ctx, existing ? { resources: [path] } : { resources: [path], members: [path] });
 
-  const body = uploadBody(req, ctx.awaitingContinue, () => ctx.sendContinue());
-  const stopWatch = watchBodyStall(req, ctx.services.bodyIdleTimeoutMs);
+  // The stall watch starts once the client may send: before 100 Continue it is waiting for us.
+  let stopWatch = () => {};
+  const watch = () => void (stopWatch = watchBodyStall(req, ctx.services.bodyIdleTimeoutMs));
+  let body: Readable = req;
+  if (ctx.awaitingContinue) {
+    body = continueOnFirstRead(req, () => {
+      ctx.sendContinue();
+      watch();
+    });
+  } else {
+    watch();
+  }
   try {
     const result = await drive.write(path, body, {
       size,
