@@ -5,7 +5,6 @@ import { resolveOptions, type UploaderOptions } from './options.js';
 import { Uploader } from './uploader.js';
 
 export type { UploaderOptions } from './options.js';
-export { DEFAULT_BACKOFF } from './options.js';
 export { UploadError } from './types.js';
 export type { ResumeOutcome, UploadErrorCode, UploadRequest, UploadResult, UploadService } from './types.js';
 

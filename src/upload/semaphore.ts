@@ -39,16 +39,6 @@ export class Semaphore {
     });
   }
 
-  /** Runs `fn` holding one slot. */
-  async with<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-
   /** A release function that works once, so a double release cannot inflate the budget. */
   private releaser(): () => void {
     let done = false;

@@ -5,7 +5,7 @@ import { TeraBoxError } from '../terabox/errors.js';
 import { UploadError, type UploadErrorCode } from './types.js';
 
 /** An error raised by an aborted signal or by a stream torn down by one. */
-export function isAbortError(e: unknown): boolean {
+function isAbortError(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
   const { name, code } = e as { name?: unknown; code?: unknown };
   return name === 'AbortError' || code === 'ABORT_ERR';

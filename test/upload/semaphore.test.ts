@@ -9,11 +9,12 @@ describe('upload/semaphore', () => {
     let peak = 0;
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        sem.with(async () => {
+        sem.acquire().then(async (release) => {
           running++;
           peak = Math.max(peak, running);
           await delay(1 + (i % 3));
           running--;
+          release();
         }),
       ),
     );
