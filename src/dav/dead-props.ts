@@ -27,7 +27,6 @@ export class DeadPropStore {
       PRIMARY KEY (path, ns, name)
     ) WITHOUT ROWID`);
     this.sql = {
-      list: db.prepare('SELECT ns, name, value FROM dav_props WHERE path = @path ORDER BY ns, name'),
       listMany: db.prepare(
         'SELECT path, ns, name, value FROM dav_props WHERE path IN (SELECT value FROM json_each(@paths)) ORDER BY path, ns, name',
       ),
@@ -41,10 +40,6 @@ export class DeadPropStore {
       ),
       copyOne: db.prepare(`INSERT INTO dav_props (path, ns, name, value) SELECT @to, ns, name, value FROM dav_props WHERE path = @root`),
     };
-  }
-
-  list(path: string): DeadProp[] {
-    return this.sql.list.all({ path }) as DeadProp[];
   }
 
   /** The properties of many resources in one query (a PROPFIND Depth 1 answer). */

@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import { XML_DECLARATION, escapeText } from './xml.js';
 
-export function statusLine(status: number): string {
+function statusLine(status: number): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 }
 

@@ -82,14 +82,6 @@ export function parentPath(path: string): string {
   return i <= 0 ? '/' : path.slice(0, i);
 }
 
-export function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-export function joinPath(dir: string, name: string): string {
-  return dir === '/' ? '/' + name : dir + '/' + name;
-}
-
 /** True when `path` is `root` or lies below it. */
 export function isWithin(path: string, root: string): boolean {
   return root === '/' || path === root || path.startsWith(root + '/');

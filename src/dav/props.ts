@@ -108,6 +108,6 @@ export function activeLockXml(lock: ActiveLock, rootIsDir: boolean, now: number)
 }
 
 /** The activelocks of a resource; a lock rooted elsewhere is rooted on an ancestor collection. */
-export function lockDiscoveryInner(locks: ActiveLock[], entry: Entry, now: number): string {
+function lockDiscoveryInner(locks: ActiveLock[], entry: Entry, now: number): string {
   return locks.map((l) => activeLockXml(l, l.root === entry.path ? entry.isDir : true, now)).join('');
 }

@@ -12,7 +12,7 @@ const DRAIN_LIMIT = 64 * 1024;
  * A response sent before the request body was read must not leave the connection waiting for (or
  * parsing) that body: small bodies are drained by Node after the response, anything else closes.
  */
-export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
+function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete || res.headersSent) return;
   const length = Number(req.headers['content-length'] ?? NaN);
   const drainable = req.headers['transfer-encoding'] === undefined && Number.isFinite(length) && length <= DRAIN_LIMIT;
@@ -42,7 +42,7 @@ export function sendEmpty(req: IncomingMessage, res: ServerResponse, status: num
   res.end();
 }
 
-export const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
+const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 
 export function sendXml(req: IncomingMessage, res: ServerResponse, status: number, xml: string, headers: Record<string, string> = {}): void {
   sendBody(req, res, status, xml, { ...headers, 'Content-Type': XML_CONTENT_TYPE });

@@ -127,7 +127,7 @@ export function escapeText(s: string): string {
     .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
-export function escapeAttr(s: string): string {
+function escapeAttr(s: string): string {
   return escapeText(s).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 }
 
