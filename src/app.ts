@@ -1,0 +1,166 @@
+// The composition root: builds the drive from settings (TeraBox client, uploader, local state, drive,
+// WebDAV server) and, when no cookie is configured, the embedded emulator it talks to.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { isLoopback, type Config } from './config.js';
+import type { Logger } from './log.js';
+import { createTeraBoxClient } from './terabox/client.js';
+import { createUploader } from './upload/index.js';
+import { createTeraBoxDrive, openLocalState } from './drive/index.js';
+import { createDavServer } from './dav/server.js';
+import { startEmulator, type EmulatorHandle, type EmulatorKnobs } from './emulator/index.js';
+
+export interface RunningDrive {
+  /** The WebDAV URL, ending in `/`. */
+  url: string;
+  /** The embedded emulator, when no cookie was configured. */
+  emulator?: EmulatorHandle;
+  close(): Promise<void>;
+}
+
+/** Serves the settings' drive until close(). */
+export async function startDrive(config: Config, logger: Logger): Promise<RunningDrive> {
+  const { server: srv } = config;
+  if (srv.users.length === 0 && !isLoopback(srv.host)) {
+    throw new Error(
+      `server.users is empty and server.host ${srv.host} is not a loopback address: anonymous access is only allowed on loopback. ` +
+        'Add users (make a hash with `terabox-webdav hash-password`) or listen on 127.0.0.1.',
+    );
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (e) {
+        logger.warn({ err: e }, 'error while shutting down');
+      }
+    }
+  };
+
+  try {
+    let baseUrl = config.terabox.baseUrl;
+    let cookie = config.terabox.cookie;
+    let emulator: EmulatorHandle | undefined;
+    if (!cookie) {
+      const emulatorDir = join(config.dataDir, 'emulator');
+      logger.info(
+        { data: emulatorDir },
+        `no TeraBox cookie configured: starting the embedded TeraBox emulator (data in ${emulatorDir})`,
+      );
+      emulator = await startEmulator({
+        dataDir: emulatorDir,
+        host: config.emulator.host,
+        port: config.emulator.port,
+        knobs: config.emulator.knobs as Partial<EmulatorKnobs>,
+        logger: logger.child({ component: 'emulator' }),
+      });
+      closers.push(() => emulator!.stop());
+      baseUrl = emulator.url;
+      cookie = emulator.defaultCookie;
+      logger.info({ emulator: emulator.url }, `the embedded TeraBox emulator answers at ${emulator.url}`);
+    } else {
+      logger.info({ upstream: baseUrl }, `using TeraBox at ${baseUrl}`);
+    }
+
+    const { terabox: tb } = config;
+    const api = createTeraBoxClient({
+      baseUrl,
+      cookie,
+      userAgent: tb.userAgent,
+      apiStyle: tb.apiStyle,
+      uploadHost: tb.uploadHost || undefined,
+      downloadApi: tb.downloadApi,
+      maxConnections: tb.maxConnections,
+      timeouts: tb.timeouts,
+      retry: tb.retry,
+      logger: logger.child({ component: 'terabox' }),
+    });
+    closers.push(() => api.close());
+
+    const spoolDir = config.upload.spoolDir || join(config.dataDir, 'spool');
+    mkdirSync(spoolDir, { recursive: true });
+    const uploader = createUploader({
+      api,
+      spoolDir,
+      journalPath: join(config.dataDir, 'upload-journal.db'),
+      parallel: config.upload.parallel,
+      globalParallel: config.upload.globalParallel,
+      partAttempts: config.upload.partAttempts,
+      precreateBlockList: config.upload.precreateBlockList,
+      rapidUpload: config.upload.rapidUpload,
+      ladder: config.upload.ladder,
+      maxFileSize: config.upload.maxFileSize || undefined,
+      logger: logger.child({ component: 'upload' }),
+    });
+    closers.push(() => uploader.close());
+
+    const db = openLocalState(join(config.dataDir, 'state.db'));
+    closers.push(() => {
+      db.close();
+    });
+    const overlayDir = join(config.dataDir, 'overlay');
+    mkdirSync(overlayDir, { recursive: true });
+    const drive = createTeraBoxDrive({
+      api,
+      uploader,
+      db,
+      overlayDir,
+      dirTtlMs: config.cache.dirTtlSeconds * 1000,
+      maxCachedDirs: config.cache.maxDirs,
+      linkMarginMs: config.cache.linkMarginSeconds * 1000,
+      quotaTtlMs: config.cache.quotaTtlSeconds * 1000,
+      overlayPatterns: config.overlay.patterns,
+      readOnly: srv.readOnly,
+      logger: logger.child({ component: 'drive' }),
+    });
+    closers.push(() => drive.close());
+
+    const server: Server = createDavServer({
+      drive,
+      db,
+      users: srv.users,
+      allowAnonymous: srv.users.length === 0,
+      readOnly: srv.readOnly,
+      maxXmlBodyBytes: srv.maxXmlBodyBytes,
+      lockMaxTimeoutSeconds: srv.lockMaxTimeoutSeconds,
+      logger: logger.child({ component: 'dav' }),
+    });
+    await new Promise<void>((resolveListen, rejectListen) => {
+      server.once('error', rejectListen);
+      server.listen(srv.port, srv.host, () => {
+        server.off('error', rejectListen);
+        resolveListen();
+      });
+    });
+    closers.push(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+    const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
+    const url = `http://${host}:${port}/`;
+    logger.info({ url, readOnly: srv.readOnly, users: srv.users.length }, `serving WebDAV at ${url}`);
+
+    // Journalled commits from a previous run finish in the background; new requests are served meanwhile.
+    void uploader.resumePending().then(
+      (outcomes) => {
+        for (const o of outcomes) logger.info({ path: o.path, status: o.status, partsSent: o.partsSent, error: o.error }, 'resumed upload');
+      },
+      (e: unknown) => logger.error({ err: e }, 'resuming journalled uploads failed'),
+    );
+
+    return { url, emulator, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
