@@ -150,6 +150,7 @@ export interface TeraBoxApi {
   rename(items: { path: string; newname: string }[]): Promise<void>;
 
   precreate(req: PrecreateRequest): Promise<PrecreateResult>;
+  /** One attempt: the caller retries a failed part (it must compare the returned md5 anyway). */
   uploadPart(req: UploadPartRequest): Promise<UploadPartResult>;
   /** Commits an upload; the returned md5 is already decoded to plain hex. */
   create(req: CreateRequest): Promise<RemoteEntry>;

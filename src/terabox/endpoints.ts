@@ -1,11 +1,11 @@
 // The endpoint table: path, method, retry policy and jsToken need of every call, in one place.
 //
 // Retry policy (see retry.ts):
-//   idempotent  reads; precreate (a new upload id is harmless); superfile2 (a part sent twice is the
-//               same part); mkdir (rtype 0: a repeat answers -8, which mkdir takes as done);
+//   idempotent  reads; precreate (a new upload id is harmless); mkdir (rtype 0: a repeat answers -8, which mkdir takes as done);
 //               create/rapidupload with rtype 2 or 3 (identical content is a no-op / an overwrite).
 //   unsafe      filemanager delete/move/rename/copy; create/rapidupload with rtype 0 (a repeat fails
 //               with -8 after the first succeeded) or 1 (a repeat makes a renamed second copy).
+//   caller      superfile2: one attempt; the uploader retries each part itself after checking its md5.
 // jsToken: `required` calls scrape the page first (live servers refuse them without it); `optional`
 // calls send it when known and refresh on a token errno.
 
@@ -36,7 +36,7 @@ export const ENDPOINTS = {
   locateUpload: ep('/rest/2.0/pcs/file', 'GET', 'idempotent', 'optional'),
   mkdir: ep('/api/create', 'POST', 'idempotent', 'required'),
   precreate: ep('/api/precreate', 'POST', 'idempotent', 'required'),
-  superfile2: ep('/rest/2.0/pcs/superfile2', 'POST', 'idempotent', 'optional'),
+  superfile2: ep('/rest/2.0/pcs/superfile2', 'POST', 'caller', 'optional'),
   create: ep('/api/create', 'POST', 'unsafe', 'required'),
   rapidUpload: ep('/api/rapidupload', 'POST', 'unsafe', 'optional'),
   filemanager: ep('/api/filemanager', 'POST', 'unsafe', 'required'),

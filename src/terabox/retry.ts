@@ -4,6 +4,9 @@
 //               repeating the call cannot change the outcome.
 //   unsafe      only failures that provably never reached the server (connect refused / DNS / connect
 //               timeout): a repeat could apply the operation twice (filemanager, create with rtype 0/1).
+//   caller      one attempt: the caller owns the retries because it must judge the answer itself
+//               (superfile2: the uploader compares each part's md5 and retries the part alone, so
+//               retrying here too would multiply the requests a throttled account sees).
 //
 // Which call gets which policy is the table in endpoints.ts.
 
@@ -11,7 +14,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { TeraBoxError } from './errors.js';
 
-export type RetryPolicy = 'idempotent' | 'unsafe';
+export type RetryPolicy = 'idempotent' | 'unsafe' | 'caller';
 
 export interface RetrySettings {
   /** Tries in all, the first included. */
@@ -55,6 +58,7 @@ export function isConnectError(err: unknown): boolean {
 
 export function shouldRetry(err: unknown, policy: RetryPolicy): boolean {
   if (!(err instanceof TeraBoxError)) return false;
+  if (policy === 'caller') return false;
   return policy === 'idempotent' ? err.retryable : isConnectError(err);
 }
 

@@ -559,17 +559,18 @@ describe('TeraBoxClient against the emulator', function () {
       expect(requests('precreate')).to.equal(ATTEMPTS);
     });
 
-    // KNOWN EMULATOR BUG (src/emulator, not the client): the superfile2 reset fault on a small part makes
-    // the emulator throw an uncaught busboy "Unexpected end of form" (blocks.write awaits open() before
-    // it listens to the file stream). The assertion stays as it should be; see the client report.
-    it('retries a part cut off mid-body, then lands it once the fault clears', async () => {
+    it('sends a part once and reports a mid-body reset as TRANSIENT, leaving the retry to the uploader', async () => {
       const dir = await freshDir();
       const path = `${dir}/reset.bin`;
       const data = bytes(PART, 29);
       const pre = await api.precreate({ path, size: data.length, blockList: [PLACEHOLDER_BLOCK_MD5[0]] });
       emu.resetStats();
+      const blocksBefore = emu.stats().store.blocks;
       emu.setKnobs({ faults: { superfile2: { reset: 1 } } });
-      logs.onRetry = () => emu.setKnobs({ faults: {} });
+      await rejection(api.uploadPart({ path, uploadId: pre.uploadId, partseq: 0, data: new Blob([data]) }), 'TRANSIENT');
+      expect(requests('superfile2')).to.equal(1);
+      expect(emu.stats().store.blocks).to.equal(blocksBefore);
+      emu.setKnobs({ faults: {} });
       const got = await api.uploadPart({ path, uploadId: pre.uploadId, partseq: 0, data: new Blob([data]) });
       expect(got.md5).to.equal(md5(data));
       expect(requests('superfile2')).to.equal(2);

@@ -2,7 +2,7 @@
 
 import { expect } from 'chai';
 import { TeraBoxError, failure } from '../../src/terabox/errors.js';
-import { backoffDelay, isConnectError, shouldRetry, withRetry, type RetrySettings } from '../../src/terabox/retry.js';
+import { backoffDelay, isConnectError, shouldRetry, withRetry, type RetryPolicy, type RetrySettings } from '../../src/terabox/retry.js';
 import { Errno } from '../../src/terabox/wire.js';
 
 const SETTINGS: RetrySettings = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -18,7 +18,7 @@ function socketReset(): TeraBoxError {
 }
 
 /** Runs withRetry over a scripted list of outcomes, recording the sleeps instead of waiting. */
-async function script(policy: 'idempotent' | 'unsafe', outcomes: (Error | string)[], settings = SETTINGS) {
+async function script(policy: RetryPolicy, outcomes: (Error | string)[], settings = SETTINGS) {
   const sleeps: number[] = [];
   let calls = 0;
   const result = withRetry(
@@ -83,6 +83,14 @@ describe('retry wrapper', () => {
 
     for (const err of [socketReset(), failure('/api/filemanager', { status: 502 }), failure('/api/filemanager', { errno: Errno.TOO_FREQUENT })]) {
       const run = await script('unsafe', [err, 'ok']);
+      expect(await run.result.catch((e: unknown) => e)).to.equal(err);
+      expect(run.calls()).to.equal(1);
+    }
+  });
+
+  it('makes one attempt under the caller policy, whatever the failure', async () => {
+    for (const err of [connectRefused(), socketReset(), failure('/rest/2.0/pcs/superfile2', { status: 503 })]) {
+      const run = await script('caller', [err, 'ok']);
       expect(await run.result.catch((e: unknown) => e)).to.equal(err);
       expect(run.calls()).to.equal(1);
     }
