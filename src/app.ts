@@ -151,7 +151,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
     logger.info({ url, readOnly: srv.readOnly, users: srv.users.length }, `serving WebDAV at ${url}`);
 
     // Journalled commits from a previous run finish in the background; new requests are served meanwhile.
-    void uploader.resumePending().then(
+    void drive.resumeUploads().then(
       (outcomes) => {
         for (const o of outcomes) logger.info({ path: o.path, status: o.status, partsSent: o.partsSent, error: o.error }, 'resumed upload');
       },

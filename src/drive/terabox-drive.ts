@@ -8,7 +8,7 @@ import type { Database } from 'better-sqlite3';
 import { silentLogger, type Logger } from '../log.js';
 import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
 import { isTeraBoxError, TeraBoxError } from '../terabox/errors.js';
-import { UploadError, type UploadService } from '../upload/types.js';
+import { UploadError, type ResumeOutcome, type UploadService } from '../upload/types.js';
 import { DirCache, type Listing, type RemoteItem } from './dir-cache.js';
 import { entryFromOverlay, entryFromRemote, rootEntry } from './entries.js';
 import { mapErrors, toDriveError } from './errors.js';
@@ -215,6 +215,16 @@ export class TeraBoxDrive implements Drive {
 
   copy(from: string, to: string, opts: { overwrite: boolean; depth: 0 | 'infinity' }): Promise<{ created: boolean }> {
     return this.transfer('copy', from, to, opts.overwrite, opts.depth);
+  }
+
+  /**
+   * Finishes the uploads a previous run journalled (UploadService.resumePending) and forgets the cached
+   * listings of the folders they landed in, so each committed file is listed at once.
+   */
+  async resumeUploads(): Promise<ResumeOutcome[]> {
+    const outcomes = await this.uploader.resumePending();
+    for (const o of outcomes) if (o.status === 'committed') this.dirs.invalidate(parentOf(o.path));
+    return outcomes;
   }
 
   async close(): Promise<void> {

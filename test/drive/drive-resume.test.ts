@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTeraBoxDrive, openLocalState } from '../../src/drive/index.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import type { TeraBoxApi } from '../../src/terabox/api.js';
+import { createTeraBoxClient } from '../../src/terabox/client.js';
+import { createUploader } from '../../src/upload/index.js';
+import { body, get } from './harness.js';
+
+const KiB = 1024;
+const LADDER = { baseChunkSize: 64 * KiB, baseLimit: 1024 * 1024 * 1024, maxChunkSize: 64 * KiB };
+
+describe('drive: uploads finished at start-up', () => {
+  let tmp: string;
+  let emu: EmulatorHandle;
+  let api: TeraBoxApi;
+  beforeEach(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'drive-resume-'));
+    emu = await startEmulator({ dataDir: join(tmp, 'emulator'), knobs: { minPartSize: 64 * KiB } });
+    api = createTeraBoxClient({ baseUrl: emu.url, cookie: emu.defaultCookie });
+  });
+  afterEach(async () => {
+    await api.close();
+    await emu.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('lists a file committed by resumeUploads at once, even when its folder listing was cached before', async () => {
+    const data = Buffer.alloc(4 * 64 * KiB);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
+    await api.mkdir('/docs');
+    const spoolDir = join(tmp, 'spool');
+    const journalPath = join(tmp, 'journal.db');
+
+    // A first run whose part uploads hang until shutdown: the commit stays in the journal.
+    const hanging: TeraBoxApi = Object.create(api, {
+      uploadPart: {
+        value: (req: Parameters<TeraBoxApi['uploadPart']>[0]) =>
+          req.partseq === 0
+            ? api.uploadPart(req)
+            : new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true })),
+      },
+    });
+    const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
+    const firstDb = openLocalState(join(tmp, 'state1.db'));
+    const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir: join(tmp, 'overlay1') });
+    const write = firstDrive.write('/docs/report.bin', body(data), { size: data.length }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    while ((emu.stats().endpoints.superfile2?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 5));
+    await first.close();
+    expect(await write).to.have.property('code', 'UNAVAILABLE');
+    await firstDrive.close();
+    firstDb.close();
+
+    // The next run: its drive lists the folder (and caches the listing) before the resume commits.
+    const second = createUploader({ api, spoolDir, journalPath, ladder: LADDER });
+    const db = openLocalState(join(tmp, 'state2.db'));
+    const drive = createTeraBoxDrive({ api, uploader: second, db, overlayDir: join(tmp, 'overlay2') });
+    try {
+      expect((await drive.list('/docs')).map((e) => e.name)).to.deep.equal([]);
+      const outcomes = await drive.resumeUploads();
+      expect(outcomes).to.have.length(1);
+      expect(outcomes[0]).to.include({ path: '/docs/report.bin', status: 'committed' });
+      const listed = await drive.list('/docs');
+      expect(listed.map((e) => [e.name, e.size])).to.deep.equal([['report.bin', data.length]]);
+      expect((await get(drive, '/docs/report.bin')).equals(data)).to.equal(true);
+    } finally {
+      await drive.close();
+      await second.close();
+      db.close();
+    }
+  });
+});
