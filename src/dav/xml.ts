@@ -59,7 +59,14 @@ export function parseXml(body: Buffer): XmlElement {
   if (/<!DOCTYPE/i.test(text)) throw badXml('DOCTYPE is not allowed');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw badXml(valid.err.msg);
-  const roots = (parser.parse(text) as RawNode[]).filter((n) => !('#text' in n));
+  let parsed: RawNode[];
+  try {
+    parsed = parser.parse(text) as RawNode[];
+  } catch (e) {
+    // The parser's own limits (e.g. nesting deeper than maxNestedTags) refuse a well-formed body.
+    throw badXml((e as Error).message);
+  }
+  const roots = parsed.filter((n) => !('#text' in n));
   if (roots.length !== 1) throw badXml('expected exactly one root element');
   return resolve(roots[0], new Map([['xml', XML_NS]]));
 }
