@@ -19,6 +19,7 @@ import { Overlay, type OverlayRow } from './overlay.js';
 import { PathLocks } from './path-locks.js';
 import { baseName, isStrictlyUnder, joinPath, normalizePath, parentOf, ROOT } from './paths.js';
 import { QuotaCache } from './quota-cache.js';
+import { withDriveErrors } from './read-stream.js';
 import {
   DriveError,
   type ByteRange,
@@ -402,7 +403,7 @@ export class TeraBoxDrive implements Drive {
             `${what}: TeraBox answered ${res.length} bytes of ${res.totalSize}, expected ${expected} of ${entry.size}`,
           );
         }
-        return res.body;
+        return withDriveErrors(res.body, what, signal);
       } catch (e) {
         if (attempt === 1 && isTeraBoxError(e, 'LINK_EXPIRED')) {
           this.links.forget(key);
