@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import { parseMultistatus, propfindBody, propOf, raw, statusesOf } from '../dav/client.js';
-import { DriveStack, KiB } from './stack.js';
+import { DriveStack, KiB, randomBody } from './stack.js';
 
 describe('integration: robustness', () => {
   let s: DriveStack;
@@ -118,7 +118,7 @@ describe('integration: robustness', () => {
 
   it('answers 400 to names TeraBox refuses (reserved characters, over-long segments) and creates nothing', async () => {
     const long = 'n'.repeat(300);
-    for (const name of ['a%3Ab.txt', 'what%3F.txt', 'pipe%7C.txt', 'star*.txt', 'quote%22.txt', 'lt%3C.txt', 'back%5Cslash.txt', long]) {
+    for (const name of ['a%3Ab.txt', 'what%3F.txt', 'pipe%7C.txt', 'star*.txt', 'quote%22.txt', 'lt%3C.txt', 'back%5Cslash.txt', 'new%0Aline.txt', 'car%0Driage', 'tab%09.txt', long]) {
       expect((await s.request('PUT', `/safe/${name}`, { body: 'data' })).status, `PUT ${name}`).to.equal(400);
       expect((await s.request('MKCOL', `/safe/${name}/`)).status, `MKCOL ${name}`).to.equal(400);
       expect((await s.request('COPY', '/safe/file.txt', { headers: { destination: `/safe/${name}` } })).status, `COPY ${name}`).to.equal(400);
@@ -132,6 +132,20 @@ describe('integration: robustness', () => {
       await raw(s.port, head.replace(/\n$/, ''), { body: '<D:propfind', waitMs: 100 });
     }
     expect(s.emulator.entry('/safe/x')).to.equal(null);
+  });
+
+  it('cuts the response, logging a drive failure and no unexpected error, when TeraBox breaks off a download', async () => {
+    const body = randomBody(1_000_000);
+    expect((await s.request('PUT', '/safe/cut.bin', { body })).status).to.equal(201);
+    s.emulator.setKnobs({ faults: { data: { reset: 1 } } });
+    const outcome = await s.request('GET', '/safe/cut.bin').then(
+      (res) => `answered ${res.status} with ${res.body.length} bytes`,
+      () => 'cut',
+    );
+    s.emulator.setKnobs({ faults: {} });
+    expect(outcome).to.equal('cut');
+    expect(s.logLines.some((l) => l.msg === 'drive failure' && l.method === 'GET')).to.equal(true);
+    expect((await s.request('GET', '/safe/cut.bin')).body.equals(body)).to.equal(true);
   });
 
   it('answers 400 to a request with a malformed Content-Length and does not hang', async () => {
