@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { header, lockBody, parseMultistatus, propfindBody, propOf, textOf } from '../dav/client.js';
+import { header, lockBody, parseMultistatus, propfindBody, propOf, raw, statusesOf, textOf } from '../dav/client.js';
 import { parseXml, findChild, type XmlElement } from '../../src/dav/xml.js';
 import { DriveStack, randomBody } from './stack.js';
 
@@ -69,6 +69,9 @@ describe('integration: LOCK and UNLOCK', () => {
     expect(refused.status).to.equal(423);
     expect(refused.text).to.contain('lock-token-submitted');
     expect((await s.request('DELETE', '/ex.txt')).status).to.equal(423);
+    // A client waiting for 100 Continue is refused before it sends the body.
+    const early = await raw(s.port, 'PUT /ex.txt HTTP/1.1\nHost: x\nContent-Length: 5000\nExpect: 100-continue', { body: randomBody(5000), waitForContinue: true, waitMs: 2000 });
+    expect(statusesOf(early.text)).to.deep.equal([423]);
     expect((await s.request('MOVE', '/ex.txt', { headers: { destination: '/ex-moved.txt' } })).status).to.equal(423);
     expect(await put('/ex-src.txt', 'other')).to.equal(201);
     expect((await s.request('COPY', '/ex-src.txt', { headers: { destination: '/ex.txt' } })).status).to.equal(423);
