@@ -144,6 +144,23 @@ describe('integration: GET and HEAD', () => {
     expect(root.text).to.contain('href="/media/"');
   });
 
+  it("reports the ETag a PUT answered in HEAD, GET and PROPFIND, also once the listing is reloaded (davfs2 relies on it)", async () => {
+    const put = await s.request('PUT', '/media/tagged.bin', { body: randomBody(150_000) });
+    expect(put.status).to.equal(201);
+    const etag = header(put, 'etag')!;
+    const seen = async () => {
+      const propfind = await s.request('PROPFIND', '/media/tagged.bin', { headers: { depth: '0' } });
+      return [
+        header(await s.request('HEAD', '/media/tagged.bin'), 'etag'),
+        header(await s.request('GET', '/media/tagged.bin', { headers: { range: 'bytes=0-0' } }), 'etag'),
+        /<D:getetag>([^<]+)<\/D:getetag>/.exec(propfind.text)![1].replace(/&quot;/g, '"'),
+      ];
+    };
+    expect(await seen()).to.deep.equal([etag, etag, etag]);
+    await s.restart();
+    expect(await seen()).to.deep.equal([etag, etag, etag]);
+  });
+
   it('answers 404 for a missing file and for a file named with a trailing slash', async () => {
     expect((await s.request('GET', '/media/none.bin')).status).to.equal(404);
     expect((await s.request('GET', '/media/small.txt/')).status).to.equal(404);

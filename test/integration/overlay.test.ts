@@ -117,6 +117,17 @@ describe('integration: 0-byte and junk files, read-after-write', () => {
     }
   });
 
+  it("answers Finder's probes of files that do not exist with 404 from the cached listing, without asking TeraBox", async () => {
+    await listing('/o/');
+    s.emulator.resetStats();
+    for (const p of ['/o/.localized', '/o/._.', '/o/.ql_disablethumbnails', '/o/.metadata_never_index', '/o/._final.bin']) {
+      expect((await s.request('PROPFIND', p, { headers: { depth: '0' } })).status, p).to.equal(404);
+      expect((await s.request('GET', p)).status, p).to.equal(404);
+    }
+    const calls = Object.values(s.emulator.stats().endpoints).reduce((n, e) => n + (e?.requests ?? 0), 0);
+    expect(calls).to.equal(0);
+  });
+
   it('shows every write at once in the next PROPFIND, also in folders never listed before', async () => {
     expect((await s.request('MKCOL', '/raw/')).status).to.equal(201);
     expect((await listing('/')).has('/raw/')).to.equal(true);
