@@ -215,6 +215,34 @@ describe('integration: MKCOL, DELETE, COPY, MOVE', () => {
       expect(s.emulator.entry('/self')!.isDir).to.equal(true);
     });
 
+    it('answers 502 or 503 when TeraBox fails a move, copy, delete or mkdir, and changes nothing', async () => {
+      expect((await s.request('MKCOL', '/fa/')).status).to.equal(201);
+      await put('/fa/f.bin', randomBody(10_000));
+      expect((await s.request('MKCOL', '/fb/')).status).to.equal(201);
+      await put('/fb/g.bin', 'g');
+      const before = [await members('/fa/'), await members('/fb/')];
+      for (const [fault, status] of [
+        ['http5xx', 502],
+        ['reset', 502],
+        ['errno31034', 503],
+      ] as const) {
+        s.emulator.setKnobs({ faults: { filemanager: { [fault]: 1 }, create: { [fault]: 1 } } });
+        const statuses = [
+          (await s.request('MOVE', '/fa/', { headers: { destination: '/fb/' } })).status,
+          (await s.request('MOVE', '/fa/f.bin', { headers: { destination: '/fa/h.bin' } })).status,
+          (await s.request('COPY', '/fa/f.bin', { headers: { destination: '/fb/g.bin' } })).status,
+          (await s.request('DELETE', '/fa/f.bin')).status,
+          (await s.request('MKCOL', '/fc/')).status,
+        ];
+        s.emulator.setKnobs({ faults: {} });
+        expect(statuses, fault).to.deep.equal([status, status, status, status, status]);
+        expect([await members('/fa/'), await members('/fb/')], fault).to.deep.equal(before);
+        expect((await content('/fb/g.bin')).toString()).to.equal('g');
+      }
+      expect((await s.request('MOVE', '/fa/', { headers: { destination: '/fb/' } })).status).to.equal(204);
+      expect(await members('/fb/')).to.deep.equal(['/fb/f.bin']);
+    });
+
     it('answers 400 to a bad Overwrite value and to MOVE with Depth 0', async () => {
       await put('/bad-hdr.txt', 'x');
       expect((await s.request('COPY', '/bad-hdr.txt', { headers: { destination: '/y.txt', overwrite: 'maybe' } })).status).to.equal(400);
