@@ -3,6 +3,7 @@
 
 import { expect } from 'chai';
 import { header, parseMultistatus, raw, statusesOf, propfindBody, propOf, textOf, type MultiStatusResponse } from '../dav/client.js';
+import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { DriveStack, MiB, randomBody } from './stack.js';
 
 const QUOTA = 10 * MiB;
@@ -59,6 +60,32 @@ describe('integration: OPTIONS and PROPFIND', () => {
     expect(value(all.get('/docs/report.bin')!, 'getcontentlength')).to.equal(String(body.length));
     expect(propOf(all.get('/docs/sub/')!, '{DAV:}resourcetype')!.el.children).to.have.length(1);
     expect(propOf(all.get('/docs/report.bin')!, '{DAV:}resourcetype')!.el.children).to.have.length(0);
+  });
+
+  it('lists a folder spanning more than one TeraBox list page completely, with one list call per page and no per-entry calls', async () => {
+    // Made on TeraBox directly (as another TeraBox client would), 100 copies per filemanager call.
+    const api = createTeraBoxClient({ baseUrl: s.emulator.url, cookie: s.emulator.defaultCookie });
+    try {
+      await api.mkdir('/many');
+      await api.mkdir('/many-seed');
+      const names = Array.from({ length: 1005 }, (_, i) => `d${String(i).padStart(4, '0')}`);
+      for (let i = 0; i < names.length; i += 100) {
+        await api.copy(names.slice(i, i + 100).map((newname) => ({ path: '/many-seed', dest: '/many', newname })));
+      }
+    } finally {
+      await api.close();
+    }
+    // Our cached root listing predates /many; a restart starts with cold caches.
+    await s.restart();
+    s.emulator.resetStats();
+    const res = await s.request('PROPFIND', '/many/', { headers: { depth: '1' } });
+    const hrefs = parseMultistatus(res.text).map((r) => r.href);
+    expect(hrefs).to.have.length(1006);
+    expect(new Set(hrefs).size).to.equal(1006);
+    expect(hrefs).to.include.members(['/many/d0000/', '/many/d0999/', '/many/d1004/']);
+    // The root (to find /many) and two pages of /many.
+    expect(s.calls('list')).to.equal(3);
+    expect(s.calls('filemetas')).to.equal(0);
   });
 
   it('answers Depth 0 with the resource alone, for files and collections', async () => {
