@@ -138,13 +138,17 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
         resolveListen();
       });
     });
-    closers.push(
-      () =>
-        new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
-    );
+    // Shutdown order matters: stop taking connections, then let the uploader finish the commits in
+    // flight (or journal them for the next start) while their clients are still connected — closing
+    // the connections first would abort those commits and drop their bodies — then cut what is left.
+    const stopped = new Promise<void>((done) => server.once('close', () => done()));
+    closers.push(async () => {
+      server.close();
+      server.closeIdleConnections();
+      await uploader.close();
+      server.closeAllConnections();
+      await stopped;
+    });
     const { port } = server.address() as AddressInfo;
     const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
     const url = `http://${host}:${port}/`;

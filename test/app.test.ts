@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startDrive } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+
+describe('the running drive', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tbw-app-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lets a commit in flight finish when it shuts down, so the client gets its 201', async () => {
+    const config = loadConfig({ flags: { dataDir: dir, 'server.port': 0 }, env: {} });
+    config.emulator.knobs = { minPartSize: 64 * 1024, latencyMs: { create: 1500 } };
+    config.upload.ladder = { baseChunkSize: 64 * 1024, baseLimit: 1024 * 1024, maxChunkSize: 256 * 1024 };
+    const drive = await startDrive(config, silentLogger);
+    const emulator = drive.emulator!;
+    const body = Buffer.alloc(300 * 1024, 0x5a);
+    const put = request(`${drive.url}late.bin`, { method: 'PUT', body }).then(async (r) => {
+      await r.body.dump();
+      return r.statusCode;
+    });
+    while ((emulator.stats().endpoints.create?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    await drive.close();
+    expect(await put).to.equal(201);
+
+    config.emulator.knobs = {};
+    const again = await startDrive(config, silentLogger);
+    try {
+      const got = await request(`${again.url}late.bin`);
+      expect(got.statusCode).to.equal(200);
+      expect(Buffer.from(await got.body.arrayBuffer()).equals(body)).to.equal(true);
+    } finally {
+      await again.close();
+    }
+  });
+});
