@@ -78,7 +78,9 @@ export class RequestContext {
 
   /** The target's state when the request began (one stat, shared by the steps of the request). */
   targetState(): Promise<Entry | null> {
-    this.targetEntry ??= this.drive.stat(this.path);
+    // A trailing slash names a collection, so on a file it names nothing (a file system's ENOTDIR;
+    // Apache answers 404 too): `DELETE /f.txt/` must not delete f.txt.
+    this.targetEntry ??= this.drive.stat(this.path).then((e) => (e && this.target.trailingSlash && !e.isDir ? null : e));
     return this.targetEntry;
   }
 

@@ -56,6 +56,22 @@ describe('dav over HTTP: OPTIONS, MKCOL, PUT, GET, HEAD, DELETE', () => {
     expect((await dav(s.origin, 'GET', '/res-%E2%82%AC%20%23%25')).text).to.equal('euro');
   });
 
+  it('treats a file URL with a trailing slash as naming nothing: 404, and the file is untouched', async () => {
+    expect((await dav(s.origin, 'PUT', '/f.txt', { body: 'keep me' })).status).to.equal(201);
+    expect((await dav(s.origin, 'DELETE', '/f.txt/')).status).to.equal(404);
+    expect((await dav(s.origin, 'PROPFIND', '/f.txt/', { headers: { depth: '0' } })).status).to.equal(404);
+    expect((await dav(s.origin, 'PROPPATCH', '/f.txt/', { body: '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:t">1</x></D:prop></D:set></D:propertyupdate>' })).status).to.equal(404);
+    expect((await dav(s.origin, 'MOVE', '/f.txt/', { headers: { destination: '/g.txt' } })).status).to.equal(404);
+    expect((await dav(s.origin, 'COPY', '/f.txt/', { headers: { destination: '/g.txt' } })).status).to.equal(404);
+    const lockBody = '<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
+    expect((await dav(s.origin, 'LOCK', '/f.txt/', { body: lockBody })).status).to.equal(409);
+    expect((await dav(s.origin, 'LOCK', '/new-dir/', { body: lockBody })).status).to.equal(409);
+    expect(s.drive.has('/new-dir')).to.equal(false);
+    expect(s.drive.content('/f.txt')!.toString()).to.equal('keep me');
+    expect(s.drive.has('/g.txt')).to.equal(false);
+    expect((await dav(s.origin, 'GET', '/f.txt')).text).to.equal('keep me');
+  });
+
   it('answers PUT with 409 when the parent is missing and 405 on a collection', async () => {
     expect((await dav(s.origin, 'PUT', '/409me/noparent.txt', { body: 'x' })).status).to.equal(409);
     s.drive.putFile('/file', 'f');

@@ -60,6 +60,8 @@ export async function handleLock(ctx: RequestContext): Promise<void> {
   const { path, drive } = ctx;
   const existing = await ctx.targetState();
   if (!existing) {
+    // The empty resource a lock on an unmapped URL creates is a file; `x/` names a collection.
+    if (ctx.target.trailingSlash) throw new DavError(409, `${path}/ names a collection that does not exist; LOCK creates only files`);
     const parent = await drive.stat(parentPath(path));
     if (!parent || !parent.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
     assertWritable(ctx, { members: [path] });
