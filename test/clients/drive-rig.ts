@@ -1,0 +1,213 @@
+// The drive as users run it, for the real clients: the `emulator` and `serve` commands as child
+// processes (from source), and a view of what TeraBox stores, read over the emulator's own API.
+// Neither server runs in the test process: a test that blocks on a FUSE mount (libuv's spawn waits
+// for the child's chdir, a sync stat waits for davfs2) must not stall the server that mount waits on.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import type { EmulatorKnobs, EmulatorStats } from '../../src/emulator/index.js';
+import { createTeraBoxClient } from '../../src/terabox/client.js';
+import type { Quota, RemoteEntry, TeraBoxApi } from '../../src/terabox/api.js';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const CLI = join(REPO, 'src', 'cli.ts');
+
+/** TeraBox as the emulator holds it, read through its web API (and its admin endpoint for stats). */
+export interface TeraBoxView {
+  url: string;
+  /** Every file and folder, by absolute path (the root excluded). */
+  tree(): Promise<Map<string, RemoteEntry>>;
+  /** One path's entry, or null. */
+  entry(path: string): Promise<RemoteEntry | null>;
+  /** The MD5 of a stored file's bytes, downloaded as a TeraBox client would. */
+  md5(path: string): Promise<string>;
+  /** The whole file (for small files). */
+  read(path: string): Promise<Buffer>;
+  quota(): Promise<Quota>;
+  stats(): Promise<EmulatorStats>;
+  resetStats(): Promise<void>;
+}
+
+export interface DriveRig {
+  /** The WebDAV URL, ending in `/`. */
+  url: string;
+  /** `http://127.0.0.1:PORT`, for request paths written by hand. */
+  origin: string;
+  terabox: TeraBoxView;
+  /** A temp dir the test may use; removed by close(). */
+  tmp: string;
+  /** The serve process's log lines (JSON) so far. */
+  logLines(): { level: number; msg: string; [key: string]: unknown }[];
+  /** Files left in serve's spool folder (uploads in flight or leaked). */
+  spoolLeftovers(): Promise<string[]>;
+  /** SIGTERM to serve: resolves its exit code (0 = a clean shutdown). */
+  stopServe(): Promise<number | null>;
+  /** Stops both processes, removes the temp dir (kept with TBW_CLIENTS_KEEP=1, serve's log in it). */
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  /** Prefix of the temp dir's name. */
+  name: string;
+  knobs?: Partial<EmulatorKnobs>;
+}
+
+interface Child {
+  proc: ChildProcess;
+  output(): string;
+  /** SIGTERM, SIGKILL after 15 s; resolves the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `cli.ts args` and waits until its output matches `ready`. */
+async function startCli(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Child> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  proc.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  const exited = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
+  const child: Child = {
+    proc,
+    output: () => output,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(killer);
+        }
+      }
+      return exited;
+    },
+  };
+  const deadline = Date.now() + 30_000;
+  while (!ready.test(output)) {
+    if (proc.exitCode !== null || proc.signalCode !== null || Date.now() > deadline) {
+      await child.stop();
+      throw new Error(`${args[0]} did not start (exit ${proc.exitCode})\n${output}`);
+    }
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  return child;
+}
+
+function teraboxView(url: string, api: TeraBoxApi): TeraBoxView {
+  const download = async (path: string) => {
+    const [entry] = await api.stat([path]);
+    if (!entry || entry.isDir) throw new Error(`${path} is not a file on TeraBox`);
+    return (await api.download(await api.downloadLink(entry))).body;
+  };
+  return {
+    url,
+    async tree() {
+      const tree = new Map<string, RemoteEntry>();
+      const walk = async (dir: string): Promise<void> => {
+        for (const e of await api.list(dir)) {
+          tree.set(e.path, e);
+          if (e.isDir) await walk(e.path);
+        }
+      };
+      await walk('/');
+      return tree;
+    },
+    async entry(path) {
+      return (await api.stat([path]))[0] ?? null;
+    },
+    async md5(path) {
+      const hash = createHash('md5');
+      for await (const chunk of await download(path)) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    },
+    async read(path) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await download(path)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+    quota: () => api.quota(),
+    async stats() {
+      const res = await request(`${url}/__emulator/stats`);
+      return (await res.body.json()) as EmulatorStats;
+    },
+    async resetStats() {
+      const res = await request(`${url}/__emulator/stats/reset`, { method: 'POST' });
+      await res.body.dump();
+    },
+  };
+}
+
+export async function startRig(opts: RigOptions): Promise<DriveRig> {
+  const tmp = await mkdtemp(join(tmpdir(), `tbw-${opts.name}-`));
+  const dataDir = join(tmp, 'drive');
+  const children: Child[] = [];
+  let api: TeraBoxApi | undefined;
+  const keep = Boolean(process.env.TBW_CLIENTS_KEEP);
+  // A clean environment: no TERABOX_* from the caller's shell may change what is tested.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TERABOX_')));
+  const logLevel = keep ? 'debug' : 'info';
+
+  const close = async () => {
+    for (const c of children.reverse()) await c.stop();
+    await api?.close();
+    if (keep) {
+      await writeFile(join(tmp, 'serve.log'), children.map((c) => c.output()).join('\n'));
+      process.stderr.write(`kept ${tmp}\n`);
+    } else {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  };
+
+  try {
+    const config = join(tmp, 'emulator.json');
+    await writeFile(config, JSON.stringify({ emulator: { knobs: opts.knobs ?? {} } }));
+    const emulator = await startCli(
+      ['emulator', '--host', '127.0.0.1', '--port', '0', '--data', join(tmp, 'emulator'), '--config', config, '--log-level', logLevel],
+      env,
+      /^TERABOX_COOKIE='.*'$/m,
+    );
+    children.push(emulator);
+    const upstream = /^TERABOX_UPSTREAM=(\S+)$/m.exec(emulator.output())![1]!;
+    const cookie = /^TERABOX_COOKIE='(.*)'$/m.exec(emulator.output())![1]!;
+    api = createTeraBoxClient({ baseUrl: upstream, cookie });
+
+    const serve = await startCli(
+      ['serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--upstream', upstream, '--log-level', logLevel],
+      { ...env, TERABOX_COOKIE: cookie },
+      /"msg":"serving WebDAV at /,
+    );
+    children.push(serve);
+    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+\/)"/.exec(serve.output())![1]!;
+
+    return {
+      url,
+      origin: url.slice(0, -1),
+      terabox: teraboxView(upstream, api),
+      tmp,
+      logLines: () =>
+        serve
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { level: number; msg: string }),
+      spoolLeftovers: () => readdir(join(dataDir, 'spool')).catch(() => []),
+      stopServe: () => serve.stop(),
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Serve's log lines at error level or worse (pino: 50 error, 60 fatal), as text for an assertion. */
+export function errorLines(rig: DriveRig): string[] {
+  return rig
+    .logLines()
+    .filter((l) => l.level >= 50)
+    .map((l) => JSON.stringify(l));
+}
