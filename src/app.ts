@@ -76,6 +76,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       apiStyle: tb.apiStyle,
       uploadHost: tb.uploadHost || undefined,
       downloadApi: tb.downloadApi,
+      invalidNameChars: tb.invalidNameChars,
       maxConnections: tb.maxConnections,
       timeouts: tb.timeouts,
       retry: tb.retry,

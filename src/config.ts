@@ -28,6 +28,8 @@ export interface Config {
     apiStyle: 'api' | 'xpan';
     uploadHost: string;
     downloadApi: 'dlna' | 'official';
+    /** Characters refused in names before anything is sent (TeraBox answers errno -7 for them). */
+    invalidNameChars: string;
     maxConnections: number;
     timeouts: { connectMs: number; requestMs: number; partMs: number };
     retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
@@ -92,6 +94,7 @@ const SCHEMA: Branch = {
     apiStyle: str(['api', 'xpan']),
     uploadHost: str(),
     downloadApi: str(['dlna', 'official']),
+    invalidNameChars: str(),
     maxConnections: int(1, 1024),
     timeouts: { connectMs: int(1, MAX_INT32), requestMs: int(1, MAX_INT32), partMs: int(1, MAX_INT32) },
     retry: { attempts: int(1, 20), baseDelayMs: int(0, 600_000), maxDelayMs: int(0, 600_000) },

@@ -150,6 +150,8 @@ export class TeraBoxDrive implements Drive {
     if (p === ROOT) throw new DriveError('IS_A_DIRECTORY', 'the root is a collection');
     return this.locks.with([p], () =>
       this.guarded(`write ${p}`, [p], async () => {
+        // A name TeraBox would refuse fails now, before a 0-byte placeholder or a spooled body exists.
+        if (!this.isJunk(baseName(p))) this.api.checkPath(p);
         await this.requireParentDir(p);
         const before = await this.locate(p);
         if (before?.entry.isDir) throw new DriveError('IS_A_DIRECTORY', `${p} is a collection`);
@@ -185,6 +187,7 @@ export class TeraBoxDrive implements Drive {
     if (p === ROOT) throw new DriveError('EXISTS', 'the root exists');
     return this.locks.with([p], () =>
       this.guarded(`mkdir ${p}`, [p], async () => {
+        this.api.checkPath(p);
         await this.requireParentDir(p);
         if (await this.locate(p)) throw new DriveError('EXISTS', `${p} exists`);
         const remote = await this.api.mkdir(p);
@@ -251,6 +254,8 @@ export class TeraBoxDrive implements Drive {
       this.guarded(`${op} ${from} to ${to}`, [from, to], async () => {
         const src = await this.locate(from);
         if (!src) throw new DriveError('NOT_FOUND', `${from} does not exist`);
+        // What lands on TeraBox (anything already there, any non-junk name) must have a name it takes.
+        if (src.remote || !this.isJunk(baseName(to))) this.api.checkPath(to);
         if (src.entry.isDir && isStrictlyUnder(to, from)) {
           throw new DriveError('INTO_ITSELF', `${op} ${from} into its own subtree`);
         }

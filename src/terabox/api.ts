@@ -137,6 +137,12 @@ export interface TeraBoxApi {
   account(): Promise<AccountInfo>;
   quota(): Promise<Quota>;
 
+  /**
+   * Throws TeraBoxError INVALID_NAME, without a request, when TeraBox would refuse a name in `path`
+   * (errno -7): a character it does not allow, or a name over 255 UTF-8 bytes.
+   */
+  checkPath(path: string): void;
+
   /** Every entry of a directory (all pages). NOT_FOUND if it does not exist. */
   list(dir: string): Promise<RemoteEntry[]>;
   /** Metadata for paths; null where a path does not exist. */

@@ -26,6 +26,7 @@ import * as fileCalls from './file-calls.js';
 import * as filemanager from './filemanager.js';
 import { HttpTransport } from './http.js';
 import { resolveOptions, type TeraBoxClientOptions } from './options.js';
+import { assertValidNames } from './paths.js';
 import { withRetry } from './retry.js';
 import { Session } from './session.js';
 import * as uploadCalls from './upload-calls.js';
@@ -83,6 +84,10 @@ export class TeraBoxClient implements TeraBoxApi {
 
   homeInfo(): Promise<accountCalls.HomeInfo> {
     return accountCalls.homeInfo(this.ctx);
+  }
+
+  checkPath(path: string): void {
+    assertValidNames(path, this.ctx.opts.invalidNameChars, 'name check');
   }
 
   list(dir: string): Promise<RemoteEntry[]> {

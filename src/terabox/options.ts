@@ -43,6 +43,11 @@ export interface TeraBoxClientOptions {
   /** Per-file limits by plan; the reference conflicts on premium (20 GB or 128 GiB), so it is a setting. */
   vipMaxFileSize?: number;
   freeMaxFileSize?: number;
+  /**
+   * Characters checkPath refuses in names. The reference lists none for TeraBox; the default is Baidu's
+   * set (TeraBox's parent protocol), which the emulator uses too. "" leaves names to the server.
+   */
+  invalidNameChars?: string;
   logger?: Logger;
 }
 
@@ -59,10 +64,13 @@ export interface ResolvedOptions {
   maxConnections: number;
   vipMaxFileSize: number;
   freeMaxFileSize: number;
+  invalidNameChars: string;
   logger: Logger;
 }
 
 export const DEFAULT_BASE_URL = 'https://www.terabox.com';
+
+export const DEFAULT_INVALID_NAME_CHARS = '\\:*?"<>|';
 
 export const DEFAULT_TIMEOUTS: Readonly<TeraBoxTimeouts> = { connectMs: 10_000, requestMs: 30_000, partMs: 300_000 };
 
@@ -106,6 +114,7 @@ export function resolveOptions(opts: TeraBoxClientOptions): ResolvedOptions {
     maxConnections: positive('maxConnections', opts.maxConnections ?? 16),
     vipMaxFileSize: positive('vipMaxFileSize', opts.vipMaxFileSize ?? 128 * GiB),
     freeMaxFileSize: positive('freeMaxFileSize', opts.freeMaxFileSize ?? 4 * GiB),
+    invalidNameChars: opts.invalidNameChars ?? DEFAULT_INVALID_NAME_CHARS,
     logger: opts.logger ?? silentLogger,
   };
 }

@@ -29,6 +29,27 @@ export function assertRemotePath(path: string, endpoint: string): void {
   }
 }
 
+/** Longest name TeraBox takes, in UTF-8 bytes (Baidu's limit; the emulator's too). */
+export const MAX_NAME_BYTES = 255;
+
+/**
+ * Throws INVALID_NAME when a name in the absolute path `path` holds one of `invalidChars` or is longer
+ * than MAX_NAME_BYTES: TeraBox would answer errno -7, so say so before any byte is sent.
+ */
+export function assertValidNames(path: string, invalidChars: string, endpoint: string): void {
+  assertRemotePath(path, endpoint);
+  for (const name of path.split('/')) {
+    const bad = [...name].find((c) => invalidChars.includes(c));
+    const why =
+      bad !== undefined
+        ? `holds ${JSON.stringify(bad)}, which TeraBox does not allow in names`
+        : Buffer.byteLength(name) > MAX_NAME_BYTES
+          ? `is longer than ${MAX_NAME_BYTES} bytes`
+          : null;
+    if (why) throw new TeraBoxError(`the name ${JSON.stringify(name)} ${why}`, { code: 'INVALID_NAME', endpoint });
+  }
+}
+
 /** `/a/b.txt` → `/a`, `/a` → `/`. */
 export function parentDir(path: string): string {
   const i = path.lastIndexOf('/');

@@ -54,6 +54,25 @@ describe('TeraBoxDrive over the emulator: errors', function () {
     expect(await drive.list(dir)).to.deep.equal([]);
   });
 
+  it('refuses a refused name before creating anything: no 0-byte placeholder, no upload, no rename', async () => {
+    await put(drive, `${dir}/good.txt`, 'keep');
+    const { calls } = await s.counting(['precreate', 'superfile2', 'create', 'filemanager'], async () => {
+      // Finder and Explorer start every copy with a 0-byte PUT, which TeraBox never sees.
+      expect(await codeOf(drive.write(`${dir}/what?.txt`, body('')))).to.equal('INVALID_NAME');
+      expect(await codeOf(drive.write(`${dir}/a"quote".txt`, body('x'), { size: 1 }))).to.equal('INVALID_NAME');
+      expect(await codeOf(put(drive, `${dir}/${'n'.repeat(256)}`, 'x'))).to.equal('INVALID_NAME');
+      expect(await codeOf(drive.move(`${dir}/good.txt`, `${dir}/bad*.txt`, { overwrite: false }))).to.equal('INVALID_NAME');
+      expect(await codeOf(drive.copy(`${dir}/good.txt`, `${dir}/bad<.txt`, { overwrite: false, depth: 'infinity' }))).to.equal('INVALID_NAME');
+    });
+    expect(calls).to.deep.equal({ precreate: 0, superfile2: 0, create: 0, filemanager: 0 });
+    expect(s.overlayRows()).to.equal(0);
+    expect((await drive.list(dir)).map((e) => e.name)).to.deep.equal(['good.txt']);
+    // A name of 255 bytes is fine, and junk names stay local whatever their characters.
+    await put(drive, `${dir}/${'n'.repeat(255)}`, 'x');
+    await drive.write(`${dir}/._what?.txt`, body('apple double'));
+    expect((await get(drive, `${dir}/._what?.txt`)).toString()).to.equal('apple double');
+  });
+
   it('a read-only drive refuses every write with READ_ONLY and still reads', async () => {
     await put(drive, `${dir}/keep.txt`, 'kept');
     const ro = await s.restartDrive({ readOnly: true });

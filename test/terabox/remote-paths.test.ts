@@ -3,7 +3,8 @@
 
 import { expect } from 'chai';
 import { isTeraBoxError } from '../../src/terabox/errors.js';
-import { assertRemotePath } from '../../src/terabox/paths.js';
+import { assertRemotePath, assertValidNames } from '../../src/terabox/paths.js';
+import { DEFAULT_INVALID_NAME_CHARS } from '../../src/terabox/options.js';
 
 function codeOf(path: string): string | null {
   try {
@@ -26,5 +27,24 @@ describe('remote path checks', () => {
 
   it('refuses names holding NUL, CR or LF with INVALID_NAME', () => {
     for (const p of ['/new\nline.txt', '/dir/car\rriage', '/nul\0']) expect(codeOf(p), JSON.stringify(p)).to.equal('INVALID_NAME');
+  });
+
+  it('refuses, with INVALID_NAME, names holding a configured character or over 255 UTF-8 bytes', () => {
+    const check = (path: string, chars = DEFAULT_INVALID_NAME_CHARS): string | null => {
+      try {
+        assertValidNames(path, chars, 'name check');
+        return null;
+      } catch (e) {
+        if (!isTeraBoxError(e)) throw e;
+        return e.code;
+      }
+    };
+    for (const c of DEFAULT_INVALID_NAME_CHARS) expect(check(`/dir/a${c}b.txt`), c).to.equal('INVALID_NAME');
+    expect(check(`/${'\u00e9'.repeat(127)}`)).to.equal(null); // 254 bytes
+    expect(check(`/${'\u00e9'.repeat(128)}`)).to.equal('INVALID_NAME'); // 256 bytes
+    expect(check('/a:b', '')).to.equal(null); // an empty set leaves names to the server
+    expect(check("/it's & #1 + 100% (copy).txt")).to.equal(null);
+    expect(check('/a\nb')).to.equal('INVALID_NAME');
+    expect(check('relative')).to.equal('BAD_REQUEST');
   });
 });
