@@ -12,6 +12,9 @@ import { MiB, md5 } from './tree.js';
 import { davChildren } from './verify.js';
 import { dav } from '../dav/client.js';
 
+/** Basic auth as users run it. */
+const USER = { name: 'carol', password: 'cad+pass/word:z' };
+
 describe('cadaver against the drive', function () {
   let rig: DriveRig;
   let local: string;
@@ -19,16 +22,18 @@ describe('cadaver against the drive', function () {
   const second = randomBytes(5 * MiB + 3);
 
   function cadaver(script: string[]): Promise<CommandResult> {
-    // HOME in the temp dir: no ~/.cadaverrc or ~/.netrc of the machine changes the session.
+    // HOME in the temp dir: only the test's ~/.netrc, no ~/.cadaverrc of the machine, shapes the session.
     return runCommand('cadaver', [rig.url], { input: `${script.join('\n')}\nquit\n`, env: { PATH: process.env.PATH, HOME: local }, timeoutMs: 120_000 });
   }
 
   before(async function () {
     this.timeout(600_000);
     await installMissingClients();
-    rig = await startRig({ name: 'cadaver' });
+    rig = await startRig({ name: 'cadaver', user: USER });
     local = join(rig.tmp, 'local');
     await mkdir(local);
+    // cadaver logs in from ~/.netrc, as a user would set it up for a scripted session.
+    await writeFile(join(local, '.netrc'), `machine 127.0.0.1\nlogin ${USER.name}\npassword ${USER.password}\n`, { mode: 0o600 });
     await writeFile(join(local, 'first.bin'), first);
     await writeFile(join(local, 'second.bin'), second);
   });
@@ -93,10 +98,10 @@ describe('cadaver against the drive', function () {
     const r = await cadaver(['cd work', 'lock data.bin', 'discover data.bin']);
     expect(r.stdout).to.contain("Locking `data.bin': succeeded.");
     const token = /Lock token <([^>]+)>/.exec(r.stdout)![1]!;
-    expect((await dav(rig.origin, 'PUT', '/work/data.bin', { body: 'intruder' })).status).to.equal(423);
-    expect((await dav(rig.origin, 'UNLOCK', '/work/data.bin', { headers: { 'lock-token': `<${token}>` } })).status).to.equal(204);
-    expect((await dav(rig.origin, 'PUT', '/work/unlocked%20probe.txt', { body: 'free again' })).status).to.equal(201);
-    expect((await dav(rig.origin, 'DELETE', '/work/unlocked%20probe.txt')).status).to.equal(204);
+    expect((await dav(rig.origin, 'PUT', '/work/data.bin', { headers: rig.auth, body: 'intruder' })).status).to.equal(423);
+    expect((await dav(rig.origin, 'UNLOCK', '/work/data.bin', { headers: { ...rig.auth, 'lock-token': `<${token}>` } })).status).to.equal(204);
+    expect((await dav(rig.origin, 'PUT', '/work/unlocked%20probe.txt', { headers: rig.auth, body: 'free again' })).status).to.equal(201);
+    expect((await dav(rig.origin, 'DELETE', '/work/unlocked%20probe.txt', { headers: rig.auth })).status).to.equal(204);
     expect(await rig.terabox.md5('/work/data.bin')).to.equal(md5(second));
   });
 

@@ -25,10 +25,14 @@ export class Davfs2Mounts {
   private count = 0;
   private readonly mounted = new Set<string>();
 
-  /** `dir` must be a folder the davfs2 account can traverse (the caches live in it). */
+  /**
+   * `dir` must be a folder the davfs2 account can traverse (the caches live in it). The user's name
+   * and password must not need davfs2's escapes (space, tab, `#`, `\\`, `"`, `'`).
+   */
   constructor(
     private readonly url: string,
     private readonly dir: string,
+    private readonly user: { name: string; password: string } = { name: '""', password: '""' },
   ) {}
 
   /**
@@ -37,7 +41,7 @@ export class Davfs2Mounts {
    * - buf_size 64: with davfs2's default 16 KiB buffer, reading a folder through the mount fails
    *   with EINVAL on these kernels (the FUSE readdir request outgrew it); 64 KiB makes `ls` and
    *   `rm -r` work. Stat, open, read and write work either way.
-   * - ask_auth 0 and empty credentials in the secrets file: the drive is anonymous on loopback.
+   * - ask_auth 0: the credentials come from a private secrets file (empty ones when anonymous).
    */
   async mount(): Promise<string> {
     const n = ++this.count;
@@ -50,7 +54,7 @@ export class Davfs2Mounts {
     await mkdir(cache);
     await chown(cache, 0, await davfs2Gid());
     await chmod(cache, 0o775);
-    await writeFile(secrets, `${this.url} "" ""\n`, { mode: 0o600 });
+    await writeFile(secrets, `${this.url} ${this.user.name} ${this.user.password}\n`, { mode: 0o600 });
     await writeFile(
       conf,
       [`cache_dir ${cache}`, `secrets ${secrets}`, 'ask_auth 0', 'use_locks 1', 'delay_upload 0', 'buf_size 64', ''].join('\n'),

@@ -11,6 +11,9 @@ import { errorLines, startRig, type DriveRig } from './drive-rig.js';
 import { compareCopy, makeTree, MiB, treeOf, walk, type Tree } from './tree.js';
 import { davProblems, remoteProblems } from './verify.js';
 
+/** Basic auth as users run it (davfs2 reads it from its secrets file). */
+const USER = { name: 'bob', password: 'm0unt+pass/word:y' };
+
 describe('davfs2 against the drive', function () {
   let rig: DriveRig;
   let mounts: Davfs2Mounts;
@@ -21,10 +24,10 @@ describe('davfs2 against the drive', function () {
     this.timeout(600_000);
     await installMissingClients();
     await requireFuse();
-    rig = await startRig({ name: 'davfs2' });
+    rig = await startRig({ name: 'davfs2', user: USER });
     // mount.davfs drops root for the davfs2 account, which must reach its cache folders in here.
     await chmod(rig.tmp, 0o711);
-    mounts = new Davfs2Mounts(rig.url, rig.tmp);
+    mounts = new Davfs2Mounts(rig.url, rig.tmp, USER);
     src = join(rig.tmp, 'src');
     tree = await makeTree(src, 'davfs2');
   });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { EmulatorKnobs, EmulatorStats } from '../../src/emulator/index.js';
+import { hashPassword } from '../../src/dav/auth.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import type { Quota, RemoteEntry, TeraBoxApi } from '../../src/terabox/api.js';
 
@@ -44,8 +45,14 @@ export interface DriveRig {
   logLines(): { level: number; msg: string; [key: string]: unknown }[];
   /** Files left in serve's spool folder (uploads in flight or leaked). */
   spoolLeftovers(): Promise<string[]>;
+  /** The account every request must use, when the rig was started with one. */
+  user?: { name: string; password: string };
+  /** Its Authorization header for hand-made requests (empty when anonymous). */
+  auth: Record<string, string>;
   /** SIGTERM to serve: resolves its exit code (0 = a clean shutdown). */
   stopServe(): Promise<number | null>;
+  /** Stops serve cleanly and starts it again on the same data (a new port: url and origin change). */
+  restartServe(): Promise<void>;
   /** Stops both processes, removes the temp dir (kept with TBW_CLIENTS_KEEP=1, serve's log in it). */
   close(): Promise<void>;
 }
@@ -54,6 +61,8 @@ export interface RigOptions {
   /** Prefix of the temp dir's name. */
   name: string;
   knobs?: Partial<EmulatorKnobs>;
+  /** Serve with this one Basic-auth user (anonymous access is off then). */
+  user?: { name: string; password: string };
 }
 
 interface Child {
@@ -145,6 +154,8 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
   const tmp = await mkdtemp(join(tmpdir(), `tbw-${opts.name}-`));
   const dataDir = join(tmp, 'drive');
   const children: Child[] = [];
+  /** Output of serve runs that restartServe() ended. */
+  let earlierOutput = '';
   let api: TeraBoxApi | undefined;
   const keep = Boolean(process.env.TBW_CLIENTS_KEEP);
   // A clean environment: no TERABOX_* from the caller's shell may change what is tested.
@@ -155,7 +166,7 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
     for (const c of children.reverse()) await c.stop();
     await api?.close();
     if (keep) {
-      await writeFile(join(tmp, 'serve.log'), children.map((c) => c.output()).join('\n'));
+      await writeFile(join(tmp, 'serve.log'), earlierOutput + children.map((c) => c.output()).join('\n'));
       process.stderr.write(`kept ${tmp}\n`);
     } else {
       await rm(tmp, { recursive: true, force: true });
@@ -175,29 +186,45 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
     const cookie = /^TERABOX_COOKIE='(.*)'$/m.exec(emulator.output())![1]!;
     api = createTeraBoxClient({ baseUrl: upstream, cookie });
 
-    const serve = await startCli(
-      ['serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--upstream', upstream, '--log-level', logLevel],
-      { ...env, TERABOX_COOKIE: cookie },
-      /"msg":"serving WebDAV at /,
-    );
+    const serveConfig = join(tmp, 'serve.json');
+    const users = opts.user ? [{ name: opts.user.name, passwordHash: await hashPassword(opts.user.password) }] : [];
+    await writeFile(serveConfig, JSON.stringify({ server: { users } }));
+    const startServe = () =>
+      startCli(
+        ['serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--upstream', upstream, '--config', serveConfig, '--log-level', logLevel],
+        { ...env, TERABOX_COOKIE: cookie },
+        /"msg":"serving WebDAV at /,
+      );
+    let serve = await startServe();
     children.push(serve);
-    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+\/)"/.exec(serve.output())![1]!;
-
-    return {
-      url,
-      origin: url.slice(0, -1),
+    const urlOf = (c: Child) => /"url":"(http:\/\/127\.0\.0\.1:\d+\/)"/.exec(c.output())![1]!;
+    const rig: DriveRig = {
+      url: urlOf(serve),
+      origin: urlOf(serve).slice(0, -1),
       terabox: teraboxView(upstream, api),
       tmp,
+      user: opts.user,
+      auth: opts.user ? { authorization: `Basic ${Buffer.from(`${opts.user.name}:${opts.user.password}`).toString('base64')}` } : {},
       logLines: () =>
-        serve
-          .output()
+        (earlierOutput + serve.output())
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as { level: number; msg: string }),
       spoolLeftovers: () => readdir(join(dataDir, 'spool')).catch(() => []),
       stopServe: () => serve.stop(),
+      async restartServe() {
+        const code = await serve.stop();
+        if (code !== 0) throw new Error(`serve exited with ${code} on SIGTERM\n${serve.output()}`);
+        earlierOutput += serve.output();
+        children.splice(children.indexOf(serve), 1);
+        serve = await startServe();
+        children.push(serve);
+        rig.url = urlOf(serve);
+        rig.origin = rig.url.slice(0, -1);
+      },
       close,
     };
+    return rig;
   } catch (e) {
     await close();
     throw e;

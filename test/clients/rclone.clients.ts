@@ -11,12 +11,16 @@ import { LONG_NAME, makeTree, md5, MiB, treeOf, type Tree } from './tree.js';
 import { davProblems, getMd5, remoteProblems } from './verify.js';
 import { dav } from '../dav/client.js';
 
+/** Basic auth as users run it; the password has the characters Basic-auth parsers get wrong. */
+const USER = { name: 'alice', password: 's3cret+pass/word:x' };
+
 describe('rclone against the drive', function () {
   let rig: DriveRig;
   let src: string;
   let tree: Tree;
   let home: string;
   let configPath: string;
+  let obscuredPassword: string;
 
   /** The remote `tbw:` comes from the environment only; RCLONE_CONFIG names a file that must never appear. */
   function rcloneEnv(): NodeJS.ProcessEnv {
@@ -28,6 +32,8 @@ describe('rclone against the drive', function () {
       RCLONE_CONFIG_TBW_TYPE: 'webdav',
       RCLONE_CONFIG_TBW_URL: rig.url,
       RCLONE_CONFIG_TBW_VENDOR: 'other',
+      RCLONE_CONFIG_TBW_USER: USER.name,
+      RCLONE_CONFIG_TBW_PASS: obscuredPassword,
     };
   }
 
@@ -43,10 +49,12 @@ describe('rclone against the drive', function () {
   before(async function () {
     this.timeout(600_000);
     await installMissingClients();
-    rig = await startRig({ name: 'rclone' });
+    rig = await startRig({ name: 'rclone', user: USER });
     home = join(rig.tmp, 'home');
     await mkdir(home);
     configPath = join(rig.tmp, 'rclone-config', 'rclone.conf');
+    // rclone takes passwords from the environment only in its obscured form.
+    obscuredPassword = ok(await rclone(['obscure', USER.password])).stdout.trim();
     src = join(rig.tmp, 'src');
     tree = await makeTree(src, 'rclone');
   });
@@ -97,6 +105,13 @@ describe('rclone against the drive', function () {
     expect(await remoteProblems(rig, '/tree', tree)).to.deep.equal([]);
     expect(await davProblems(rig, '/tree', tree)).to.deep.equal([]);
     ok(await rclone(['check', '--download', src, 'tbw:tree']));
+  });
+
+  it('after serve restarts, the copy is whole: 0-byte files and all (rclone check --download)', async () => {
+    await rig.restartServe();
+    const r = ok(await rclone(['check', '--download', src, 'tbw:tree']));
+    expect(r.stderr).to.contain(`: ${tree.files.length} matching files`);
+    expect(await davProblems(rig, '/tree', tree)).to.deep.equal([]);
   });
 
   it('moves and copies on the server (MOVE/COPY with Overwrite: F), files and folders, without re-uploading', async () => {
@@ -165,9 +180,14 @@ describe('rclone against the drive', function () {
     expect((await rig.terabox.read('/quoted/fine.txt')).toString()).to.equal('accepted');
     expect(await rig.terabox.entry('/quoted/say "hi".txt')).to.equal(null);
     expect((await getMd5(rig, '/quoted/say "hi".txt')).status).to.equal(404);
-    const put = await dav(rig.origin, 'PUT', '/quoted/a%22b.txt', { body: 'x' });
-    expect(put.status).to.equal(400);
-    expect(put.text).to.match(/refused the name/);
+    // Straight over HTTP the refusal names the file, also for the 0-byte PUT that starts a Finder or
+    // Explorer copy (which must not leave an empty file behind).
+    for (const body of ['x', '']) {
+      const put = await dav(rig.origin, 'PUT', '/quoted/a%22b.txt', { headers: rig.auth, body });
+      expect(put.status).to.equal(400);
+      expect(put.text).to.contain('a"b.txt').and.to.match(/name/i);
+      expect((await dav(rig.origin, 'PROPFIND', '/quoted/a%22b.txt', { headers: { ...rig.auth, depth: '0' } })).status).to.equal(404);
+    }
     ok(await rclone(['purge', 'tbw:quoted']));
   });
 

@@ -57,7 +57,7 @@ export async function remoteProblems(rig: DriveRig, prefix: string, tree: Tree):
 
 /** GET one path through WebDAV: status and the MD5 of the body. */
 export async function getMd5(rig: DriveRig, path: string): Promise<{ status: number; md5: string; size: number }> {
-  const res = await request(`${rig.origin}${hrefOf(path)}`);
+  const res = await request(`${rig.origin}${hrefOf(path)}`, { headers: rig.auth });
   const hash = createHash('md5');
   let size = 0;
   for await (const chunk of res.body) {
@@ -69,7 +69,7 @@ export async function getMd5(rig: DriveRig, path: string): Promise<{ status: num
 
 /** The decoded child paths of a folder, from a Depth 1 PROPFIND (the folder itself excluded). */
 export async function davChildren(rig: DriveRig, dir: string): Promise<{ status: number; children: string[] }> {
-  const res = await dav(rig.origin, 'PROPFIND', `${hrefOf(dir)}/`, { headers: { depth: '1' } });
+  const res = await dav(rig.origin, 'PROPFIND', `${hrefOf(dir)}/`, { headers: { ...rig.auth, depth: '1' } });
   if (res.status !== 207) return { status: res.status, children: [] };
   const self = decodeURIComponent(`${hrefOf(dir)}/`);
   const children = parseMultistatus(res.text)
