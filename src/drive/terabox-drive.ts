@@ -3,7 +3,7 @@
 // server-side by /api/filemanager. Every write patches the cached listings (read-after-write).
 
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Database } from 'better-sqlite3';
 import { silentLogger, type Logger } from '../log.js';
 import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
@@ -390,8 +390,24 @@ export class TeraBoxDrive implements Drive {
 
   // ---- upstream helpers ----
 
-  /** The bytes of a TeraBox file through a cached download link, re-minted once if it expired early. */
+  /**
+   * The bytes of a TeraBox file through a cached download link, re-minted once if it expired early.
+   * A body TeraBox cuts off is resumed from the byte reached (see read-stream.ts).
+   */
   private async download(entry: Entry, remote: RemoteEntry, range: ByteRange | undefined, signal?: AbortSignal): Promise<Readable> {
+    const what = `read ${remote.path}`;
+    const first = await this.openDownload(entry, remote, range, signal);
+    const start = range?.start ?? 0;
+    const end = range?.end ?? entry.size - 1;
+    return withDriveErrors(first, what, signal, {
+      // A break after the last byte leaves nothing to fetch (and a range past the end would be a 416).
+      reopen: async (delivered) =>
+        start + delivered > end ? Readable.from([]) : this.openDownload(entry, remote, { start: start + delivered, end }, signal),
+    });
+  }
+
+  /** One download request for a range (or the whole file), checked against the size the listing gave. */
+  private async openDownload(entry: Entry, remote: RemoteEntry, range: ByteRange | undefined, signal?: AbortSignal): Promise<Readable> {
     const key = `${remote.path}\n${entry.etag}`;
     const what = `read ${remote.path}`;
     for (let attempt = 1; ; attempt++) {
@@ -408,7 +424,7 @@ export class TeraBoxDrive implements Drive {
             `${what}: TeraBox answered ${res.length} bytes of ${res.totalSize}, expected ${expected} of ${entry.size}`,
           );
         }
-        return withDriveErrors(res.body, what, signal);
+        return res.body;
       } catch (e) {
         if (attempt === 1 && isTeraBoxError(e, 'LINK_EXPIRED')) {
           this.links.forget(key);
