@@ -105,6 +105,40 @@ describe('davfs2 against the drive', function () {
     }
   });
 
+  it('over a flaky TeraBox (5xx, resets, rate limits, downloads cut mid-body) cp -r and a fresh read still give every byte', async () => {
+    const prefix = `${tree.dirs[1]!}/`;
+    const sub: Tree = {
+      dirs: tree.dirs.filter((d) => d.startsWith(prefix)).map((d) => d.slice(prefix.length)),
+      files: tree.files.filter((f) => f.rel.startsWith(prefix)).map((f) => ({ ...f, rel: f.rel.slice(prefix.length) })),
+    };
+    expect(sub.files.some((f) => f.size === 50 * MiB)).to.equal(true);
+    await rig.terabox.setKnobs({
+      faultSeed: 11,
+      faults: {
+        superfile2: { http5xx: 0.1, reset: 0.1 },
+        precreate: { errno31034: 0.1 },
+        create: { http5xx: 0.1 },
+        list: { http5xx: 0.1 },
+        filemetas: { http5xx: 0.1 },
+        data: { reset: 0.2 },
+      },
+    });
+    try {
+      const mnt = await mounts.mount();
+      await mustRun('cp', ['-r', join(src, tree.dirs[1]!), join(mnt, 'flaky')], { timeoutMs: 300_000 });
+      await mounts.unmount(mnt);
+      const again = await mounts.mount();
+      try {
+        expect(await compareCopy(sub, join(again, 'flaky'))).to.deep.equal([]);
+      } finally {
+        await mounts.unmount(again);
+      }
+    } finally {
+      await rig.terabox.setKnobs({ faults: {} });
+    }
+    expect(await remoteProblems(rig, '/flaky', sub)).to.deep.equal([]);
+  });
+
   it('leaves no mount, no stray upload in the spool and no error in the server log', async () => {
     expect(await mounts.leftovers()).to.deep.equal([]);
     expect(await rig.spoolLeftovers()).to.deep.equal([]);

@@ -31,6 +31,8 @@ export interface TeraBoxView {
   quota(): Promise<Quota>;
   stats(): Promise<EmulatorStats>;
   resetStats(): Promise<void>;
+  /** Changes the emulator's knobs (faults, latency, ...) while it runs. */
+  setKnobs(knobs: Partial<EmulatorKnobs>): Promise<void>;
 }
 
 export interface DriveRig {
@@ -146,6 +148,11 @@ function teraboxView(url: string, api: TeraBoxApi): TeraBoxView {
     async resetStats() {
       const res = await request(`${url}/__emulator/stats/reset`, { method: 'POST' });
       await res.body.dump();
+    },
+    async setKnobs(knobs) {
+      const res = await request(`${url}/__emulator/knobs`, { method: 'POST', body: JSON.stringify(knobs) });
+      const answer = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`the emulator refused knobs ${JSON.stringify(knobs)}: ${answer}`);
     },
   };
 }

@@ -142,8 +142,13 @@ export async function compareCopy(tree: Tree, root: string): Promise<string[]> {
       problems.push(`${f.rel}: missing`);
       continue;
     }
-    if (st.size !== f.size) problems.push(`${f.rel}: ${st.size} bytes, expected ${f.size}`);
-    else if ((await md5OfFile(path)) !== f.md5) problems.push(`${f.rel}: bytes differ`);
+    if (st.size !== f.size) {
+      problems.push(`${f.rel}: ${st.size} bytes, expected ${f.size}`);
+      continue;
+    }
+    // A read error (EIO from a FUSE mount) is a problem to report with the others, not a crash.
+    const sum = await md5OfFile(path).catch((e: NodeJS.ErrnoException) => `${e.code ?? e.message}`);
+    if (sum !== f.md5) problems.push(`${f.rel}: ${/^[0-9a-f]{32}$/.test(sum) ? 'bytes differ' : `read failed: ${sum}`}`);
   }
   return problems;
 }
