@@ -1,6 +1,7 @@
 // The hashing thread: follows each spool file while it is being written and computes, in one read
-// pass, every block's MD5 and (when asked) the whole-file MD5, the MD5 of the first 256 KiB and the
-// CRC32. The thread that serves requests only writes the spool and never runs a hash.
+// pass, what its job asks for: every block's MD5, and/or the whole-file MD5, the MD5 of the first
+// 256 KiB and the CRC32. The pool may give the two halves of one upload to two threads (they are
+// independent MD5 chains). The thread that serves requests only writes the spool and never runs a hash.
 
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -18,15 +19,22 @@ export interface Digests {
   whole?: { contentMd5: string; sliceMd5: string; crc32: number };
 }
 
+/** What one thread computed for its job: the block MD5s and/or the whole-file digests it was asked for. */
+export interface PartialDigests {
+  size: number;
+  blockMd5s?: string[];
+  whole?: Digests['whole'];
+}
+
 export type HashRequest =
-  | { op: 'start'; id: number; file: string; chunkSize: number; whole: boolean }
+  | { op: 'start'; id: number; file: string; chunkSize: number; blocks: boolean; whole: boolean }
   /** The first `length` bytes of the file are written and may be hashed. */
   | { op: 'grow'; id: number; length: number }
   /** The file is complete at `length` bytes: answer when hashed. */
   | { op: 'end'; id: number; length: number }
   | { op: 'cancel'; id: number };
 
-export type HashReply = { id: number; digests: Digests } | { id: number; error: string };
+export type HashReply = { id: number; digests: PartialDigests } | { id: number; error: string };
 
 /** Bytes read per job per turn: jobs take turns so one large file does not delay the others' answers. */
 const READ_SIZE = 1024 * 1024;
@@ -49,10 +57,14 @@ interface Job {
   available: number;
   /** Final size, once known. */
   end?: number;
-  block: Hash;
-  blockFill: number;
-  blocks: string[];
+  blocks?: BlockState;
   whole?: WholeState;
+}
+
+interface BlockState {
+  hash: Hash;
+  fill: number;
+  md5s: string[];
 }
 
 const port = parentPort;
@@ -72,15 +84,16 @@ function drop(job: Job): void {
 }
 
 function feed(job: Job, data: Buffer): void {
-  for (let off = 0; off < data.length; ) {
-    const take = Math.min(data.length - off, job.chunkSize - job.blockFill);
-    job.block.update(data.subarray(off, off + take));
-    job.blockFill += take;
+  const b = job.blocks;
+  for (let off = 0; b && off < data.length; ) {
+    const take = Math.min(data.length - off, job.chunkSize - b.fill);
+    b.hash.update(data.subarray(off, off + take));
+    b.fill += take;
     off += take;
-    if (job.blockFill === job.chunkSize) {
-      job.blocks.push(job.block.digest('hex'));
-      job.block = createHash('md5');
-      job.blockFill = 0;
+    if (b.fill === job.chunkSize) {
+      b.md5s.push(b.hash.digest('hex'));
+      b.hash = createHash('md5');
+      b.fill = 0;
     }
   }
   const w = job.whole;
@@ -105,14 +118,14 @@ function readNext(job: Job): void {
 }
 
 function complete(job: Job): void {
-  if (job.blockFill > 0 || job.blocks.length === 0) job.blocks.push(job.block.digest('hex'));
+  const b = job.blocks;
+  if (b && (b.fill > 0 || b.md5s.length === 0)) b.md5s.push(b.hash.digest('hex'));
   const w = job.whole;
   reply({
     id: job.id,
     digests: {
       size: job.pos,
-      chunkSize: job.chunkSize,
-      blockMd5s: job.blocks,
+      blockMd5s: b?.md5s,
       whole: w && { contentMd5: w.content.digest('hex'), sliceMd5: w.slice.digest('hex'), crc32: w.crc },
     },
   });
@@ -148,9 +161,7 @@ port.on('message', (msg: HashRequest) => {
       chunkSize: msg.chunkSize,
       pos: 0,
       available: 0,
-      block: createHash('md5'),
-      blockFill: 0,
-      blocks: [],
+      blocks: msg.blocks ? { hash: createHash('md5'), fill: 0, md5s: [] } : undefined,
       whole: msg.whole ? { content: createHash('md5'), slice: createHash('md5'), crc: 0 } : undefined,
     });
     return;

@@ -28,7 +28,7 @@ export interface UploaderOptions {
   ladder?: ChunkLadder;
   /** Per-file limit in bytes. Default: the account's, from api.account() (read once). */
   maxFileSize?: number;
-  /** Hashing threads shared by all uploads. Default: one per spare core, 1–4. */
+  /** Hashing threads shared by all uploads. Default: one per spare core, 1–4, but two from two cores up (see defaultHashWorkers). */
   hashWorkers?: number;
   /** Backoff between tries of a part or a commit call. Default 500 ms doubling up to 8 s. */
   backoff?: Partial<Backoff>;
@@ -52,6 +52,15 @@ export interface ResolvedUploaderOptions {
   backoff: Backoff;
   closeTimeoutMs: number;
   logger: Logger;
+}
+
+/**
+ * One hashing thread per spare core (at most 4), and at least two where there are two cores: with
+ * two, an upload's block MD5s and its whole-file MD5 run side by side (see HashPool).
+ */
+function defaultHashWorkers(): number {
+  const cores = availableParallelism();
+  return Math.min(4, Math.max(Math.min(2, cores), cores - 1));
 }
 
 export const DEFAULT_BACKOFF: Readonly<Backoff> = { baseMs: 500, maxMs: 8_000 };
@@ -93,7 +102,7 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     rapidUpload: o.rapidUpload ?? true,
     ladder: checkLadder(o.ladder ?? DEFAULT_LADDER),
     maxFileSize: o.maxFileSize === undefined ? undefined : int('maxFileSize', o.maxFileSize, 1),
-    hashWorkers: int('hashWorkers', o.hashWorkers ?? Math.min(4, Math.max(1, availableParallelism() - 1)), 1, 64),
+    hashWorkers: int('hashWorkers', o.hashWorkers ?? defaultHashWorkers(), 1, 64),
     backoff,
     closeTimeoutMs: int('closeTimeoutMs', o.closeTimeoutMs ?? 30_000, 0),
     logger: o.logger ?? silentLogger,
