@@ -105,9 +105,10 @@ describe('cadaver against the drive', function () {
     expect(await rig.terabox.md5('/work/data.bin')).to.equal(md5(second));
   });
 
-  it('left no stray upload in the spool and no error in the server log', async () => {
+  it('left no lock, no stray local file or upload, and no error in the server log; the property stays on its file', async () => {
     expect(await rig.spoolLeftovers()).to.deep.equal([]);
     expect(errorLines(rig)).to.deep.equal([]);
     expect(await rig.stopServe()).to.equal(0);
+    expect(await rig.localState()).to.deep.equal({ overlayPaths: [], orphanContent: [], locks: [], propPaths: ['/work/data.bin'] });
   });
 });

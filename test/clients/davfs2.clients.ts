@@ -9,7 +9,7 @@ import { installMissingClients, mustRun, requireFuse } from './commands.js';
 import { Davfs2Mounts } from './davfs2-mount.js';
 import { errorLines, startRig, type DriveRig } from './drive-rig.js';
 import { compareCopy, makeTree, MiB, treeOf, walk, type Tree } from './tree.js';
-import { davProblems, remoteProblems } from './verify.js';
+import { davProblems, remoteProblems, zeroBytePaths } from './verify.js';
 
 /** Basic auth as users run it (davfs2 reads it from its secrets file). */
 const USER = { name: 'bob', password: 'm0unt+pass/word:y' };
@@ -19,6 +19,8 @@ describe('davfs2 against the drive', function () {
   let mounts: Davfs2Mounts;
   let src: string;
   let tree: Tree;
+  /** What each folder on the drive must hold at the end, by prefix. */
+  const finalTrees = new Map<string, Tree>();
 
   before(async function () {
     this.timeout(600_000);
@@ -93,6 +95,7 @@ describe('davfs2 against the drive', function () {
       await mounts.unmount(mnt);
     }
     const expected = await treeOf(mirror);
+    finalTrees.set('/tree', expected);
     expect(expected.files.some((f) => f.rel === 'work/new folder/moved ü.txt')).to.equal(true);
     expect(await remoteProblems(rig, '/tree', expected)).to.deep.equal([]);
     expect(await davProblems(rig, '/tree', expected)).to.deep.equal([]);
@@ -112,6 +115,7 @@ describe('davfs2 against the drive', function () {
       files: tree.files.filter((f) => f.rel.startsWith(prefix)).map((f) => ({ ...f, rel: f.rel.slice(prefix.length) })),
     };
     expect(sub.files.some((f) => f.size === 50 * MiB)).to.equal(true);
+    finalTrees.set('/flaky', sub);
     await rig.terabox.setKnobs({
       faultSeed: 11,
       faults: {
@@ -139,10 +143,15 @@ describe('davfs2 against the drive', function () {
     expect(await remoteProblems(rig, '/flaky', sub)).to.deep.equal([]);
   });
 
-  it('leaves no mount, no stray upload in the spool and no error in the server log', async () => {
+  it('leaves no mount, no lock, no stray local file or upload, and no error in the server log', async () => {
     expect(await mounts.leftovers()).to.deep.equal([]);
     expect(await rig.spoolLeftovers()).to.deep.equal([]);
     expect(errorLines(rig)).to.deep.equal([]);
     expect(await rig.stopServe()).to.equal(0);
+    const local = await rig.localState();
+    const zero = [...finalTrees].flatMap(([prefix, t]) => zeroBytePaths(prefix, t));
+    expect(local.overlayPaths).to.deep.equal(zero.sort());
+    expect(local.orphanContent).to.deep.equal([]);
+    expect(local.locks).to.deep.equal([]);
   });
 });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { request } from 'undici';
 import type { EmulatorKnobs, EmulatorStats } from '../../src/emulator/index.js';
 import { hashPassword } from '../../src/dav/auth.js';
@@ -47,6 +48,8 @@ export interface DriveRig {
   logLines(): { level: number; msg: string; [key: string]: unknown }[];
   /** Files left in serve's spool folder (uploads in flight or leaked). */
   spoolLeftovers(): Promise<string[]>;
+  /** What serve keeps locally (read from its state DB and overlay folder; stop serve first for a settled view). */
+  localState(): Promise<LocalState>;
   /** The account every request must use, when the rig was started with one. */
   user?: { name: string; password: string };
   /** Its Authorization header for hand-made requests (empty when anonymous). */
@@ -57,6 +60,17 @@ export interface DriveRig {
   restartServe(): Promise<void>;
   /** Stops both processes, removes the temp dir (kept with TBW_CLIENTS_KEEP=1, serve's log in it). */
   close(): Promise<void>;
+}
+
+export interface LocalState {
+  /** Paths the overlay holds (0-byte files and OS junk), sorted. */
+  overlayPaths: string[];
+  /** Content files in the overlay folder that no overlay row points to. */
+  orphanContent: string[];
+  /** Locks not yet expired. */
+  locks: { root: string; owner: string }[];
+  /** Paths with dead properties. */
+  propPaths: string[];
 }
 
 export interface RigOptions {
@@ -218,6 +232,7 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as { level: number; msg: string }),
       spoolLeftovers: () => readdir(join(dataDir, 'spool')).catch(() => []),
+      localState: () => readLocalState(dataDir),
       stopServe: () => serve.stop(),
       async restartServe() {
         const code = await serve.stop();
@@ -235,6 +250,23 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
   } catch (e) {
     await close();
     throw e;
+  }
+}
+
+async function readLocalState(dataDir: string): Promise<LocalState> {
+  const db = new Database(join(dataDir, 'state.db'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT path, content FROM drive_overlay ORDER BY path').all() as { path: string; content: string | null }[];
+    const referenced = new Set(rows.map((r) => r.content).filter((c): c is string => c !== null));
+    const files = await readdir(join(dataDir, 'overlay')).catch(() => []);
+    return {
+      overlayPaths: rows.map((r) => r.path),
+      orphanContent: files.filter((f) => !referenced.has(f)),
+      locks: db.prepare('SELECT root, owner FROM dav_locks WHERE expires_at > ? ORDER BY root').all(Date.now()) as { root: string; owner: string }[],
+      propPaths: (db.prepare('SELECT DISTINCT path FROM dav_props ORDER BY path').all() as { path: string }[]).map((r) => r.path),
+    };
+  } finally {
+    db.close();
   }
 }
 

@@ -146,9 +146,10 @@ describe('Windows Explorer session (replayed) against the drive', function () {
     expect((await req('GET', '/Documents 2024/desktop.ini')).status).to.equal(404);
   });
 
-  it('left no stray upload in the spool and no error in the server log', async () => {
+  it('left nothing behind: no lock, no dead property, no local file, no stray upload, no error in the server log', async () => {
     expect(await rig.spoolLeftovers()).to.deep.equal([]);
     expect(errorLines(rig)).to.deep.equal([]);
     expect(await rig.stopServe()).to.equal(0);
+    expect(await rig.localState()).to.deep.equal({ overlayPaths: [], orphanContent: [], locks: [], propPaths: [] });
   });
 });

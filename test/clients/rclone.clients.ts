@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { installMissingClients, runCommand, type CommandResult } from './commands.js';
 import { errorLines, startRig, type DriveRig } from './drive-rig.js';
 import { LONG_NAME, makeTree, md5, MiB, treeOf, type Tree } from './tree.js';
-import { davProblems, getMd5, remoteProblems } from './verify.js';
+import { davProblems, getMd5, remoteProblems, zeroBytePaths } from './verify.js';
 import { dav } from '../dav/client.js';
 
 /** Basic auth as users run it; the password has the characters Basic-auth parsers get wrong. */
@@ -191,11 +191,16 @@ describe('rclone against the drive', function () {
     ok(await rclone(['purge', 'tbw:quoted']));
   });
 
-  it('left no rclone config file behind, no stray upload in the spool, and no error in the server log', async () => {
+  it('left no rclone config file, no lock, no stray local file or upload, and no error in the server log', async () => {
     expect(existsSync(configPath), configPath).to.equal(false);
     expect(existsSync(join(home, '.config', 'rclone')), 'rclone config under HOME').to.equal(false);
     expect(await rig.spoolLeftovers()).to.deep.equal([]);
     expect(errorLines(rig)).to.deep.equal([]);
     expect(await rig.stopServe()).to.equal(0);
+    const local = await rig.localState();
+    expect(local.overlayPaths).to.deep.equal(zeroBytePaths('/tree', tree).sort());
+    expect(local.orphanContent).to.deep.equal([]);
+    expect(local.locks).to.deep.equal([]);
+    expect(local.propPaths).to.deep.equal([]);
   });
 });

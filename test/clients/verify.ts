@@ -55,6 +55,11 @@ export async function remoteProblems(rig: DriveRig, prefix: string, tree: Tree):
   return problems;
 }
 
+/** The paths the drive must keep locally for a tree copied to `prefix`: its 0-byte files. */
+export function zeroBytePaths(prefix: string, tree: Tree): string[] {
+  return tree.files.filter((f) => f.size === 0).map((f) => under(prefix, f.rel));
+}
+
 /** GET one path through WebDAV: status and the MD5 of the body. */
 export async function getMd5(rig: DriveRig, path: string): Promise<{ status: number; md5: string; size: number }> {
   const res = await request(`${rig.origin}${hrefOf(path)}`, { headers: rig.auth });
