@@ -1,6 +1,7 @@
 // COPY and MOVE: done by the drive server-side; dead properties follow (copied or moved), locks do not.
 
 import type { RequestContext } from '../context.js';
+import { overwriteFalseMeansTrue } from '../client-quirks.js';
 import { assertWritable, type WriteScope } from '../lock-guard.js';
 import { decodeUriReference } from '../paths.js';
 import { sendEmpty } from '../respond.js';
@@ -26,7 +27,7 @@ export async function handleCopyMove(ctx: RequestContext): Promise<void> {
   const destHeader = headerValue(req.headers, 'destination');
   if (destHeader === undefined) throw new DavError(400, `${method} needs a Destination header`);
   const dest = decodeUriReference(destHeader, ctx.target).path;
-  const overwrite = parseOverwrite(headerValue(req.headers, 'overwrite'));
+  const overwrite = parseOverwrite(headerValue(req.headers, 'overwrite')) || overwriteFalseMeansTrue(headerValue(req.headers, 'user-agent'));
   const depth = parseDepth(headerValue(req.headers, 'depth'), method);
 
   if (!(await ctx.targetState())) throw new DavError(404, `${path} does not exist`);
