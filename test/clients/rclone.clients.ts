@@ -138,6 +138,26 @@ describe('rclone against the drive', function () {
     expect(await rig.terabox.entry('/side')).to.equal(null);
   });
 
+  it('syncs one remote folder onto another server-side, replacing changed files (rclone 1.60 sends COPY with Overwrite: F)', async () => {
+    // Debian's rclone sends Overwrite: F on server-side COPY although it means to replace the file it
+    // already compared (rclone#6964, fixed in 1.63); a second sync after a change must still work.
+    const level4 = tree.dirs[3]!;
+    ok(await rclone(['sync', `tbw:tree/${level4}`, 'tbw:mirror']));
+    const changed = tree.files.find((f) => f.rel.startsWith(`${level4}/`) && f.size > 0 && f.size < MiB)!;
+    const longer = Buffer.concat([await readFile(join(src, changed.rel)), Buffer.from(' and more')]);
+    await writeFile(join(src, changed.rel), longer);
+    ok(await rclone(['copyto', join(src, changed.rel), `tbw:tree/${changed.rel}`]));
+    await rig.terabox.resetStats();
+    const r = ok(await rclone(['sync', '-v', `tbw:tree/${level4}`, 'tbw:mirror']));
+    expect(r.stderr).to.match(/Copied \(server-side copy\)/);
+    expect((await rig.terabox.stats()).endpoints.superfile2?.requests ?? 0, 'bytes re-uploaded').to.equal(0);
+    const name = changed.rel.slice(level4.length + 1);
+    expect(await rig.terabox.md5(`/mirror/${name}`)).to.equal(md5(longer));
+    tree = await treeOf(src);
+    ok(await rclone(['check', '--download', `tbw:tree/${level4}`, 'tbw:mirror']));
+    ok(await rclone(['purge', 'tbw:mirror']));
+  });
+
   it('rclone about shows the account quota: total, used and free as TeraBox counts them', async () => {
     const r = ok(await rclone(['about', '--json', 'tbw:']));
     const about = JSON.parse(r.stdout) as { total: number; used: number; free: number };
