@@ -54,12 +54,17 @@ describe('Windows Explorer session (replayed) against the drive', function () {
     expect((await req('PROPFIND', '/', { depth: '1' })).status).to.equal(207);
   });
 
-  it('makes "New folder" and renames it', async () => {
+  it('makes "New folder" with its Win32 properties and renames it; the properties follow', async () => {
     expect((await req('MKCOL', '/New folder')).status).to.equal(201);
+    const patch = await req('PROPPATCH', '/New folder/', {}, win32Proppatch());
+    expect(patch.status).to.equal(207);
+    expect(parseMultistatus(patch.text)[0]!.propstats.map((p) => p.status)).to.deep.equal([200]);
     const moved = await req('MOVE', '/New folder/', { destination: `${rig.origin}${hrefOf('/Documents 2024')}/`, overwrite: 'F' });
     expect(moved.status).to.equal(201);
     expect((await rig.terabox.entry('/Documents 2024'))?.isDir).to.equal(true);
     expect(await rig.terabox.entry('/New folder')).to.equal(null);
+    const found = await req('PROPFIND', '/Documents 2024/', { depth: '0' }, propfindBody(['<Z:Win32FileAttributes/>'], ` xmlns:Z="${MS}"`));
+    expect(textOf(propOf(parseMultistatus(found.text)[0]!, `{${MS}}Win32FileAttributes`)!.el)).to.equal(WIN32_PROPS.Win32FileAttributes);
   });
 
   it('copies a 6 MiB file in: 0-byte PUT, LOCK without Depth, PUT with an untagged If, Win32 PROPPATCH, UNLOCK', async () => {

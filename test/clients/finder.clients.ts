@@ -124,7 +124,7 @@ describe('Finder session (replayed) against the drive', function () {
     expect(md5(Buffer.concat(parts.map((p) => p.body)))).to.equal(md5(photo));
   });
 
-  it('renames the photo and its ._ companion (MOVE, Overwrite F), then deletes the folder leaving nothing behind', async () => {
+  it('renames the photo and its ._ companion, then the folder (MOVE, Overwrite F), then deletes it leaving nothing behind', async () => {
     for (const [from, to] of [
       ['/Pictures ü/photo #1.jpg', '/Pictures ü/holiday & sea.jpg'],
       ['/Pictures ü/._photo #1.jpg', '/Pictures ü/._holiday & sea.jpg'],
@@ -137,7 +137,15 @@ describe('Finder session (replayed) against the drive', function () {
     expect((await req('GET', '/Pictures ü/._photo #1.jpg')).status).to.equal(404);
     expect([...(await rig.terabox.tree()).keys()]).to.deep.equal(['/Pictures ü', '/Pictures ü/holiday & sea.jpg']);
 
-    expect((await req('DELETE', '/Pictures ü/')).status).to.equal(204);
+    // Renaming the folder takes the junk kept outside TeraBox along.
+    const renamed = await req('MOVE', '/Pictures ü/', { destination: `${rig.origin}${hrefOf('/Photos 2024')}/`, overwrite: 'F' });
+    expect(renamed.status).to.equal(201);
+    expect((await davChildren(rig, '/Photos 2024')).children).to.deep.equal(['/Photos 2024/.DS_Store', '/Photos 2024/._holiday & sea.jpg', '/Photos 2024/holiday & sea.jpg']);
+    expect((await req('GET', '/Photos 2024/.DS_Store')).body.equals(dsStore)).to.equal(true);
+    expect((await req('GET', '/Pictures ü/.DS_Store')).status).to.equal(404);
+    expect([...(await rig.terabox.tree()).keys()]).to.deep.equal(['/Photos 2024', '/Photos 2024/holiday & sea.jpg']);
+
+    expect((await req('DELETE', '/Photos 2024/')).status).to.equal(204);
     expect([...(await rig.terabox.tree()).keys()]).to.deep.equal([]);
     // A folder made again under the same name must come back empty: no junk survives in the overlay.
     expect((await req('MKCOL', '/Pictures ü')).status).to.equal(201);
