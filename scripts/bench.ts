@@ -25,16 +25,16 @@ const PROPFIND_REPEATS = 20;
 const CONCURRENT_PUTS = 16;
 const CONCURRENT_BYTES = 16 * MiB;
 
-/** One server's figure for one case. */
+/** One measured figure: the number the ratio is taken of, and how the table shows it. */
 interface Figure {
   value: number;
-  peakRss: number;
   text: string;
 }
 
+/** A figure from both servers, with each server process's peak RSS over its case. */
 interface Sides {
-  drive: Figure;
-  rclone: Figure;
+  drive: Figure & { peakRss: number };
+  rclone: Figure & { peakRss: number };
 }
 
 function check(what: string, r: CurlResult, expected: readonly number[]): void {
@@ -42,24 +42,30 @@ function check(what: string, r: CurlResult, expected: readonly number[]): void {
   if (failure) throw new Error(`${what}: ${failure}`);
 }
 
-/** Runs `measure` against a fresh drive process, then against a fresh rclone over `rcloneDir`. */
-async function bothSides(
+/**
+ * Runs `measure` against a fresh drive process, then against a fresh rclone over `rcloneDir`; it
+ * returns one or more named figures, each given back for both servers.
+ */
+async function bothSides<K extends string>(
   run: BenchRun,
   name: string,
   rcloneDir: string,
-  measure: (server: ServerProcess, side: 'drive' | 'rclone') => Promise<{ value: number; text: string }>,
-): Promise<Sides> {
-  const once = async (server: ServerProcess, side: 'drive' | 'rclone'): Promise<Figure> => {
-    const r = await measure(server, side);
-    const figure = { ...r, peakRss: server.peakRss() };
-    run.log(`${name}, ${side}: ${figure.text}, peak RSS ${fmtRss(figure.peakRss)}`);
-    return figure;
+  measure: (server: ServerProcess, side: 'drive' | 'rclone') => Promise<Record<K, Figure>>,
+): Promise<Record<K, Sides>> {
+  const once = async (server: ServerProcess, side: 'drive' | 'rclone') => {
+    const figures = await measure(server, side);
+    const peakRss = server.peakRss();
+    run.log(`${name}, ${side}: ${Object.values<Figure>(figures).map((f) => f.text).join('; ')}, peak RSS ${fmtRss(peakRss)}`);
+    return { figures, peakRss };
   };
   await run.settle();
   const drive = await run.withDrive(name, {}, (s) => once(s, 'drive'));
   await run.settle();
   const rclone = await run.withRclone(rcloneDir, (s) => once(s, 'rclone'));
-  return { drive, rclone };
+  const keys = Object.keys(drive.figures) as K[];
+  return Object.fromEntries(
+    keys.map((k) => [k, { drive: { ...drive.figures[k], peakRss: drive.peakRss }, rclone: { ...rclone.figures[k], peakRss: rclone.peakRss } }]),
+  ) as Record<K, Sides>;
 }
 
 function row(label: string, sides: Sides, ratio: number, note = ''): string[] {
@@ -80,26 +86,26 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
     // PUT and GET of one big file.
     const bigBytes = BIG * run.scale;
     const big = await run.file('side-by-side.bin', bigBytes, 'side by side big file');
-    const putBig = await bothSides(run, 'put-big', rcloneDir, async (s) => {
+    const { rate: putBig } = await bothSides(run, 'put-big', rcloneDir, async (s) => {
       const r = await put(`${s.url}big.bin`, big);
       check('PUT big.bin', r, [201, 204]);
       const rate = mibPerSec(bigBytes, r.seconds);
-      return { value: rate, text: fmtRate(rate) };
+      return { rate: { value: rate, text: fmtRate(rate) } };
     });
     await rm(big);
     rows.push(row(`PUT ${fmtSize(bigBytes)} (curl -T), MiB/s`, putBig, putBig.drive.value / putBig.rclone.value));
 
-    const getBig = await bothSides(run, 'get-big', rcloneDir, async (s) => {
+    const { rate: getBig } = await bothSides(run, 'get-big', rcloneDir, async (s) => {
       const r = await get(`${s.url}big.bin`);
       check('GET big.bin', r, [200]);
       if (r.downloaded !== bigBytes) throw new Error(`GET big.bin: ${r.downloaded} bytes, expected ${bigBytes}`);
       const rate = mibPerSec(bigBytes, r.seconds);
-      return { value: rate, text: fmtRate(rate) };
+      return { rate: { value: rate, text: fmtRate(rate) } };
     });
     rows.push(row(`GET ${fmtSize(bigBytes)} (curl), MiB/s`, getBig, getBig.drive.value / getBig.rclone.value));
 
     // Small reads at random offsets of the same file; the same offsets on both sides.
-    const ranges = await bothSides(run, 'get-ranges', rcloneDir, async (s) => {
+    const { latency: ranges } = await bothSides(run, 'get-ranges', rcloneDir, async (s) => {
       const random = prng(42);
       const ms: number[] = [];
       for (let i = 0; i < RANGE_GETS; i++) {
@@ -109,7 +115,7 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
         if (r.downloaded !== RANGE_BYTES) throw new Error(`GET range: ${r.downloaded} bytes, expected ${RANGE_BYTES}`);
         ms.push(r.seconds * 1000);
       }
-      return { value: median(ms), text: `${fmtMs(median(ms))} (p90 ${fmtMs(percentile(ms, 0.9))}, first ${fmtMs(ms[0]!)})` };
+      return { latency: { value: median(ms), text: `${fmtMs(median(ms))} (p90 ${fmtMs(percentile(ms, 0.9))}, first ${fmtMs(ms[0]!)})` } };
     });
     rows.push(
       row(
@@ -127,8 +133,7 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
     await seedLocalDir(join(rcloneDir, 'many'), files);
     run.log(`made /many with ${files} files on both sides in ${fmtMs(performance.now() - seeding)}`);
     const listCalls = { cold: 0, cached: 0 };
-    const cold: Partial<Record<'drive' | 'rclone', Figure>> = {};
-    const cached = await bothSides(run, 'propfind', rcloneDir, async (s, side) => {
+    const { cold, cached } = await bothSides(run, 'propfind', rcloneDir, async (s, side) => {
       await run.emulator.resetStats();
       const answer = join(run.tmp, `propfind-${side}.xml`);
       const first = await propfind(`${s.url}many/`, answer);
@@ -136,7 +141,6 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
       const members = (await responsesIn(answer)) - 1;
       if (members !== files) throw new Error(`PROPFIND /many/ (${side}) listed ${members} members, expected ${files}`);
       if (side === 'drive') listCalls.cold = (await run.emulator.stats()).endpoints.list?.requests ?? 0;
-      cold[side] = { value: first.seconds * 1000, peakRss: 0, text: fmtMs(first.seconds * 1000) };
       const ms: number[] = [];
       for (let i = 0; i < PROPFIND_REPEATS; i++) {
         const r = await propfind(`${s.url}many/`);
@@ -144,18 +148,17 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
         ms.push(r.seconds * 1000);
       }
       if (side === 'drive') listCalls.cached = ((await run.emulator.stats()).endpoints.list?.requests ?? 0) - listCalls.cold;
-      return { value: median(ms), text: fmtMs(median(ms)) };
+      return {
+        cold: { value: first.seconds * 1000, text: fmtMs(first.seconds * 1000) },
+        cached: { value: median(ms), text: fmtMs(median(ms)) },
+      };
     });
-    const coldSides = {
-      drive: { ...cold.drive!, peakRss: cached.drive.peakRss },
-      rclone: { ...cold.rclone!, peakRss: cached.rclone.peakRss },
-    };
     const label = `PROPFIND Depth 1, ${files.toLocaleString('en')} files`;
     rows.push(
       row(
         `${label}: first (cold), latency`,
-        coldSides,
-        coldSides.drive.value / coldSides.rclone.value,
+        cold,
+        cold.drive.value / cold.rclone.value,
         `${listCalls.cold} upstream list calls (/ and /many, 1,000 entries a page)`,
       ),
     );
@@ -173,7 +176,7 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
     const inputs = await Promise.all(
       Array.from({ length: CONCURRENT_PUTS }, (_, i) => run.file(`concurrent-${i}.bin`, eachBytes, `concurrent ${i}`)),
     );
-    const concurrent = await bothSides(run, 'concurrent-puts', rcloneDir, async (s) => {
+    const { total: concurrent } = await bothSides(run, 'concurrent-puts', rcloneDir, async (s) => {
       const started = performance.now();
       const results = await Promise.all(inputs.map((file, i) => put(`${s.url}concurrent-${i}.bin`, file)));
       const seconds = (performance.now() - started) / 1000;
@@ -181,7 +184,7 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
       for (const f of new Set(failures)) run.log(`concurrent PUT failed: ${f}`);
       const ok = results.length - failures.length;
       const rate = mibPerSec(ok * eachBytes, seconds);
-      return { value: rate, text: `${fmtRate(rate)}, ${failures.length} errors` };
+      return { total: { value: rate, text: `${fmtRate(rate)}, ${failures.length} errors` } };
     });
     await Promise.all(inputs.map((f) => rm(f)));
     rows.push(
