@@ -26,8 +26,8 @@ export class Session {
   private tokens: PageTokens = {};
   private generation = 0;
   private pending?: Promise<void>;
-  /** The locateupload answer, reused until the region changes. */
-  uploadHost?: string;
+  /** The locateupload answer (shared while in flight), reused until the region changes. */
+  uploadHost?: Promise<string>;
 
   constructor(init: SessionInit) {
     this.cookie = init.cookie;

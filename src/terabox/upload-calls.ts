@@ -62,10 +62,22 @@ export async function locateUpload(ctx: ClientContext): Promise<string> {
   return host;
 }
 
-/** The configured upload host, else the session's cached locateupload answer, else a fresh one. */
+/**
+ * The configured upload host, else the session's locateupload answer. Parts sent in parallel on a
+ * cold session share one locateupload call; a failed one is forgotten so the next part asks again.
+ */
 async function uploadOrigin(ctx: ClientContext): Promise<string> {
   const session = ctx.caller.session;
-  const host = ctx.opts.uploadHost ?? session.uploadHost ?? (session.uploadHost = await locateUpload(ctx));
+  let host = ctx.opts.uploadHost;
+  if (host === undefined) {
+    const located = (session.uploadHost ??= locateUpload(ctx));
+    try {
+      host = await located;
+    } catch (e) {
+      if (session.uploadHost === located) session.uploadHost = undefined;
+      throw e;
+    }
+  }
   return `${new URL(session.baseUrl).protocol}//${host}`;
 }
 

@@ -283,6 +283,21 @@ describe('TeraBoxClient against the emulator', function () {
       expect(emu.entry(`${dir}/multi.bin`)).to.include({ fsId: entry.fsId, md5: entry.md5 });
     });
 
+    it('asks locateupload once for parts sent in parallel on a fresh client', async () => {
+      const dir = await freshDir();
+      const data = bytes(4 * PART, 13);
+      const fresh = client();
+      const pre = await fresh.precreate({ path: `${dir}/par.bin`, size: data.length, blockList: partsOf(data).map((p) => md5(p)) });
+      emu.resetStats();
+      const sent = await Promise.all(
+        partsOf(data).map((p, partseq) => fresh.uploadPart({ path: `${dir}/par.bin`, uploadId: pre.uploadId, partseq, data: new Blob([p]) })),
+      );
+      expect(sent.map((r) => r.md5)).to.deep.equal(partsOf(data).map((p) => md5(p)));
+      expect(requests('locateupload')).to.equal(1);
+      expect(requests('superfile2')).to.equal(4);
+      await fresh.close();
+    });
+
     it('gives a one-part file its content md5, decoded from create\'s obfuscated form', async () => {
       const dir = await freshDir();
       const data = bytes(500, 11);

@@ -55,7 +55,7 @@ describe('session', () => {
   it('switches region: new base URL, tokens and upload host dropped, generation moved', async () => {
     const s = session(async (base) => ({ tokens: { jsToken: 'T' }, origin: base }));
     await s.ensureTokens();
-    s.uploadHost = 'c-jp.terabox.com';
+    s.uploadHost = Promise.resolve('c-jp.terabox.com');
     expect(s.switchRegion('jp')).to.equal(true);
     expect(s.baseUrl).to.equal('https://jp.terabox.com');
     expect(s.jsToken).to.equal(undefined);
