@@ -40,7 +40,7 @@ describe('Finder session (replayed) against the drive', function () {
   const req = (method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer | Readable): Promise<DavResponse> =>
     dav(rig.origin, method, hrefOf(path) + (method === 'MKCOL' ? '/' : ''), { headers: { ...UA, ...headers }, body });
 
-  /** Finder's copy of one file: 0-byte PUT, LOCK, chunked PUT with the token, PROPFIND, UNLOCK. */
+  /** Finder's copy of one file: 0-byte PUT, LOCK, chunked PUT with the token, lock refresh, PROPFIND, UNLOCK. */
   async function finderCopy(path: string, data: Buffer): Promise<void> {
     expect((await req('PROPFIND', path, { depth: '0' }, propfindBody(['<D:getcontentlength/>']))).status).to.equal(404);
     expect((await req('PUT', path, { 'content-length': '0' }, '')).status).to.equal(201);
@@ -50,6 +50,10 @@ describe('Finder session (replayed) against the drive', function () {
     expect(token).to.match(/^<.+>$/);
     const put = await req('PUT', path, { 'x-expected-entity-length': String(data.length), if: `(${token})` }, chunked(data));
     expect(put.status, put.text).to.be.oneOf([200, 201, 204]);
+    // Finder refreshes its lock while it works: LOCK with the token in If and no body, same token back.
+    const refreshed = await req('LOCK', path, { timeout: 'Second-600', if: `(${token})` });
+    expect(refreshed.status).to.equal(200);
+    expect(refreshed.text).to.contain(token.slice(1, -1));
     const after = await req('PROPFIND', path, { depth: '0' }, propfindBody(['<D:getcontentlength/>', '<D:getlastmodified/>']));
     expect(textOf(propOf(parseMultistatus(after.text)[0]!, '{DAV:}getcontentlength')!.el)).to.equal(String(data.length));
     expect((await req('UNLOCK', path, { 'lock-token': token })).status).to.equal(204);
