@@ -56,6 +56,10 @@ describe('Finder session (replayed) against the drive', function () {
     expect(refreshed.text).to.contain(token.slice(1, -1));
     const after = await req('PROPFIND', path, { depth: '0' }, propfindBody(['<D:getcontentlength/>', '<D:getlastmodified/>']));
     expect(textOf(propOf(parseMultistatus(after.text)[0]!, '{DAV:}getcontentlength')!.el)).to.equal(String(data.length));
+    // Reads of the locked file carry no token and must not wait for the lock.
+    const read = await req('GET', path, { range: 'bytes=0-15' });
+    expect(read.status).to.equal(206);
+    expect(read.body.equals(data.subarray(0, 16))).to.equal(true);
     expect((await req('UNLOCK', path, { 'lock-token': token })).status).to.equal(204);
   }
 
