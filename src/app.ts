@@ -30,7 +30,8 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
         'Add users (make a hash with `terabox-webdav hash-password`) or listen on 127.0.0.1.',
     );
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  // Local state, spooled bodies and overlay files are the user's data: this user's eyes only.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const closers: (() => Promise<void> | void)[] = [];
   const closeAll = async () => {
@@ -85,7 +86,6 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
     closers.push(() => api.close());
 
     const spoolDir = config.upload.spoolDir || join(config.dataDir, 'spool');
-    mkdirSync(spoolDir, { recursive: true });
     const uploader = createUploader({
       api,
       spoolDir,
@@ -106,7 +106,6 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       db.close();
     });
     const overlayDir = join(config.dataDir, 'overlay');
-    mkdirSync(overlayDir, { recursive: true });
     const drive = createTeraBoxDrive({
       api,
       uploader,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -37,6 +37,20 @@ describe('the running drive', () => {
       expect(Buffer.from(await got.body.arrayBuffer()).equals(body)).to.equal(true);
     } finally {
       await again.close();
+    }
+  });
+
+  it('keeps its local data (state, spool, overlay) readable by its own user only', async () => {
+    const dataDir = join(dir, 'fresh');
+    const config = loadConfig({ flags: { dataDir, 'server.port': 0 }, env: {} });
+    const drive = await startDrive(config, silentLogger);
+    try {
+      for (const sub of ['', 'spool', 'overlay']) {
+        const mode = statSync(join(dataDir, sub)).mode & 0o777;
+        expect(mode & 0o077, `${sub || 'dataDir'} mode ${mode.toString(8)}`).to.equal(0);
+      }
+    } finally {
+      await drive.close();
     }
   });
 });

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 
 export function openLocalState(path: string): Database {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new BetterSqlite3(path);
   try {
     db.pragma('journal_mode = WAL');

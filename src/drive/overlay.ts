@@ -57,7 +57,7 @@ export class Overlay {
     private readonly db: Database,
     private readonly dir: string,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     db.exec(SCHEMA);
     const cols = 'path, size, mtime, ctime, content';
     const inTree = 'path = ? OR (path > ? AND path < ?)';
