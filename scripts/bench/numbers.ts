@@ -36,7 +36,8 @@ export function fmtMs(ms: number): string {
 }
 
 export function fmtRss(bytes: number): string {
-  return Number.isFinite(bytes) ? `${(bytes / MiB).toFixed(0)} MiB` : 'n/a';
+  // `+ 0` turns a rounded -0 (a difference a hair below zero) into 0.
+  return Number.isFinite(bytes) ? `${Math.round(bytes / MiB) + 0} MiB` : 'n/a';
 }
 
 export function fmtRatio(r: number): string {
