@@ -32,10 +32,17 @@ export async function listPage(ctx: ClientContext, dir: string, page: number, nu
 /**
  * Every entry of a directory: pages until a short page. A page that brings nothing new also ends
  * the walk, so a server that ignores `page` cannot loop us forever.
+ *
+ * Whether the live service serves `num=1000` per page is not established (the web client asks 100),
+ * and a server that serves fewer than asked would make its first page look like the last: the rest of
+ * the folder would vanish without an error. So a short first page of a round size (a multiple of 100,
+ * as page caps are) is taken as the server's page size and confirmed by one more call; a folder that
+ * really holds exactly that many entries costs that one extra call.
  */
 export async function list(ctx: ClientContext, dir: string): Promise<RemoteEntry[]> {
   const seen = new Set<number>();
   const out: RemoteEntry[] = [];
+  let pageSize = LIST_PAGE_SIZE;
   for (let page = 1; ; page++) {
     const entries = await listPage(ctx, dir, page);
     let fresh = 0;
@@ -45,7 +52,11 @@ export async function list(ctx: ClientContext, dir: string): Promise<RemoteEntry
       out.push(e);
       fresh++;
     }
-    if (entries.length < LIST_PAGE_SIZE || fresh === 0) return out;
+    if (page === 1 && entries.length < pageSize && entries.length > 0 && entries.length % 100 === 0) {
+      pageSize = entries.length;
+      continue;
+    }
+    if (entries.length < pageSize || fresh === 0) return out;
   }
 }
 

@@ -206,6 +206,29 @@ describe('TeraBoxClient against the emulator', function () {
       expect(await api.listPage(dir, 3)).to.have.length(1);
     });
 
+    it('lists a whole directory from a server that serves fewer entries per page than asked', async () => {
+      const dir = await freshDir();
+      await upload(api, `${dir}/f000`, bytes(5, 5));
+      await api.copy(Array.from({ length: 249 }, (_, i) => ({ path: `${dir}/f000`, dest: dir, newname: `f${String(i + 1).padStart(3, '0')}` })));
+      emu.setKnobs({ listMaxNum: 100 });
+      try {
+        emu.resetStats();
+        expect(await api.list(dir)).to.have.length(250);
+        expect(requests('list')).to.equal(3); // 100 + 100 + 50
+        // A folder of exactly one page costs one confirming call, and a small one a single call.
+        await api.delete(Array.from({ length: 150 }, (_, i) => `${dir}/f${String(i + 100).padStart(3, '0')}`));
+        emu.resetStats();
+        expect(await api.list(dir)).to.have.length(100);
+        expect(requests('list')).to.equal(2);
+        await api.delete([`${dir}/f099`]);
+        emu.resetStats();
+        expect(await api.list(dir)).to.have.length(99);
+        expect(requests('list')).to.equal(1);
+      } finally {
+        emu.setKnobs({ listMaxNum: 1000 });
+      }
+    });
+
     it('answers NOT_FOUND to listing a missing directory', async () => {
       const err = await rejection(api.list('/no/such/dir'), 'NOT_FOUND');
       expect(err.endpoint).to.equal('/api/list');
