@@ -282,8 +282,14 @@ export class TeraBoxDrive implements Drive {
       if (dst?.remote) await this.deleteRemote(to, { missingOk: true });
     } else {
       await this.replacing(to, dst, true, async () => {
-        const result = await this.uploader.upload({ path: to, body: await this.overlay.open(row), size: row.size });
-        if (result.kind === 'committed') this.remember(result.entry, await loadEtagger());
+        const content = await this.overlay.open(row);
+        try {
+          const result = await this.uploader.upload({ path: to, body: content, size: row.size });
+          if (result.kind === 'committed') this.remember(result.entry, await loadEtagger());
+        } finally {
+          // An upload refused before or while reading leaves the body open: it is ours to close.
+          content.destroy();
+        }
       });
       this.overlay.removeTree(to);
       if (op === 'move') this.overlay.removeTree(from);

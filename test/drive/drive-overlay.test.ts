@@ -1,6 +1,23 @@
 import { expect } from 'chai';
-import type { Drive } from '../../src/drive/index.js';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
+import { createUploader } from '../../src/upload/index.js';
 import { body, bytes, codeOf, get, put, Stack } from './harness.js';
+
+/** Files under dir that this process holds open (Linux: /proc/self/fd). */
+function openFilesUnder(dir: string): string[] {
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(dir)) open.push(target);
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  return open;
+}
 
 describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay', function () {
   let s: Stack;
@@ -160,6 +177,23 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
       expect(written.created).to.equal(false);
       expect(s.emu.entry(`${dir}/w/desktop.ini`)).to.equal(null);
       expect((await get(fresh, `${dir}/w/desktop.ini`)).toString()).to.equal('[.ShellClassInfo]');
+    });
+
+    it('keeps a junk file, and holds no file open, when TeraBox refuses it under an ordinary name', async () => {
+      const overlayDir = join(s.tmp, 'overlay-refused');
+      const uploader = createUploader({ api: s.api, spoolDir: join(s.tmp, 'spool-refused'), journalPath: join(s.tmp, 'journal-refused.db'), maxFileSize: 10 });
+      const small = createTeraBoxDrive({ api: s.api, uploader, db: s.db, overlayDir });
+      try {
+        await put(small, `${dir}/._big`, 'more than ten bytes');
+        expect(await codeOf(small.move(`${dir}/._big`, `${dir}/big.txt`, { overwrite: false }))).to.equal('TOO_LARGE');
+        expect((await get(small, `${dir}/._big`)).toString()).to.equal('more than ten bytes');
+        expect(await small.stat(`${dir}/big.txt`)).to.equal(null);
+        await new Promise((r) => setTimeout(r, 50));
+        expect(openFilesUnder(overlayDir)).to.deep.equal([]);
+      } finally {
+        await small.close();
+        await uploader.close();
+      }
     });
 
     it('refuses a junk body that ends before its declared size and keeps the old one', async () => {
