@@ -32,8 +32,14 @@ export async function superfile2(ctx: Ctx): Promise<void> {
   const bb = busboy({ headers: ctx.req.headers, limits: { files: 1 } });
   let written: Promise<{ md5: string; size: number }> | null = null;
   bb.on('file', (name, stream) => {
-    if (written || !FILE_FIELDS.includes(name)) stream.resume();
-    else written = ctx.emu.blocks.write(stream, account.maxFileSize);
+    if (written || !FILE_FIELDS.includes(name)) {
+      stream.resume();
+      return;
+    }
+    written = ctx.emu.blocks.write(stream, account.maxFileSize);
+    // A failed write may reject before the body has ended; it is answered below, but unhandled until
+    // then it would end the process.
+    written.catch(() => undefined);
   });
   try {
     await pipeline(body, bb);

@@ -52,25 +52,33 @@ export class BlockStore {
 
   /**
    * Streams `source` into the store while hashing it and returns the block's MD5 and size. The bytes
-   * are stored under their MD5 only when the source ends normally within `limit`; otherwise nothing is.
+   * are stored under their MD5 only when the source ends normally within `limit` and every write
+   * succeeded; otherwise nothing is, and the promise rejects once the source has ended.
    */
   async write(source: AsyncIterable<Buffer>, limit: number): Promise<{ md5: string; size: number }> {
     const tmp = join(this.tmp, randomBytes(12).toString('hex'));
     const hash = createHash('md5');
     let fh: FileHandle | null = null;
     let size = 0;
+    let failure: unknown = null;
     let stored = false;
     try {
       // Iterate before any await: the source's error listeners must be in place at once, or an error
       // it raises meanwhile (a cut-off multipart body) would go unhandled.
       for await (const chunk of source) {
-        fh ??= await open(tmp, 'w');
         size += chunk.length;
-        // Past the limit the rest is read and dropped, so the request still ends cleanly.
-        if (size > limit) continue;
-        hash.update(chunk);
-        await fh.write(chunk);
+        // Past the limit or a failed write the rest is read and dropped: a source left unread would
+        // stall the request it comes from, which then could not be answered.
+        if (size > limit || failure !== null) continue;
+        try {
+          fh ??= await open(tmp, 'w');
+          hash.update(chunk);
+          await fh.write(chunk);
+        } catch (e) {
+          failure = e;
+        }
       }
+      if (failure !== null) throw failure;
       if (size > limit) throw new BlockTooLargeError(limit);
       fh ??= await open(tmp, 'w');
       await fh.datasync();
