@@ -4,6 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isPasswordHash } from './dav/auth.js';
 
 export interface UserSetting {
   name: string;
@@ -152,7 +153,7 @@ function describe(leaf: Leaf): string {
     case 'strings':
       return 'a list of strings';
     case 'users':
-      return 'a list of { "name": ..., "passwordHash": "scrypt$..." }';
+      return 'a list of { "name": ..., "passwordHash": "scrypt$..." } with distinct names and hashes made by `terabox-webdav hash-password`';
     case 'object':
       return 'an object';
   }
@@ -188,6 +189,7 @@ function coerce(leaf: Leaf, value: unknown, fromText: boolean): { ok: true; valu
       return Array.isArray(list) && list.every((s) => typeof s === 'string') ? { ok: true, value: list } : { ok: false };
     }
     case 'users': {
+      // A hash no login can match, or a second entry of one name, would lock a user out without a word.
       const ok =
         Array.isArray(value) &&
         value.every(
@@ -198,8 +200,9 @@ function coerce(leaf: Leaf, value: unknown, fromText: boolean): { ok: true; valu
             (u as UserSetting).name.length > 0 &&
             !(u as UserSetting).name.includes(':') &&
             typeof (u as UserSetting).passwordHash === 'string' &&
-            (u as UserSetting).passwordHash.startsWith('scrypt$'),
-        );
+            isPasswordHash((u as UserSetting).passwordHash),
+        ) &&
+        new Set(value.map((u: UserSetting) => u.name)).size === value.length;
       return ok ? { ok: true, value } : { ok: false };
     }
     case 'object':

@@ -86,11 +86,27 @@ describe('config', () => {
     expect(e.message).to.contain('terabox.cookie').and.not.contain('12345678');
   });
 
+  const salt = Buffer.alloc(16, 1).toString('base64');
+  const key = Buffer.alloc(32, 2).toString('base64');
+
   it('checks users: a name without a colon and a scrypt hash', () => {
-    const ok = { name: 'alice', passwordHash: 'scrypt$16384$8$1$c2FsdA==$aGFzaA==' };
+    const ok = { name: 'alice', passwordHash: `scrypt$16384$8$1$${salt}$${key}` };
     expect(loadConfig({ configFile: file('users.json', { server: { users: [ok] } }) }).server.users).to.deep.equal([ok]);
     const e = error(() => loadConfig({ configFile: file('plain.json', { server: { users: [{ name: 'bob', passwordHash: 'hunter2' }] } }) }));
     expect(e.message).to.contain('server.users').and.not.contain('hunter2');
+  });
+
+  it('refuses a password hash no login could ever match (truncated, or with unusable parameters)', () => {
+    for (const passwordHash of ['scrypt$', `scrypt$16384$8$1$${salt}$`, `scrypt$16384$8$1$${salt}$${key.slice(0, 10)}`, `scrypt$1000$8$1$${salt}$${key}`]) {
+      const e = error(() => loadConfig({ configFile: file('bad-hash.json', { server: { users: [{ name: 'carol', passwordHash }] } }) }));
+      expect(e.message).to.contain('server.users');
+    }
+  });
+
+  it('refuses two users of the same name, whose second password would silently replace the first', () => {
+    const user = { name: 'dave', passwordHash: `scrypt$16384$8$1$${salt}$${key}` };
+    const e = error(() => loadConfig({ configFile: file('twice.json', { server: { users: [user, { ...user }] } }) }));
+    expect(e.message).to.contain('server.users');
   });
 
   it('rejects a ladder whose base part is larger than its largest', () => {

@@ -44,6 +44,11 @@ function parseHash(hash: string): ParsedHash | null {
   return { cost: { N, r, p }, salt, key };
 }
 
+/** True when `hash` is one verifyPassword can check (settings refuse any other at start-up). */
+export function isPasswordHash(hash: string): boolean {
+  return parseHash(hash) !== null;
+}
+
 /** True when `plain` matches `hash` (constant-time comparison); false for a malformed hash. */
 export async function verifyPassword(plain: string, hash: string): Promise<boolean> {
   const parsed = parseHash(hash);
