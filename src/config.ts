@@ -265,7 +265,10 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+    // V8 quotes the text around the fault (`Unexpected token 'd', ..."cookie": ndus=Y2Y"...`), which
+    // may be a cookie: keep its wording and position, never the quoted text.
+    const reason = (e as Error).message.replace(/,\s*(?:\.\.\.)?".*$/s, '');
+    throw new ConfigError(`config file ${file} is not valid JSON: ${reason}`);
   }
 }
 

@@ -81,6 +81,11 @@ describe('config', () => {
     expect(error(() => loadConfig({ configFile: join(dir, 'missing.json') })).message).to.contain('cannot read config file');
   });
 
+  it('never quotes a broken config file, which may hold a cookie, in its error', () => {
+    const e = error(() => loadConfig({ configFile: file('unquoted.json', '{ "terabox": { "cookie": ndus=Y2YqaTEzNzY0MjQx } }') }));
+    expect(e.message).to.contain('not valid JSON').and.not.contain('Y2Yq');
+  });
+
   it('never shows a cookie value in an error', () => {
     const e = error(() => loadConfig({ configFile: file('cookie.json', { terabox: { cookie: 12345678 } }) }));
     expect(e.message).to.contain('terabox.cookie').and.not.contain('12345678');
