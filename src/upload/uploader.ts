@@ -4,8 +4,8 @@
 //
 // What stays journalled (row + spool) after a failure:
 //   - a commit stopped by shutdown (close() timed out): the next start finishes it;
-//   - a resumed commit that failed transiently (TeraBox unreachable, 5xx, rate limited), typically
-//     because the network is not up yet at start-up: the next start tries again.
+//   - a resumed commit that failed transiently (TeraBox unreachable, 5xx, rate limited, a session to
+//     renew), typically because the network is not up yet at start-up: the next start tries again.
 // Everything else is removed at once: a client that got an error for its PUT owns the retry, and a
 // stale body committed later could overwrite newer content. A newer commit of the same path removes
 // older rows, and rows older than RESUME_MAX_AGE_MS are dropped, so nothing stays forever.
@@ -13,6 +13,7 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { chunkSizeFor } from '../terabox/chunk-size.js';
+import { TeraBoxError } from '../terabox/errors.js';
 import { commit, type CommitOutcome, type CommitTarget } from './commit.js';
 import { HashPool, type Digests } from './hash-pool.js';
 import { Journal, type JournalRow } from './journal.js';
@@ -44,6 +45,18 @@ function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || !path.startsWith('/') || path === '/' || path.endsWith('/') || path.includes('//')) {
     throw new UploadError('INVALID_NAME', `not a remote file path: ${JSON.stringify(path)}`);
   }
+}
+
+/**
+ * A failure a later try of the same commit may get past: TeraBox unreachable, throttling, a session to
+ * renew (UNAVAILABLE), or still failing with server errors after the retries (UPSTREAM from a retryable
+ * TeraBoxError). UPSTREAM also covers refusals (errno 10, 31299, a non-JSON answer) that no later try can
+ * change: keeping those would re-send the commit at every start for the whole resume window.
+ */
+function transientFailure(error: unknown): boolean {
+  if (!(error instanceof UploadError)) return false;
+  if (error.code === 'UNAVAILABLE') return true;
+  return error.code === 'UPSTREAM' && error.cause instanceof TeraBoxError && error.cause.retryable;
 }
 
 function checkSize(name: string, value: number | undefined): void {
@@ -139,7 +152,7 @@ export class Uploader implements UploadService {
     if (op.journalId === undefined) return false;
     const reason: unknown = op.controller.signal.reason;
     if (this.closing && reason instanceof UploadError && reason.code === 'UNAVAILABLE') return true;
-    return op.resume && error instanceof UploadError && (error.code === 'UPSTREAM' || error.code === 'UNAVAILABLE');
+    return op.resume && transientFailure(error);
   }
 
   private async receiveAndCommit(req: UploadRequest, op: Op, limit: number): Promise<UploadResult> {

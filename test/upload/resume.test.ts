@@ -226,6 +226,34 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     }
   });
 
+  it('drops a resume that TeraBox refuses for good (errno 31299) instead of keeping it for every next start', async () => {
+    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    try {
+      await rig.uploader.close();
+      // Journalled with 16 KiB parts: TeraBox refuses such a commit whatever the number of tries.
+      const data = bytes(100 * KiB);
+      const spoolFile = join(rig.spoolDir, 'refused.spool');
+      await writeFile(spoolFile, data);
+      const journal = new Journal(rig.journalPath);
+      journal.begin({ path: '/refused.bin', size: data.length, chunkSize: 16 * KiB, blockMd5s: blockMd5s(data, 16 * KiB), spoolFile });
+      journal.close();
+
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, backoff: { baseMs: 1, maxMs: 5 } });
+      try {
+        const [outcome] = await uploader.resumePending();
+        expect(outcome).to.include({ path: '/refused.bin', status: 'failed' });
+        expect(outcome!.error).to.match(/errno 31299/).and.not.match(/kept/);
+      } finally {
+        await uploader.close();
+      }
+      expect(journalRows(rig.journalPath)).to.deep.equal([]);
+      expect(await rig.spoolFiles()).to.deep.equal([]);
+      expect(rig.emu.entry('/refused.bin')).to.equal(null);
+    } finally {
+      await rig.stop();
+    }
+  });
+
   it('keeps only the newest journalled commit of a path', async () => {
     const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
     try {
