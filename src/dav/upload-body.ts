@@ -22,6 +22,12 @@ class ContinueOnFirstRead extends Readable {
       return;
     }
     this.started = true;
+    // A client that gave up waiting for 100 Continue is gone before the listeners below exist; its
+    // 'close' has fired already, so without this the reader would wait for a body that never comes.
+    if (this.source.destroyed && !this.source.complete) {
+      this.destroy(new Error('the client went away before sending the upload'));
+      return;
+    }
     this.source.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) this.source.pause();
     });

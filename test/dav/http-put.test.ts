@@ -166,6 +166,29 @@ describe('dav over HTTP: PUT', () => {
     expect(s.drive.content('/queued')!.toString()).to.equal('later');
   });
 
+  it('fails the body the drive reads when the client left while waiting for 100 Continue, so the write ends', async () => {
+    s = await startDav();
+    let release!: () => void;
+    s.drive.startGate = new Promise<void>((r) => (release = r));
+    let outcome = 'pending';
+    const write = s.drive.write.bind(s.drive);
+    s.drive.write = (path, body, opts) =>
+      write(path, body, opts).then(
+        (r) => ((outcome = 'stored'), r),
+        (e: unknown) => {
+          outcome = 'failed';
+          throw e;
+        },
+      );
+    // The client gives up before the drive is ready for its body (raw() closes the socket after waitMs).
+    await raw(portOf(s), 'PUT /left HTTP/1.1\nHost: x\nContent-Length: 5\nExpect: 100-continue', { body: 'never', waitForContinue: true, waitMs: 200 });
+    await sleep(200);
+    release();
+    for (let i = 0; i < 100 && outcome === 'pending'; i++) await sleep(20);
+    expect(outcome).to.equal('failed');
+    expect(s.drive.has('/left')).to.equal(false);
+  });
+
   it('aborts the drive write when the client disconnects mid-upload, and stores nothing', async () => {
     s = await startDav();
     const ex = raw(portOf(s), 'PUT /gone HTTP/1.1\nHost: x\nContent-Length: 1000000', { body: Buffer.alloc(1000), waitMs: 200 });
