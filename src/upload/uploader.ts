@@ -218,11 +218,15 @@ export class Uploader implements UploadService {
 
   /**
    * A newer commit of a path makes older journalled ones of the same path stale: a resume of it in
-   * progress is aborted, and rows kept from earlier runs are dropped with their spool files.
+   * progress is aborted, and rows kept from earlier runs are dropped with their spool files. The
+   * aborted resume is waited for: its create may already be on the wire (create takes no signal),
+   * and landing after ours it would put the old content back.
    */
   private async supersede(newer: Op): Promise<void> {
     const superseded = new UploadError('ABORTED', `superseded by a newer upload of ${newer.path}`);
-    for (const op of this.ops) if (op.resume && op.path === newer.path) op.controller.abort(superseded);
+    const stale = [...this.ops].filter((op) => op.resume && op.path === newer.path);
+    for (const op of stale) op.controller.abort(superseded);
+    await Promise.all(stale.map((op) => op.done));
     const active = new Set([...this.ops].map((op) => op.journalId));
     for (const row of this.journal.list()) {
       if (row.path !== newer.path || row.id >= newer.journalId! || active.has(row.id)) continue;

@@ -226,6 +226,61 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     }
   });
 
+  it('lets a superseded resume whose create is in flight settle before the newer upload commits, so the old content never lands last', async () => {
+    let resumeCreateSent!: () => void;
+    const resumeCreating = new Promise<void>((r) => (resumeCreateSent = r));
+    let releaseResumeCreate!: () => void;
+    const resumeCreateReleased = new Promise<void>((r) => (releaseResumeCreate = r));
+    let creates = 0;
+    const rig = await Rig.start({
+      knobs: { minPartSize: 64 * KiB },
+      uploader: { ladder: FLAT_LADDER, rapidUpload: false },
+      wrap: (api) =>
+        intercept(api, {
+          // The resume's create is on the wire (create takes no signal, so an abort cannot recall it)
+          // and reaches TeraBox only after the newer upload's create has been answered.
+          create: async (_args, call) => {
+            if (++creates === 1) {
+              resumeCreateSent();
+              await resumeCreateReleased;
+              return call();
+            }
+            const entry = await call();
+            releaseResumeCreate();
+            return entry;
+          },
+        }),
+    });
+    try {
+      await rig.uploader.close();
+      const old = bytes(100 * KiB);
+      const spoolFile = join(rig.spoolDir, 'old.spool');
+      await writeFile(spoolFile, old);
+      const journal = new Journal(rig.journalPath);
+      journal.begin({ path: '/raced.bin', size: old.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(old, 64 * KiB), spoolFile });
+      journal.close();
+
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER, rapidUpload: false });
+      try {
+        const resumed = uploader.resumePending();
+        await resumeCreating;
+        const newer = bytes(70 * KiB);
+        const upload = uploader.upload({ path: '/raced.bin', body: bodyOf(newer), size: newer.length });
+        // Whatever the newer upload waits for, the resume's create gets through in the end.
+        setTimeout(releaseResumeCreate, 300);
+        committed(await upload);
+        await resumed;
+        expect((await rig.emu.readFile('/raced.bin')).equals(newer)).to.equal(true);
+        expect(journalRows(rig.journalPath)).to.deep.equal([]);
+        expect(await rig.spoolFiles()).to.deep.equal([]);
+      } finally {
+        await uploader.close();
+      }
+    } finally {
+      await rig.stop();
+    }
+  });
+
   it('drops a resume that TeraBox refuses for good (errno 31299) instead of keeping it for every next start', async () => {
     const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
     try {
