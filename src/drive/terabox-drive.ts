@@ -276,10 +276,11 @@ export class TeraBoxDrive implements Drive {
   private async transferLocal(op: 'move' | 'copy', src: Located, from: string, to: string, dst: Located | null): Promise<void> {
     const row = src.row!;
     if (row.content === null || this.isJunk(baseName(to))) {
-      if (op === 'move') this.overlay.move(from, to);
-      else await this.overlay.copy(from, to);
-      // The replaced destination goes only once the row stands in its place.
-      if (dst?.remote) await this.deleteRemote(to, { missingOk: true });
+      // The overlay cannot replace a TeraBox entry in place: one at `to` is set aside first.
+      await this.replacing(to, dst, false, async () => {
+        if (op === 'move') this.overlay.move(from, to);
+        else await this.overlay.copy(from, to);
+      });
     } else {
       await this.replacing(to, dst, true, async () => {
         const content = await this.overlay.open(row);
@@ -325,32 +326,40 @@ export class TeraBoxDrive implements Drive {
   }
 
   /**
-   * Runs put() to create `to` upstream in place of dst. A file replacing a file is one call with
-   * ondup=overwrite. Anything involving a directory sets the old destination aside under a temporary
-   * name first and deletes it only after put() succeeded, putting it back if put() failed, so a failed
-   * MOVE/COPY never loses the destination.
+   * Runs put() to create `to` in place of dst. When put() can replace a TeraBox file in one call
+   * (`overwritesFile`: an upload or a filemanager call on a file) a file is replaced with
+   * ondup=overwrite. Otherwise the old destination, with the overlay rows under it, is set aside under
+   * a temporary name first and deleted only after put() succeeded, put back if put() failed, so a
+   * failed MOVE/COPY never loses the destination, and a failed delete leaves it whole under that name.
    */
-  private async replacing(to: string, dst: Located | null, srcIsFile: boolean, put: (ondup: Ondup) => Promise<void>): Promise<void> {
+  private async replacing(to: string, dst: Located | null, overwritesFile: boolean, put: (ondup: Ondup) => Promise<void>): Promise<void> {
     if (!dst?.remote) return put('fail');
-    if (srcIsFile && !dst.remote.isDir) return put('overwrite');
+    if (overwritesFile && !dst.remote.isDir) return put('overwrite');
     const dir = parentOf(to);
     const asideName = `.${randomUUID()}.replaced`;
     const aside = joinPath(dir, asideName);
     await this.api.rename([{ path: to, newname: asideName }]);
     this.dirs.remove(to);
+    this.overlay.move(to, aside);
     try {
       await put('fail');
     } catch (e) {
-      await this.api.rename([{ path: aside, newname: baseName(to) }]).catch((err: unknown) => {
+      try {
+        await this.api.rename([{ path: aside, newname: baseName(to) }]);
+        this.overlay.move(aside, to);
+      } catch (err) {
         this.log.error({ err, path: to, aside }, 'could not restore the replaced destination; it is kept under the aside name');
-      });
+      }
       this.dirs.invalidate(dir);
       throw e;
     }
-    await this.api.delete([aside]).catch((err: unknown) => {
+    try {
+      await this.api.delete([aside]);
+      this.overlay.removeTree(aside);
+    } catch (err) {
       this.log.warn({ err, aside }, 'the replaced destination could not be deleted; it is left under the aside name');
       this.dirs.invalidate(dir);
-    });
+    }
   }
 
   // ---- lookups ----

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import type { Drive } from '../../src/drive/index.js';
+import { join } from 'node:path';
+import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
+import type { TeraBoxApi } from '../../src/terabox/api.js';
+import { TeraBoxError } from '../../src/terabox/errors.js';
 import { body, codeOf, get, put, Stack } from './harness.js';
 
 describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function () {
@@ -122,6 +125,63 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
     expect(await drive.move(`${dir}/real`, `${dir}/placeholder`, { overwrite: true })).to.deep.equal({ created: false });
     expect((await get(drive, `${dir}/placeholder`)).toString()).to.equal('real');
     expect(s.overlayRows()).to.equal(0);
+  });
+
+  describe('a local file replacing a TeraBox entry while TeraBox fails', () => {
+    /** The stack's API with one filemanager operation failing as TeraBox does after its retries. */
+    function failing(op: 'delete' | 'rename'): TeraBoxApi {
+      const down = () => Promise.reject(new TeraBoxError('/api/filemanager: server error 502', { code: 'TRANSIENT', endpoint: '/api/filemanager' }));
+      return Object.create(s.api, { [op]: { value: down } }) as TeraBoxApi;
+    }
+    const onFailing = (op: 'delete' | 'rename') =>
+      createTeraBoxDrive({ api: failing(op), uploader: s.uploader, db: s.db, overlayDir: join(s.tmp, `overlay-${op}-${Math.random()}`) });
+
+    it('keeps the source and the destination file when the old file cannot be set aside', async () => {
+      await put(drive, `${dir}/doc.txt`, 'old content');
+      const d = onFailing('rename');
+      try {
+        await d.write(`${dir}/emptied`, body(''), { size: 0 });
+        expect(await codeOf(d.move(`${dir}/emptied`, `${dir}/doc.txt`, { overwrite: true }))).to.equal('UPSTREAM');
+        expect((await d.stat(`${dir}/emptied`))?.size).to.equal(0);
+        expect((await get(d, `${dir}/doc.txt`)).toString()).to.equal('old content');
+      } finally {
+        await d.close();
+      }
+    });
+
+    it('lands a 0-byte file on a TeraBox file, keeping the old one aside when TeraBox cannot delete it', async () => {
+      await put(drive, `${dir}/doc.txt`, 'old content');
+      const d = onFailing('delete');
+      try {
+        await d.write(`${dir}/emptied`, body(''), { size: 0 });
+        expect(await d.move(`${dir}/emptied`, `${dir}/doc.txt`, { overwrite: true })).to.deep.equal({ created: false });
+        expect(await d.stat(`${dir}/emptied`)).to.equal(null);
+        expect((await d.stat(`${dir}/doc.txt`))?.size).to.equal(0);
+        const aside = (await s.api.list(dir)).filter((e) => e.name.endsWith('.replaced'));
+        expect(aside).to.have.length(1);
+        expect((await s.emu.readFile(aside[0]!.path)).toString()).to.equal('old content');
+      } finally {
+        await d.close();
+      }
+    });
+
+    it('keeps a replaced folder whole, its local files included, when TeraBox cannot delete it', async () => {
+      await drive.mkdir(`${dir}/folder`);
+      await put(drive, `${dir}/folder/kept.txt`, 'kept');
+      await drive.write(`${dir}/folder/empty.txt`, body(''), { size: 0 });
+      const d = onFailing('delete');
+      try {
+        await d.write(`${dir}/file`, body(''), { size: 0 });
+        await d.move(`${dir}/file`, `${dir}/folder`, { overwrite: true });
+        expect((await d.stat(`${dir}/folder`))?.isDir).to.equal(false);
+        const [aside] = (await s.api.list(dir)).filter((e) => e.name.endsWith('.replaced'));
+        expect(aside?.isDir).to.equal(true);
+        expect((await s.emu.readFile(`${aside!.path}/kept.txt`)).toString()).to.equal('kept');
+        expect((await d.stat(`${aside!.path}/empty.txt`))?.size).to.equal(0);
+      } finally {
+        await d.close();
+      }
+    });
   });
 
   it('reports NOT_FOUND for a source moved away outside the drive, then sees the drive as it is', async () => {
