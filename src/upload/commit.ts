@@ -143,14 +143,20 @@ async function openSession(t: CommitTarget, ctx: CommitContext) {
   return { pre: await precreate(t, ctx, undefined), resumed: false };
 }
 
-/** The parts to send: what precreate says is missing (real list), else every part not confirmed in this session. */
+/**
+ * The parts to send when precreate asked for an upload (return_type 1): what it says is missing (real
+ * list), else every part not confirmed in this session. Only return_type 2 means "nothing to send"
+ * (protocol §0): a real-list answer naming no part is a server that left block_list out, so every part goes.
+ */
 function partsToSend(t: CommitTarget, ctx: CommitContext, needed: readonly number[], resumed: boolean): number[] {
   const count = partCount(t.size, t.chunkSize);
+  const all = Array.from({ length: count }, (_, i) => i);
   if (ctx.settings.precreateBlockList === 'real') {
-    return [...new Set(needed)].filter((n) => Number.isInteger(n) && n >= 0 && n < count).sort((a, b) => a - b);
+    const missing = [...new Set(needed)].filter((n) => Number.isInteger(n) && n >= 0 && n < count).sort((a, b) => a - b);
+    return missing.length > 0 ? missing : all;
   }
   const done = new Set(resumed ? t.confirmed : []);
-  return Array.from({ length: count }, (_, i) => i).filter((i) => !done.has(i));
+  return all.filter((i) => !done.has(i));
 }
 
 async function create(t: CommitTarget, ctx: CommitContext, uploadId: string): Promise<RemoteEntry> {

@@ -328,6 +328,24 @@ describe('uploader over the emulator: precreate block list and rapid-upload fall
     }
   });
 
+  it('sends every part when precreate asks for an upload (return_type 1) but lists no part', async () => {
+    // A server that leaves block_list out: only return_type 2 means "nothing to send" (protocol §0).
+    const rig = await Rig.start({
+      knobs: { minPartSize: 64 * KiB },
+      uploader: { ladder: SMALL_LADDER, rapidUpload: false },
+      wrap: (api) => intercept(api, { precreate: async (_args, call) => ({ ...(await call()), needed: [] }) }),
+    });
+    try {
+      const data = bytes(3 * 64 * KiB + 5);
+      const r = committed(await rig.uploader.upload({ path: '/silent/file.bin', body: bodyOf(data), size: data.length }));
+      expect(r).to.include({ rapid: false, partsSent: 4 });
+      expect(rig.requests('superfile2')).to.equal(4);
+      expect((await rig.emu.readFile('/silent/file.bin')).equals(data)).to.equal(true);
+    } finally {
+      await rig.stop();
+    }
+  });
+
   it('falls back cleanly when rapid upload is refused (413), still skipping parts TeraBox has', async () => {
     const rig = await Rig.start({ account: { rapidUpload: false }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
     try {
