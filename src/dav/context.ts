@@ -18,7 +18,7 @@ export interface DavServices {
   readOnly: boolean;
   maxXmlBodyBytes: number;
   lockMaxTimeoutSeconds: number;
-  /** How long a request body may stall before the request is dropped. */
+  /** How long a request body or a response may stall on the client before the request is dropped. */
   bodyIdleTimeoutMs: number;
   logger: Logger;
 }

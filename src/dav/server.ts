@@ -35,7 +35,7 @@ export interface DavOptions {
   maxXmlBodyBytes?: number;
   /** Longest lock a client can get (Infinite included); default one day. */
   lockMaxTimeoutSeconds?: number;
-  /** A request body that makes no progress for this long is dropped; default 2 minutes. */
+  /** A client that stops sending its request body, or reading a response, for this long is dropped; default 2 minutes. */
   bodyIdleTimeoutMs?: number;
   /** Replaces the SQLite lock store (e.g. one shared by several servers). */
   lockStore?: LockStore;

@@ -9,6 +9,7 @@ import { ifRangeAllows } from '../conditional.js';
 import { renderDirectoryIndex } from '../dir-index.js';
 import { parseRange } from '../range.js';
 import { sendBody, sendEmpty } from '../respond.js';
+import { watchResponseStall } from '../stall-watch.js';
 import { DavError } from '../status.js';
 
 function validatorHeaders(entry: Entry): Record<string, string> {
@@ -56,7 +57,12 @@ async function sendStream(
   ctx.res.writeHead(status, headers);
   // A drive stream shorter or longer than announced must fail the response, not hang or corrupt it.
   ctx.res.strictContentLength = true;
-  await pipeline(stream, ctx.res);
+  const stopWatch = watchResponseStall(ctx.res, ctx.services.bodyIdleTimeoutMs);
+  try {
+    await pipeline(stream, ctx.res);
+  } finally {
+    stopWatch();
+  }
 }
 
 async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRange[], headers: Record<string, string>): Promise<void> {
@@ -71,13 +77,18 @@ async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRang
     'Content-Length': length,
   });
   if (ctx.method === 'HEAD') return void ctx.res.end();
-  for (const r of ranges) {
-    const { stream } = await ctx.drive.read(ctx.path, r, ctx.signal);
-    ctx.res.write(partHead(r));
-    await pipeline(stream, ctx.res, { end: false });
-    ctx.res.write('\r\n');
+  const stopWatch = watchResponseStall(ctx.res, ctx.services.bodyIdleTimeoutMs);
+  try {
+    for (const r of ranges) {
+      const { stream } = await ctx.drive.read(ctx.path, r, ctx.signal);
+      ctx.res.write(partHead(r));
+      await pipeline(stream, ctx.res, { end: false });
+      ctx.res.write('\r\n');
+    }
+    ctx.res.end(trailer);
+  } finally {
+    stopWatch();
   }
-  ctx.res.end(trailer);
 }
 
 async function sendIndex(ctx: RequestContext, dir: Entry): Promise<void> {
