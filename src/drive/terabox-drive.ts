@@ -355,6 +355,8 @@ export class TeraBoxDrive implements Drive {
     }
     try {
       await this.api.delete([aside]);
+      // A listing loaded while put() ran holds the aside name.
+      this.dirs.remove(aside);
       this.overlay.removeTree(aside);
     } catch (err) {
       this.log.warn({ err, aside }, 'the replaced destination could not be deleted; it is left under the aside name');

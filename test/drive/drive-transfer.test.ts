@@ -184,6 +184,32 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
     });
   });
 
+  it('never lists the aside name of a replaced folder, even when the folder around it was listed meanwhile', async () => {
+    await drive.mkdir(`${dir}/new`);
+    await drive.mkdir(`${dir}/old`);
+    await put(drive, `${dir}/gone.txt`, 'deleted outside the drive');
+    let d!: Drive;
+    // While TeraBox copies, a reader's listing of the folder is dropped and listed again: TeraBox
+    // then holds the old folder under its aside name, and that listing is cached.
+    const api: TeraBoxApi = Object.create(s.api, {
+      copy: {
+        value: async (...args: Parameters<TeraBoxApi['copy']>) => {
+          await s.api.delete([`${dir}/gone.txt`]);
+          expect(await codeOf(d.read(`${dir}/gone.txt`))).to.equal('NOT_FOUND');
+          expect((await d.list(dir)).some((e) => e.name.endsWith('.replaced'))).to.equal(true);
+          return s.api.copy(...args);
+        },
+      },
+    });
+    d = createTeraBoxDrive({ api, uploader: s.uploader, db: s.db, overlayDir: join(s.tmp, `overlay-aside-${Math.random()}`) });
+    try {
+      expect(await d.copy(`${dir}/new`, `${dir}/old`, { overwrite: true, depth: 'infinity' })).to.deep.equal({ created: false });
+      expect((await d.list(dir)).map((e) => e.name).sort()).to.deep.equal(['new', 'old']);
+    } finally {
+      await d.close();
+    }
+  });
+
   it('reports NOT_FOUND for a source moved away outside the drive, then sees the drive as it is', async () => {
     await put(drive, `${dir}/here.txt`, 'here');
     await s.api.rename([{ path: `${dir}/here.txt`, newname: 'there.txt' }]);
