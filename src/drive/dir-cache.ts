@@ -79,9 +79,14 @@ export class DirCache {
   /** Removes path from its parent's listing and forgets every listing at or below it. */
   remove(path: string): void {
     const dir = parentOf(path);
-    this.listings.peek(dir)?.delete(path.slice(path.lastIndexOf('/') + 1));
+    const listing = this.listings.peek(dir);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const known = listing?.get(name);
+    listing?.delete(name);
     this.markChanged(dir);
-    this.forgetTree(path);
+    // A file has no listings below it; walking every cached listing per deleted file would cost
+    // seconds of CPU when rclone deletes thousands of files after walking a large tree.
+    if (known?.remote.isDir !== false) this.forgetTree(path);
   }
 
   /** Records that dir was just created empty, so listing it costs nothing. */

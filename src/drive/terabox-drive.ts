@@ -317,7 +317,8 @@ export class TeraBoxDrive implements Drive {
       else await this.api.move([{ path: from, dest, newname }], ondup);
     });
     if (op === 'move') this.dirs.remove(from);
-    this.dirs.forgetTree(to);
+    // A replaced folder's listings went in replacing(); a file leaves none below `to`.
+    if (src.entry.isDir) this.dirs.forgetTree(to);
     await this.refresh(to);
     // Overlay files inside a moved or copied tree go with it; rows of a replaced destination go.
     if (op === 'move') this.overlay.move(from, to);

@@ -115,6 +115,20 @@ describe('DirCache', () => {
     expect([...cache.peek('/')!.keys()]).to.deep.equal(['ab']);
   });
 
+  it('forgets the subtree of a removed path whose parent listing is not cached (it may be a directory)', async () => {
+    const { load } = fakeTree({ '/a/b': ['c/'], '/a/b/c': [], '/a': ['b/', 'f'] });
+    const cache = new DirCache({ load, ttlMs: 60_000, maxDirs: 10 });
+    for (const d of ['/a/b', '/a/b/c']) await cache.listing(d);
+    cache.remove('/a/b');
+    expect(cache.peek('/a/b')).to.equal(undefined);
+    expect(cache.peek('/a/b/c')).to.equal(undefined);
+    await cache.listing('/a');
+    await cache.listing('/a/b');
+    cache.remove('/a/f');
+    expect([...cache.peek('/a')!.keys()]).to.deep.equal(['b']);
+    expect(cache.peek('/a/b')).to.not.equal(undefined);
+  });
+
   it('never caches a listing that was in flight while the directory changed', async () => {
     const gates = [deferred<RemoteItem[]>(), deferred<RemoteItem[]>()];
     let n = 0;
