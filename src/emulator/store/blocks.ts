@@ -73,7 +73,9 @@ export class BlockStore {
         try {
           fh ??= await open(tmp, 'w');
           hash.update(chunk);
-          await fh.write(chunk);
+          // write(2) may take only part of a chunk (a disk filling up): write the rest, so the error
+          // that follows surfaces instead of a block shorter than its MD5 says.
+          for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
         } catch (e) {
           failure = e;
         }
