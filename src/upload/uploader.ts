@@ -138,14 +138,30 @@ export class Uploader implements UploadService {
       throw error;
     } finally {
       clientSignal?.removeEventListener('abort', onClientAbort);
-      if (!keep) {
-        // Row first: a crash in between leaves an orphan spool file, which the start-up sweep removes.
-        if (op.journalId !== undefined) this.journal.remove(op.journalId);
-        await this.spool.remove(op.spoolFile);
-      }
+      if (!keep) await this.forget(op.path, op.journalId, op.spoolFile);
       this.ops.delete(op);
       finish();
     }
+  }
+
+  /**
+   * Removes a commit's journal row, then its spool file. A failure here (disk full, an I/O error) must
+   * not change an upload's answer, nor leave its op unsettled: close() and a superseding upload wait
+   * on it. The spool goes even when the row cannot: a row without its spool is discarded at the next
+   * start, while a row with it would be committed although its client was told it failed.
+   */
+  private async forget(path: string, journalId: number | undefined, spoolFile: string): Promise<void> {
+    const failed = (what: string) => (e: unknown) =>
+      this.o.logger.warn({ path, err: (e as Error).message }, `could not remove the ${what} of an upload`);
+    // Row first: a crash in between leaves an orphan spool file, which the start-up sweep removes.
+    if (journalId !== undefined) {
+      try {
+        this.journal.remove(journalId);
+      } catch (e) {
+        failed('journal row')(e);
+      }
+    }
+    await this.spool.remove(spoolFile).catch(failed('spool file'));
   }
 
   private keptForResume(op: Op, error: unknown): boolean {
@@ -230,8 +246,7 @@ export class Uploader implements UploadService {
     const active = new Set([...this.ops].map((op) => op.journalId));
     for (const row of this.journal.list()) {
       if (row.path !== newer.path || row.id >= newer.journalId! || active.has(row.id)) continue;
-      this.journal.remove(row.id);
-      await this.spool.remove(row.spoolFile);
+      await this.forget(row.path, row.id, row.spoolFile);
     }
   }
 
@@ -277,8 +292,7 @@ export class Uploader implements UploadService {
 
   private async resumeOne(row: JournalRow, superseded: boolean): Promise<ResumeOutcome> {
     const discard = async (why: string): Promise<ResumeOutcome> => {
-      this.journal.remove(row.id);
-      await this.spool.remove(row.spoolFile);
+      await this.forget(row.path, row.id, row.spoolFile);
       this.o.logger.warn({ path: row.path, why }, 'journalled commit discarded');
       return { path: row.path, status: 'discarded', partsSent: 0, error: why };
     };

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createUploader } from '../../src/upload/index.js';
@@ -181,6 +181,38 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
         await next.close();
       }
     } finally {
+      await rig.stop();
+    }
+  });
+
+  it('answers the upload and still shuts down when its spool file cannot be removed afterwards', async () => {
+    let spoolFile = '';
+    const rig = await Rig.start({
+      knobs: { minPartSize: 64 * KiB },
+      uploader: { ladder: FLAT_LADDER, rapidUpload: false },
+      wrap: (api) =>
+        intercept(api, {
+          // Every part is sent: the spool now turns into something rm cannot remove without recursion.
+          create: async (_args, call) => {
+            const [name] = await readdir(rig.spoolDir);
+            spoolFile = join(rig.spoolDir, name!);
+            await rm(spoolFile);
+            await mkdir(join(spoolFile, 'stuck'), { recursive: true });
+            return call();
+          },
+        }),
+    });
+    try {
+      const data = bytes(3 * 64 * KiB);
+      committed(await rig.uploader.upload({ path: '/cleanup/file.bin', body: bodyOf(data), size: data.length }));
+      expect((await rig.emu.readFile('/cleanup/file.bin')).equals(data)).to.equal(true);
+      expect(journalRows(rig.journalPath)).to.deep.equal([]);
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 5_000)));
+      expect(await Promise.race([rig.uploader.close().then(() => 'closed'), hung])).to.equal('closed');
+      clearTimeout(timer);
+    } finally {
+      if (spoolFile) await rm(spoolFile, { recursive: true, force: true });
       await rig.stop();
     }
   });
