@@ -86,12 +86,22 @@ export interface DavUser {
   passwordHash: string;
 }
 
-export type AuthResult = { ok: true; user: string | null } | { ok: false };
+/** `busy`: the credentials could not be checked now (too many checks waiting); the client should retry. */
+export type AuthResult = { ok: true; user: string | null } | { ok: false; busy?: true };
+
+export interface CheckLimits {
+  /** Password checks (scrypt) run at once. */
+  running: number;
+  /** Checks that may wait for a turn; beyond them a login is refused as busy rather than queued. */
+  waiting: number;
+}
 
 export interface AuthOptions {
   users: DavUser[];
   /** Anonymous access is granted only when this is set, no users exist and the request came in on loopback. */
   allowAnonymous: boolean;
+  /** Default: 2 running, 32 waiting. */
+  checkLimits?: CheckLimits;
 }
 
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -100,9 +110,35 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 }
 
 /**
+ * Two password checks at once: scrypt runs on libuv's thread pool (4 threads), which every file
+ * operation of the drive (spooling uploads, overlay files) shares, so a burst of wrong passwords from
+ * anyone who can connect would otherwise stall all of them. 32 more may wait for a turn.
+ */
+const DEFAULT_CHECK_LIMITS: CheckLimits = { running: 2, waiting: 32 };
+
+/** Runs password checks `running` at a time; 'busy' when `waiting` are already waiting. */
+function checkLimiter(limits: CheckLimits): (check: () => Promise<boolean>) => Promise<boolean | 'busy'> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (check) => {
+    if (running < limits.running) running++;
+    else if (waiting.length < limits.waiting) await new Promise<void>((turn) => waiting.push(turn));
+    else return 'busy';
+    try {
+      return await check();
+    } finally {
+      // The slot passes straight to the next waiter, if any.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+/**
  * Builds the per-request authenticator. scrypt is deliberately slow and clients resend Basic
  * credentials on every request, so successful checks are remembered for a while under a keyed hash
- * (the plain password is never kept).
+ * (the plain password is never kept); checks not answered from there are rate-limited (checkLimiter).
  */
 export function createAuthenticator(opts: AuthOptions): (req: IncomingMessage) => Promise<AuthResult> {
   const users = new Map(opts.users.map((u) => [u.name, u.passwordHash]));
@@ -112,6 +148,7 @@ export function createAuthenticator(opts: AuthOptions): (req: IncomingMessage) =
   const cacheKey = randomBytes(32);
   const verified = new LRUCache<string, true>({ max: 1000, ttl: 10 * 60_000 });
   let decoyHash: Promise<string> | undefined;
+  const limited = checkLimiter(opts.checkLimits ?? DEFAULT_CHECK_LIMITS);
 
   return async (req) => {
     if (users.size === 0) {
@@ -122,13 +159,18 @@ export function createAuthenticator(opts: AuthOptions): (req: IncomingMessage) =
     const stored = users.get(creds.user);
     if (stored === undefined) {
       // Spend the same time as for a real user so response timing does not reveal user names.
-      decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
-      await verifyPassword(creds.password, await decoyHash);
-      return { ok: false };
+      const outcome = await limited(async () => {
+        decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
+        await verifyPassword(creds.password, await decoyHash);
+        return false;
+      });
+      return outcome === 'busy' ? { ok: false, busy: true } : { ok: false };
     }
     const key = createHmac('sha256', cacheKey).update(`${creds.user}\0${creds.password}\0${stored}`).digest('base64');
     if (verified.has(key)) return { ok: true, user: creds.user };
-    if (!(await verifyPassword(creds.password, stored))) return { ok: false };
+    const outcome = await limited(() => verifyPassword(creds.password, stored));
+    if (outcome === 'busy') return { ok: false, busy: true };
+    if (!outcome) return { ok: false };
     verified.set(key, true);
     return { ok: true, user: creds.user };
   };

@@ -82,6 +82,9 @@ function buildHandler(opts: DavOptions): Handle {
 
   async function serve(req: IncomingMessage, res: ServerResponse, continuePending: boolean, signal: AbortSignal): Promise<void> {
     const auth = await authenticate(req);
+    if (!auth.ok && auth.busy) {
+      return sendError(req, res, new DavError(503, 'Too many logins are being checked; retry shortly'), { 'Retry-After': '1' });
+    }
     if (!auth.ok) {
       return sendError(req, res, new DavError(401, 'Authentication required'), { 'WWW-Authenticate': REALM });
     }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { IncomingMessage } from 'node:http';
-import { createAuthenticator, hashPassword, isLoopbackAddress, parseBasicAuth, verifyPassword } from '../../src/dav/auth.js';
+import { scryptSync } from 'node:crypto';
+import { createAuthenticator, hashPassword, isLoopbackAddress, parseBasicAuth, verifyPassword, type AuthResult } from '../../src/dav/auth.js';
 
 function basic(credentials: string): string {
   return 'Basic ' + Buffer.from(credentials, 'utf8').toString('base64');
@@ -8,6 +9,12 @@ function basic(credentials: string): string {
 
 function fakeRequest(authorization: string | undefined, localAddress = '127.0.0.1'): IncomingMessage {
   return { headers: authorization ? { authorization } : {}, socket: { localAddress } } as unknown as IncomingMessage;
+}
+
+/** A valid hash at the lowest cost the parser takes, so tests can check many passwords quickly. */
+function cheapHash(password: string): string {
+  const salt = Buffer.alloc(16, 1);
+  return `scrypt$1024$1$1$${salt.toString('base64')}$${scryptSync(password, salt, 32, { N: 1024, r: 1, p: 1 }).toString('base64')}`;
 }
 
 describe('password hashes', () => {
@@ -88,6 +95,25 @@ describe('authenticator', () => {
     expect(await auth(fakeRequest(undefined, '::ffff:127.0.0.1'))).to.deep.equal({ ok: true, user: null });
     expect(await auth(fakeRequest(undefined, '192.168.1.20'))).to.deep.equal({ ok: false });
     expect(await auth(fakeRequest(undefined, '::ffff:10.0.0.1'))).to.deep.equal({ ok: false });
+  });
+
+  it('checks at most a few passwords at once and refuses the surplus as busy instead of queueing scrypt work without bound', async () => {
+    // scrypt runs on the thread pool file I/O shares: a flood of wrong passwords must not stall the drive.
+    const users = [{ name: 'alice', passwordHash: await hashPassword('right') }];
+    const auth = createAuthenticator({ users, allowAnonymous: false, checkLimits: { running: 1, waiting: 2 } });
+    const flood = (name: (i: number) => string) => Promise.all(Array.from({ length: 6 }, (_, i) => auth(fakeRequest(basic(`${name(i)}:wrong-${i}`)))));
+    const busy = (results: AuthResult[]) => results.map((r) => !r.ok && r.busy === true);
+    expect(busy(await flood(() => 'alice'))).to.deep.equal([false, false, false, true, true, true]);
+    // Unknown users cost a (decoy) check too, so they are limited the same way.
+    expect(busy(await flood((i) => `user-${i}`))).to.deep.equal([false, false, false, true, true, true]);
+    // Once the flood has been answered, the right password gets in.
+    expect(await auth(fakeRequest(basic('alice:right')))).to.deep.equal({ ok: true, user: 'alice' });
+  });
+
+  it('limits password checks by default to 2 at once with 32 waiting', async () => {
+    const auth = createAuthenticator({ users: [{ name: 'alice', passwordHash: cheapHash('right') }], allowAnonymous: false });
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => auth(fakeRequest(basic(`alice:wrong-${i}`)))));
+    expect(results.filter((r) => !r.ok && r.busy)).to.have.length(40 - 2 - 32);
   });
 
   it('refuses a configuration where nobody could log in', () => {

@@ -39,6 +39,18 @@ describe('dav over HTTP: malformed and hostile requests', () => {
     expect((await dav(s.origin, 'GET', '/%NETHOOD%/', { headers: auth })).status).to.equal(400);
   });
 
+  it('answers 503 with Retry-After to logins beyond what it checks at once, and still lets the right password in', async () => {
+    await s.close();
+    s = await startDav({ users: [{ name: 'u', passwordHash: await hashPassword('p') }], allowAnonymous: false });
+    const wrong = (i: number) => ({ authorization: 'Basic ' + Buffer.from(`u:wrong-${i}`).toString('base64') });
+    const flood = await Promise.all(Array.from({ length: 50 }, (_, i) => dav(s.origin, 'PROPFIND', '/', { headers: { ...wrong(i), depth: '0' } })));
+    const statuses = new Set(flood.map((r) => r.status));
+    expect([...statuses].sort()).to.deep.equal([401, 503]);
+    for (const r of flood.filter((x) => x.status === 503)) expect(r.headers['retry-after']).to.equal('1');
+    const right = { authorization: 'Basic ' + Buffer.from('u:p').toString('base64') };
+    expect((await dav(s.origin, 'PROPFIND', '/', { headers: { ...right, depth: '0' } })).status).to.equal(207);
+  });
+
   it('answers 413 to an XML body over the cap announced by Content-Length, without reading it', async () => {
     const started = Date.now();
     const ex = await raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: x\nDepth: 0\nContent-Length: 99999999999', { body: 'abcd', waitMs: 3000 });
