@@ -115,6 +115,14 @@ describe('emulator: precreate, superfile2 and create refusals', () => {
       expect(r.json.error_code).to.equal(31208);
     });
 
+    it('answers 31208 to a multipart body without a boundary', async () => {
+      const pre = await raw.precreate('/noboundary.bin', 100, [md5('q')]);
+      const url = `${h.emu.url}/rest/2.0/pcs/superfile2?method=upload&partseq=0&uploadid=${encodeURIComponent(pre.json.uploadid)}`;
+      const res = await (await import('undici')).request(url, { method: 'POST', headers: { cookie: raw.cookie, 'content-type': 'multipart/form-data' }, body: 'abc' });
+      expect(res.statusCode).to.equal(400);
+      expect(((await res.body.json()) as { error_code: number }).error_code).to.equal(31208);
+    });
+
     it('accepts a double-encoded path and answers the part md5 with partseq and uploadid', async () => {
       const pre = await raw.precreate('/dir/f.bin', 100, [md5('q')]);
       const part = bytes(777, 5);

@@ -26,10 +26,17 @@ export async function superfile2(ctx: Ctx): Promise<void> {
     return ctx.pcsFail(31208, 'content_type is not exists');
   }
 
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({ headers: ctx.req.headers, limits: { files: 1 } });
+  } catch {
+    // A multipart type without a usable boundary.
+    return ctx.pcsFail(31208, 'form data format invalid');
+  }
+
   // The reset fault drops the connection after half the declared body.
   const declared = Number(ctx.req.headers['content-length'] ?? 0);
   const body = ctx.body(ctx.fault === 'reset' ? Math.max(1, Math.floor(declared / 2)) : undefined);
-  const bb = busboy({ headers: ctx.req.headers, limits: { files: 1 } });
   let written: Promise<{ md5: string; size: number }> | null = null;
   bb.on('file', (name, stream) => {
     if (written || !FILE_FIELDS.includes(name)) {
