@@ -80,6 +80,12 @@ describe('emulator: list and filemetas', () => {
     expect((await raw.list('no-slash')).json.errno).to.equal(-7);
   });
 
+  it('answers errno 2 to a page or start past the integers it can count', async () => {
+    expect((await raw.list('/l', { page: '99999999999999999999' })).json.errno).to.equal(2);
+    const xpan = { method: 'list', dir: '/l', start: '99999999999999999999', limit: 2, jsToken: raw.jsToken, bdstoken: raw.bdstoken };
+    expect((await raw.get('/rest/2.0/xpan/file', xpan)).json.errno).to.equal(2);
+  });
+
   it('lists the root', async () => {
     expect(names(await raw.list('/'))).to.deep.equal(['l']);
   });

@@ -20,12 +20,14 @@ export class Params {
     return this.body.get(name) ?? this.query.get(name) ?? undefined;
   }
 
-  /** An integer parameter; `fallback` when absent or empty, BadRequest when malformed. */
+  /** An integer parameter; `fallback` when absent or empty, BadRequest when malformed or not exact. */
   int(name: string, fallback?: number): number | undefined {
     const v = this.get(name);
     if (v === undefined || v === '') return fallback;
-    if (!/^-?\d+$/.test(v.trim())) throw new BadRequest(`${name} is not an integer`);
-    return Number(v.trim());
+    // Past 2^53 the number is no longer the one sent (and SQLite refuses it as a LIMIT or OFFSET).
+    const n = Number(v.trim());
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new BadRequest(`${name} is not an integer`);
+    return n;
   }
 
   /** A JSON parameter; BadRequest when present but malformed. */
