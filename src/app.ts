@@ -34,15 +34,20 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const closers: (() => Promise<void> | void)[] = [];
-  const closeAll = async () => {
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch (e) {
-        logger.warn({ err: e }, 'error while shutting down');
+  // One shutdown however often close() is called (a signal handler and an embedder may both call
+  // it): a second pass would run the closers in start-up order, stopping TeraBox under the commits
+  // the first pass is waiting for.
+  let closing: Promise<void> | undefined;
+  const closeAll = () =>
+    (closing ??= (async () => {
+      for (const close of closers.reverse()) {
+        try {
+          await close();
+        } catch (e) {
+          logger.warn({ err: e }, 'error while shutting down');
+        }
       }
-    }
-  };
+    })());
 
   try {
     let baseUrl = config.terabox.baseUrl;

@@ -40,6 +40,23 @@ describe('the running drive', () => {
     }
   });
 
+  it('shuts down once, in order, however many times close() is called', async () => {
+    const config = loadConfig({ flags: { dataDir: dir, 'server.port': 0 }, env: {} });
+    config.emulator.knobs = { minPartSize: 64 * 1024, latencyMs: { create: 1000 } };
+    config.upload.ladder = { baseChunkSize: 64 * 1024, baseLimit: 1024 * 1024, maxChunkSize: 256 * 1024 };
+    const drive = await startDrive(config, silentLogger);
+    const body = Buffer.alloc(200 * 1024, 0x33);
+    const put = request(`${drive.url}twice.bin`, { method: 'PUT', body }).then(async (r) => {
+      await r.body.dump();
+      return r.statusCode;
+    });
+    while ((drive.emulator!.stats().endpoints.create?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    // A signal handler and an embedder may both close the drive: neither may cut the commit short.
+    await Promise.all([drive.close(), drive.close()]);
+    await drive.close();
+    expect(await put).to.equal(201);
+  });
+
   it('keeps its local data (state, spool, overlay) readable by its own user only', async () => {
     const dataDir = join(dir, 'fresh');
     const config = loadConfig({ flags: { dataDir, 'server.port': 0 }, env: {} });
