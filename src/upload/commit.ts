@@ -174,6 +174,8 @@ async function create(t: CommitTarget, ctx: CommitContext, uploadId: string): Pr
 }
 
 export async function commit(t: CommitTarget, ctx: CommitContext): Promise<CommitOutcome> {
+  // rapidupload takes no signal and commits at once: a caller gone by now must not replace the file.
+  ctx.signal?.throwIfAborted();
   const rapid = await tryRapidUpload(t, ctx);
   if (rapid) return { entry: rapid, rapid: true, partsSent: 0 };
 

@@ -313,6 +313,65 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     }
   });
 
+  it('commits nothing for a client that went away while its upload waited for a superseded resume', async () => {
+    const path = '/raced-abort.bin';
+    let resumeCreateSent!: () => void;
+    const resumeCreating = new Promise<void>((r) => (resumeCreateSent = r));
+    let releaseResumeCreate!: () => void;
+    const resumeCreateReleased = new Promise<void>((r) => (releaseResumeCreate = r));
+    const rig = await Rig.start({
+      knobs: { minPartSize: 64 * KiB },
+      uploader: { ladder: FLAT_LADDER },
+      wrap: (api) =>
+        intercept(api, {
+          create: async ([req], call) => {
+            if (req.path === path) {
+              resumeCreateSent();
+              await resumeCreateReleased;
+            }
+            return call();
+          },
+        }),
+    });
+    try {
+      // TeraBox already holds the newer content, so its upload would be a single rapidupload call.
+      const newer = bytes(300 * KiB);
+      committed(await rig.uploader.upload({ path: '/known.bin', body: bodyOf(newer), size: newer.length }));
+      await rig.uploader.close();
+      const old = bytes(100 * KiB);
+      const spoolFile = join(rig.spoolDir, 'old.spool');
+      await writeFile(spoolFile, old);
+      const journal = new Journal(rig.journalPath);
+      journal.begin({ path, size: old.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(old, 64 * KiB), spoolFile });
+      journal.close();
+
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER });
+      try {
+        const resumed = uploader.resumePending();
+        await resumeCreating;
+        rig.emu.resetStats();
+        const gone = new AbortController();
+        const upload = uploader.upload({ path, body: bodyOf(newer), size: newer.length, signal: gone.signal }).then(
+          () => 'committed',
+          (e: unknown) => e,
+        );
+        while (journalRows(rig.journalPath).length < 2) await delay(5);
+        gone.abort();
+        releaseResumeCreate();
+        expect(await upload).to.include({ code: 'ABORTED' });
+        await resumed;
+        expect(rig.requests('rapidupload') + rig.requests('precreate')).to.equal(0);
+        expect((await rig.emu.readFile(path)).equals(old)).to.equal(true);
+        expect(journalRows(rig.journalPath)).to.deep.equal([]);
+        expect(await rig.spoolFiles()).to.deep.equal([]);
+      } finally {
+        await uploader.close();
+      }
+    } finally {
+      await rig.stop();
+    }
+  });
+
   it('drops a resume that TeraBox refuses for good (errno 31299) instead of keeping it for every next start', async () => {
     const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
     try {
