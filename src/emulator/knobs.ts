@@ -109,7 +109,8 @@ export function mergeKnobs(base: EmulatorKnobs, patch: unknown): EmulatorKnobs {
         next.faultSeed = value;
         break;
       case 'emptyFileErrno':
-        if (value !== null && (typeof value !== 'number' || !Number.isInteger(value))) fail(key, value, 'an integer or null');
+        // 0 would be a refusal that reads as success: the empty file is not stored.
+        if (value !== null && (typeof value !== 'number' || !Number.isInteger(value) || value === 0)) fail(key, value, 'a non-zero integer or null');
         next.emptyFileErrno = value;
         break;
       case 'invalidNameChars':

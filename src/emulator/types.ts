@@ -42,7 +42,7 @@ export interface EmulatorKnobs {
   tokenTtlMs: number;
   /** Download-link lifetime (default 8 h, as the reference's share dlink). */
   dlinkTtlMs: number;
-  /** errno for 0-byte files at precreate/create/rapidupload; null = allowed. Default 2 (see knobs.ts). */
+  /** errno (non-zero) for 0-byte files at precreate/create/rapidupload; null = allowed. Default 2 (see knobs.ts). */
   emptyFileErrno: number | null;
   /** Smallest non-last part create accepts (31299 below it). Default 4 MiB. */
   minPartSize: number;

@@ -207,6 +207,11 @@ describe('emulator: knobs, faults and stats', () => {
       expect(after.list!.requests).to.equal(0);
     });
 
+    it('refuses emptyFileErrno 0, which would answer an empty file it does not store as a success', () => {
+      expect(() => h.emu.setKnobs({ emptyFileErrno: 0 })).to.throw(/emptyFileErrno/);
+      expect(h.emu.knobs().emptyFileErrno).to.equal(2);
+    });
+
     it('refuses bad knobs from code with a message naming the knob', () => {
       expect(() => h.emu.setKnobs({ faults: { list: { reset: 2 } } })).to.throw(/faults.list.reset/);
       expect(() => h.emu.setKnobs({ latencyMs: { nope: 1 } as never })).to.throw(/latencyMs/);
