@@ -14,8 +14,8 @@ export interface PropName {
 /** What a live property needs to know about one resource. */
 export interface ResourceView {
   entry: Entry;
-  /** Live locks that apply to the resource. */
-  locks: ActiveLock[];
+  /** Live locks that apply to the resource; a query, so it runs only when lockdiscovery is wanted. */
+  locks: () => ActiveLock[];
   /** The account quota, or the status its lookup failed with; absent when no quota prop was asked. */
   quota?: Quota | { status: number };
   now: number;
@@ -65,7 +65,7 @@ const LIVE_PROPS: LiveProp[] = [
     value: (v) => (v.entry.isDir ? NOT_FOUND : ok(escapeText(v.entry.contentType ?? 'application/octet-stream'))),
   },
   { name: 'supportedlock', inAllprop: true, value: () => ok(SUPPORTED_LOCK) },
-  { name: 'lockdiscovery', inAllprop: true, value: (v) => ok(lockDiscoveryInner(v.locks, v.entry, v.now)) },
+  { name: 'lockdiscovery', inAllprop: true, value: (v) => ok(lockDiscoveryInner(v.locks(), v.entry, v.now)) },
   { name: 'quota-available-bytes', inAllprop: false, value: (v) => quotaValue(v, (q) => q.available) },
   { name: 'quota-used-bytes', inAllprop: false, value: (v) => quotaValue(v, (q) => q.used) },
 ];

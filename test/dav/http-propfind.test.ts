@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { SqliteLockStore } from '../../src/dav/locks.js';
 import { startDav, type RunningDav } from './harness.js';
 import { MemoryDrive } from './memory-drive.js';
 import { dav, header, parseMultistatus, propfindBody, propOf, textOf } from './client.js';
@@ -49,6 +51,29 @@ describe('dav over HTTP: PROPFIND', () => {
       expect(propOf(r, `${D}resourcetype`)!.el.children).to.deep.equal([]);
       // RFC 4331: quota properties are not part of allprop.
       expect(propOf(r, `${D}quota-available-bytes`)).to.equal(undefined);
+    }
+  });
+
+  it('looks up locks only for the resources whose lockdiscovery is asked for', async () => {
+    await s.close();
+    const drive = new MemoryDrive();
+    for (let i = 0; i < 20; i++) drive.putFile(`/many/f${i}.txt`, 'x');
+    const db = new Database(':memory:');
+    const store = new SqliteLockStore(db);
+    let lookups = 0;
+    const covering = store.covering.bind(store);
+    store.covering = (path) => (lookups++, covering(path));
+    s = await startDav({ drive, lockStore: store });
+    try {
+      // rclone's listing: four properties, none of them about locks.
+      const rclone = propfindBody(['<D:displayname/>', '<D:getlastmodified/>', '<D:getcontentlength/>', '<D:resourcetype/>']);
+      expect((await dav(s.origin, 'PROPFIND', '/many/', { headers: { depth: '1' }, body: rclone })).status).to.equal(207);
+      expect(lookups).to.equal(0);
+      const res = await dav(s.origin, 'PROPFIND', '/many/', { headers: { depth: '1' }, body: propfindBody(['<D:lockdiscovery/>']) });
+      expect(parseMultistatus(res.text)).to.have.length(21);
+      expect(lookups).to.equal(21);
+    } finally {
+      db.close();
     }
   });
 

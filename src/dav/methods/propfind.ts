@@ -55,7 +55,7 @@ export async function handlePropfind(ctx: RequestContext): Promise<void> {
   const dead = ctx.services.deadProps.listMany(resources.map((r) => r.path));
   const now = Date.now();
   const responses = resources.map((r) => {
-    const view: ResourceView = { entry: r, locks: ctx.services.locks.covering(r.path), quota, now };
+    const view: ResourceView = { entry: r, locks: () => ctx.services.locks.covering(r.path), quota, now };
     return propstatResponse(hrefFor(r.path, r.isDir), propstats(request, view, dead.get(r.path) ?? []));
   });
   sendXml(ctx.req, ctx.res, 207, multistatus(responses));
