@@ -4,6 +4,7 @@
 
 import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -148,10 +149,15 @@ program
   .description('read a password from standard input and print its scrypt hash for server.users')
   .action(async () => {
     const { hashPassword } = await import('./dav/auth.js');
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
-    if (process.stdin.isTTY) process.stderr.write('password: ');
+    const tty = process.stdin.isTTY === true;
+    // readline echoes what it reads at a terminal to its output (and keeps the terminal's own echo
+    // off): an output that drops everything reads the password unseen.
+    const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const rl = createInterface({ input: process.stdin, output: silent, terminal: tty });
+    if (tty) process.stderr.write('password: ');
     const line = await new Promise<string>((done) => rl.once('line', done).once('close', () => done('')));
     rl.close();
+    if (tty) process.stderr.write('\n');
     if (!line) {
       process.stderr.write('terabox-webdav: no password given\n');
       process.exit(2);

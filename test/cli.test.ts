@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +129,31 @@ describe('command line', function () {
     expect(hash).to.match(/^scrypt\$/);
     expect(await verifyPassword('correct horse:battery+staple/', hash)).to.equal(true);
     expect(await verifyPassword('wrong', hash)).to.equal(false);
+  });
+
+  it('hash-password does not show the password typed at a terminal', async function () {
+    // A pseudo-terminal from Python's pty module (present wherever python3 is); the child answers the prompt.
+    const script = [
+      'import os, pty, select, sys, time',
+      'pid, fd = pty.fork()',
+      'if pid == 0: os.execv(sys.argv[1], sys.argv[1:])',
+      "out, sent, end = b'', False, time.time() + 30",
+      'while time.time() < end:',
+      '    if select.select([fd], [], [], 0.1)[0]:',
+      '        try: data = os.read(fd, 4096)',
+      '        except OSError: break',
+      '        if not data: break',
+      '        out += data',
+      "    if not sent and b'password' in out:",
+      "        time.sleep(0.2); os.write(fd, b'typed-secret-42\\r'); sent = True",
+      'sys.stdout.write(out.decode())',
+    ].join('\n');
+    if (spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status !== 0) this.skip();
+    const r = spawnSync('python3', ['-c', script, process.execPath, '--import', 'tsx', CLI, 'hash-password'], { encoding: 'utf8', timeout: 40_000 });
+    const hash = /scrypt\$\S+/.exec(r.stdout)?.[0];
+    expect(hash, r.stdout + r.stderr).to.be.a('string');
+    expect(await verifyPassword('typed-secret-42', hash!)).to.equal(true);
+    expect(r.stdout).to.not.contain('typed-secret-42');
   });
 
   describe('with a TeraBox cookie', () => {
