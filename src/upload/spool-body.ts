@@ -90,6 +90,8 @@ export async function spoolBody(body: Readable, opts: SpoolBodyOptions): Promise
         writer.destroy();
         reject(opts.signal!.reason);
       };
+      // A signal that fired while the file was being opened has dispatched its event already.
+      if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const settle = (e?: unknown) => {
         opts.signal?.removeEventListener('abort', onAbort);

@@ -70,6 +70,20 @@ describe('upload/spool-body', () => {
     expect(body.destroyed).to.equal(true);
   });
 
+  it('stops when the signal fires while the spool file is being opened', async () => {
+    const body = new PassThrough();
+    const ctl = new AbortController();
+    const run = spoolBody(body, { file: file(), maxBytes: 1e9, onWritten: () => {}, signal: ctl.signal });
+    const reason = new UploadError('UNAVAILABLE', 'shutting down');
+    ctl.abort(reason);
+    let timer: NodeJS.Timeout | undefined;
+    const still = new Promise<'still spooling'>((r) => (timer = setTimeout(() => r('still spooling'), 2_000)));
+    const outcome = await Promise.race([run.catch((e: unknown) => e), still]);
+    clearTimeout(timer);
+    expect(outcome).to.equal(reason);
+    expect(body.destroyed).to.equal(true);
+  });
+
   it('refuses to overwrite an existing spool file', async () => {
     const f = file();
     await spoolBody(Readable.from([Buffer.from('x')]), { file: f, maxBytes: 10, onWritten: () => {} });
