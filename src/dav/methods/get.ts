@@ -20,7 +20,6 @@ export async function handleGet(ctx: RequestContext): Promise<void> {
   const entry = await ctx.targetState();
   if (!entry) throw new DavError(404, `${ctx.path} does not exist`);
   if (entry.isDir) return sendIndex(ctx, entry);
-  if (ctx.target.trailingSlash) throw new DavError(404, `${ctx.path} is a file, not a collection`);
 
   const contentType = entry.contentType ?? 'application/octet-stream';
   const headers = { ...validatorHeaders(entry), 'Content-Type': contentType, 'Accept-Ranges': 'bytes' };
