@@ -230,4 +230,12 @@ describe('emulator: knobs, faults and stats', () => {
     expect(((await mp.body.json()) as { errno: number }).errno).to.equal(2);
     expect((await raw.list('/')).json.errno).to.equal(0);
   });
+
+  it('refuses a multipart body whose fields add up past the form limit with errno 2, as a form body', async () => {
+    // Each field is under the per-field limit; together they are over what a form body may hold.
+    const field = 'x'.repeat(3 * 1024 * 1024);
+    const r = await raw.multipart('/api/create', { isdir: 1 }, { path: '/fat', a: field, b: field, c: field });
+    expect(r.json.errno).to.equal(2);
+    expect(h.emu.entry('/fat')).to.equal(null);
+  });
 });

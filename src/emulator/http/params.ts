@@ -57,6 +57,7 @@ async function readForm(body: Readable): Promise<Map<string, string>> {
 function readMultipart(headers: IncomingHttpHeaders, body: Readable): Promise<Map<string, string>> {
   return new Promise((resolve, reject) => {
     const fields = new Map<string, string>();
+    let size = 0;
     let bb: busboy.Busboy;
     try {
       bb = busboy({ headers, limits: { fieldSize: MAX_FORM_BYTES, fields: 1000 } });
@@ -65,7 +66,10 @@ function readMultipart(headers: IncomingHttpHeaders, body: Readable): Promise<Ma
       return;
     }
     bb.on('field', (name, value, info) => {
+      // The limit is on the whole body, as for a form: fields each under it could add up to any size.
+      size += Buffer.byteLength(name) + Buffer.byteLength(value);
       if (info.valueTruncated) reject(new BadRequest(`field ${name} too large`));
+      else if (size > MAX_FORM_BYTES) reject(new BadRequest('request body too large'));
       else fields.set(name, value);
     });
     // File parts are not parameters; drain them.
