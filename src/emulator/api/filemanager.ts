@@ -2,7 +2,7 @@
 // (form-decoded, so `+` reads as a space and `%2B` as a plus, like any form). Needs a live jsToken
 // (450016). `ondup` (fail | overwrite | newcopy) comes from the item, else the body or query, else
 // fail. Each item is applied on its own in order with its own errno (-9 missing, -8 exists with
-// fail, -7 bad name, 2 for a move into itself or of the root); errno 12 when any failed. More than
+// fail, -7 bad name or the root, 2 for a move into itself); errno 12 when any failed. More than
 // 100 items: errno 3 and nothing applied (the reference's "no more than 100 files at a time").
 // Directories move, copy and delete with their whole subtree. Always synchronous; async=2 adds a taskid.
 // A missing destination directory is created (as create does for parents).
