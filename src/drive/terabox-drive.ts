@@ -223,11 +223,19 @@ export class TeraBoxDrive implements Drive {
 
   /**
    * Finishes the uploads a previous run journalled (UploadService.resumePending) and forgets the cached
-   * listings of the folders they landed in, so each committed file is listed at once.
+   * listings of the folders they landed in, so each committed file is listed at once. An overlay row
+   * left at a committed path by the previous run (Finder's 0-byte placeholder before the content PUT)
+   * goes, as write() removes it after a commit; otherwise only clocks would decide which one is shown.
    */
   async resumeUploads(): Promise<ResumeOutcome[]> {
+    const started = Date.now();
     const outcomes = await this.uploader.resumePending();
-    for (const o of outcomes) if (o.status === 'committed') this.dirs.invalidate(parentOf(o.path));
+    for (const o of outcomes) {
+      if (o.status !== 'committed') continue;
+      this.dirs.invalidate(parentOf(o.path));
+      // A row written since this run started is newer than the journalled content: it stays.
+      if ((this.overlay.get(o.path)?.mtime ?? started) < started) this.overlay.removeTree(o.path);
+    }
     return outcomes;
   }
 

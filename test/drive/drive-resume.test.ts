@@ -74,4 +74,48 @@ describe('drive: uploads finished at start-up', () => {
       db.close();
     }
   });
+
+  it('drops the 0-byte placeholder a resumed file replaces, so it can never shadow the file', async () => {
+    const data = Buffer.alloc(4 * 64 * KiB, 0x42);
+    await api.mkdir('/docs');
+    const spoolDir = join(tmp, 'spool');
+    const journalPath = join(tmp, 'journal.db');
+    const statePath = join(tmp, 'state.db');
+    const overlayDir = join(tmp, 'overlay');
+
+    // Finder's copy: a 0-byte PUT (kept in the overlay), then the content, whose commit a shutdown cuts.
+    const hanging: TeraBoxApi = Object.create(api, {
+      uploadPart: {
+        value: (req: Parameters<TeraBoxApi['uploadPart']>[0]) =>
+          req.partseq === 0
+            ? api.uploadPart(req)
+            : new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true })),
+      },
+    });
+    const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
+    const firstDb = openLocalState(statePath);
+    const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir });
+    await firstDrive.write('/docs/photo.raw', body(''), { size: 0 });
+    const write = firstDrive.write('/docs/photo.raw', body(data), { size: data.length }).catch((e: unknown) => e);
+    while ((emu.stats().endpoints.superfile2?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 5));
+    await first.close();
+    expect(await write).to.have.property('code', 'UNAVAILABLE');
+    await firstDrive.close();
+    firstDb.close();
+
+    const second = createUploader({ api, spoolDir, journalPath, ladder: LADDER });
+    const db = openLocalState(statePath);
+    const drive = createTeraBoxDrive({ api, uploader: second, db, overlayDir });
+    try {
+      expect((await drive.stat('/docs/photo.raw'))?.size).to.equal(0);
+      const outcomes = await drive.resumeUploads();
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['committed']);
+      expect((await drive.stat('/docs/photo.raw'))?.size).to.equal(data.length);
+      expect(db.prepare('SELECT path FROM drive_overlay').all()).to.deep.equal([]);
+    } finally {
+      await drive.close();
+      await second.close();
+      db.close();
+    }
+  });
 });
