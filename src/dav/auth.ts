@@ -98,7 +98,7 @@ export interface CheckLimits {
 
 export interface AuthOptions {
   users: DavUser[];
-  /** Anonymous access is granted only when this is set, no users exist and the request came in on loopback. */
+  /** Anonymous access is granted only when this is set, no users exist and the request came in on loopback, for a loopback host name. */
   allowAnonymous: boolean;
   /** Default: 2 running, 32 waiting. */
   checkLimits?: CheckLimits;
@@ -107,6 +107,25 @@ export interface AuthOptions {
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/**
+ * True when a Host header names this machine by a loopback name or address (or is absent, which no
+ * browser does). A web page can point a name of its own at 127.0.0.1 (DNS rebinding) and then reach a
+ * loopback server from the user's browser as its own origin; the Host it sends is still its own name.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?$/.test(host)) return false;
+  let name: string;
+  try {
+    // The URL parser canonicalises the forms an address can take (127.1, 0x7f.0.0.1, [0::1]).
+    name = new URL(`http://${host}`).hostname.replace(/\.$/, '');
+  } catch {
+    return false;
+  }
+  if (name === 'localhost' || name.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(name)) return true;
+  return name === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name);
 }
 
 /**
@@ -152,7 +171,8 @@ export function createAuthenticator(opts: AuthOptions): (req: IncomingMessage) =
 
   return async (req) => {
     if (users.size === 0) {
-      return isLoopbackAddress(req.socket.localAddress) ? { ok: true, user: null } : { ok: false };
+      const local = isLoopbackAddress(req.socket.localAddress) && isLoopbackHost(req.headers.host);
+      return local ? { ok: true, user: null } : { ok: false };
     }
     const creds = parseBasicAuth(req.headers.authorization);
     if (!creds) return { ok: false };

@@ -1,14 +1,15 @@
 import { expect } from 'chai';
 import type { IncomingMessage } from 'node:http';
 import { scryptSync } from 'node:crypto';
-import { createAuthenticator, hashPassword, isLoopbackAddress, parseBasicAuth, verifyPassword, type AuthResult } from '../../src/dav/auth.js';
+import { createAuthenticator, hashPassword, isLoopbackAddress, isLoopbackHost, parseBasicAuth, verifyPassword, type AuthResult } from '../../src/dav/auth.js';
 
 function basic(credentials: string): string {
   return 'Basic ' + Buffer.from(credentials, 'utf8').toString('base64');
 }
 
-function fakeRequest(authorization: string | undefined, localAddress = '127.0.0.1'): IncomingMessage {
-  return { headers: authorization ? { authorization } : {}, socket: { localAddress } } as unknown as IncomingMessage;
+function fakeRequest(authorization: string | undefined, localAddress = '127.0.0.1', host?: string): IncomingMessage {
+  const headers = { ...(authorization ? { authorization } : {}), ...(host !== undefined ? { host } : {}) };
+  return { headers, socket: { localAddress } } as unknown as IncomingMessage;
 }
 
 /** A valid hash at the lowest cost the parser takes, so tests can check many passwords quickly. */
@@ -114,6 +115,21 @@ describe('authenticator', () => {
     const auth = createAuthenticator({ users: [{ name: 'alice', passwordHash: cheapHash('right') }], allowAnonymous: false });
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => auth(fakeRequest(basic(`alice:wrong-${i}`)))));
     expect(results.filter((r) => !r.ok && r.busy)).to.have.length(40 - 2 - 32);
+  });
+
+  it('refuses anonymous access for a Host that is not a loopback name, as a DNS-rebinding web page sends', async () => {
+    const auth = createAuthenticator({ users: [], allowAnonymous: true });
+    for (const host of ['127.0.0.1:8080', 'localhost:8080', 'LocalHost', 'localhost.', 'drive.localhost:8080', '[::1]:8080', '127.1', '[::ffff:127.0.0.1]']) {
+      expect(await auth(fakeRequest(undefined, '127.0.0.1', host)), host).to.deep.equal({ ok: true, user: null });
+    }
+    for (const host of ['evil.example:8080', '127.0.0.1.nip.io', 'localhost.evil.example', '[::ffff:10.0.0.1]', 'evil.example@127.0.0.1', '', 'a b']) {
+      expect(await auth(fakeRequest(undefined, '127.0.0.1', host)), host).to.deep.equal({ ok: false });
+    }
+  });
+
+  it('recognises loopback host names and addresses in Host headers', () => {
+    expect(['localhost', 'localhost:1', 'x.localhost', '127.0.0.1', '127.9.9.9:80', '0x7f.1', '[::1]', '[0:0:0:0:0:0:0:1]:8080', undefined].every(isLoopbackHost)).to.equal(true);
+    expect(['example.com', '10.0.0.1', '128.0.0.1', '[::2]', 'localhost.com', '127.0.0.1.example', '127.0.0.1/x'].some(isLoopbackHost)).to.equal(false);
   });
 
   it('refuses a configuration where nobody could log in', () => {

@@ -50,7 +50,7 @@ describe('dav over HTTP: PUT', () => {
   it('sends 100 Continue and stores the body when the client waits for it', async () => {
     s = await startDav();
     const body = 'x'.repeat(100);
-    const ex = await raw(portOf(s), 'PUT /expect100 HTTP/1.1\nHost: x\nConnection: close\nContent-Length: 100\nExpect: 100-continue', {
+    const ex = await raw(portOf(s), 'PUT /expect100 HTTP/1.1\nHost: 127.0.0.1\nConnection: close\nContent-Length: 100\nExpect: 100-continue', {
       body,
       waitForContinue: true,
       waitMs: 1500,
@@ -68,7 +68,7 @@ describe('dav over HTTP: PUT', () => {
       ['/coll', 10, 405],
     ];
     for (const [path, length, status] of cases) {
-      const ex = await raw(portOf(s), `PUT ${path} HTTP/1.1\nHost: x\nContent-Length: ${length}\nExpect: 100-continue`, {
+      const ex = await raw(portOf(s), `PUT ${path} HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${length}\nExpect: 100-continue`, {
         body: 'never sent',
         waitForContinue: true,
         waitMs: 1500,
@@ -76,7 +76,7 @@ describe('dav over HTTP: PUT', () => {
       expect(statusesOf(ex.text), path).to.deep.equal([status]);
     }
     s.drive.putFile('/filler', Buffer.alloc(4500));
-    const quota = await raw(portOf(s), 'PUT /over-quota HTTP/1.1\nHost: x\nConnection: close\nContent-Length: 900\nExpect: 100-continue', {
+    const quota = await raw(portOf(s), 'PUT /over-quota HTTP/1.1\nHost: 127.0.0.1\nConnection: close\nContent-Length: 900\nExpect: 100-continue', {
       body: 'never sent',
       waitForContinue: true,
     });
@@ -87,7 +87,7 @@ describe('dav over HTTP: PUT', () => {
   it('answers 413 from Content-Length alone and closes the connection without waiting for the body', async () => {
     s = await startDav({ drive: new MemoryDrive({ maxFileSize: 1000 }) });
     const started = Date.now();
-    const ex = await raw(portOf(s), 'PUT /huge HTTP/1.1\nHost: x\nContent-Length: 5000000000', { waitMs: 3000 });
+    const ex = await raw(portOf(s), 'PUT /huge HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5000000000', { waitMs: 3000 });
     expect(statusesOf(ex.text)).to.deep.equal([413]);
     expect(ex.text).to.match(/Connection: close/i);
     expect(ex.closed).to.equal(true);
@@ -130,7 +130,7 @@ describe('dav over HTTP: PUT', () => {
   it('drops a stalled upload (Content-Length larger than the body) and keeps serving others', async () => {
     s = await startDav({ bodyIdleTimeoutMs: 300 });
     const started = Date.now();
-    const stalled = raw(portOf(s), 'PUT /stalled HTTP/1.1\nHost: x\nContent-Length: 100', { body: '0123456789', waitMs: 5000 });
+    const stalled = raw(portOf(s), 'PUT /stalled HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 100', { body: '0123456789', waitMs: 5000 });
     await sleep(50);
     expect((await dav(s.origin, 'PROPFIND', '/', { headers: { depth: '0' } })).status).to.equal(207);
     const ex = await stalled;
@@ -157,7 +157,7 @@ describe('dav over HTTP: PUT', () => {
     let release!: () => void;
     s.drive.startGate = new Promise<void>((r) => (release = r));
     setTimeout(() => release(), 900);
-    const ex = await raw(portOf(s), 'PUT /queued HTTP/1.1\nHost: x\nConnection: close\nContent-Length: 5\nExpect: 100-continue', {
+    const ex = await raw(portOf(s), 'PUT /queued HTTP/1.1\nHost: 127.0.0.1\nConnection: close\nContent-Length: 5\nExpect: 100-continue', {
       body: 'later',
       waitForContinue: true,
       waitMs: 3000,
@@ -181,7 +181,7 @@ describe('dav over HTTP: PUT', () => {
         },
       );
     // The client gives up before the drive is ready for its body (raw() closes the socket after waitMs).
-    await raw(portOf(s), 'PUT /left HTTP/1.1\nHost: x\nContent-Length: 5\nExpect: 100-continue', { body: 'never', waitForContinue: true, waitMs: 200 });
+    await raw(portOf(s), 'PUT /left HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5\nExpect: 100-continue', { body: 'never', waitForContinue: true, waitMs: 200 });
     await sleep(200);
     release();
     for (let i = 0; i < 100 && outcome === 'pending'; i++) await sleep(20);
@@ -191,7 +191,7 @@ describe('dav over HTTP: PUT', () => {
 
   it('aborts the drive write when the client disconnects mid-upload, and stores nothing', async () => {
     s = await startDav();
-    const ex = raw(portOf(s), 'PUT /gone HTTP/1.1\nHost: x\nContent-Length: 1000000', { body: Buffer.alloc(1000), waitMs: 200 });
+    const ex = raw(portOf(s), 'PUT /gone HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 1000000', { body: Buffer.alloc(1000), waitMs: 200 });
     await ex; // raw() destroys the socket after waitMs
     await sleep(100);
     expect(s.drive.writes.map((w) => w.path)).to.deep.equal(['/gone']);
@@ -209,7 +209,7 @@ describe('dav over HTTP: PUT', () => {
 
   it('answers 401 before the body when credentials are missing, and 403 on a read-only server', async () => {
     s = await startDav({ users: [{ name: 'u', passwordHash: await hashPassword('p') }], allowAnonymous: false });
-    const ex = await raw(portOf(s), 'PUT /x HTTP/1.1\nHost: x\nContent-Length: 10\nExpect: 100-continue', {
+    const ex = await raw(portOf(s), 'PUT /x HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 10\nExpect: 100-continue', {
       body: '0123456789',
       waitForContinue: true,
     });

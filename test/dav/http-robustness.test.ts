@@ -22,7 +22,7 @@ describe('dav over HTTP: malformed and hostile requests', () => {
     // Raw requests: HTTP client libraries would normalise some of these paths before sending them.
     for (const path of ['/%ZZ', '/%', '/%C3%28', '/a/../a/b.txt', '/a/./b.txt', '/a/%2e%2e/a/b.txt', '/a%2Fb.txt', '/a%2fb.txt', '/a/b%00.txt', '/a/#frag']) {
       for (const method of ['GET', 'PROPFIND', 'DELETE']) {
-        const ex = await raw(portOf(s), `${method} ${path} HTTP/1.1\nHost: x\nDepth: 0\nConnection: close`, { waitMs: 1000 });
+        const ex = await raw(portOf(s), `${method} ${path} HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nConnection: close`, { waitMs: 1000 });
         expect(statusesOf(ex.text), `${method} ${path}`).to.deep.equal([400]);
       }
     }
@@ -51,9 +51,22 @@ describe('dav over HTTP: malformed and hostile requests', () => {
     expect((await dav(s.origin, 'PROPFIND', '/', { headers: { ...right, depth: '0' } })).status).to.equal(207);
   });
 
+  it('serves anonymous clients only for loopback host names, not for a page that rebound its own name to 127.0.0.1', async () => {
+    for (const [host, status] of [
+      ['127.0.0.1', 207],
+      ['localhost:8080', 207],
+      ['[::1]', 207],
+      ['attacker.example', 401],
+      ['attacker.example:8080', 401],
+    ] as const) {
+      const ex = await raw(portOf(s), `PROPFIND / HTTP/1.1\nHost: ${host}\nDepth: 1\nConnection: close`, { waitMs: 1000 });
+      expect(statusesOf(ex.text), host).to.deep.equal([status]);
+    }
+  });
+
   it('answers 413 to an XML body over the cap announced by Content-Length, without reading it', async () => {
     const started = Date.now();
-    const ex = await raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: x\nDepth: 0\nContent-Length: 99999999999', { body: 'abcd', waitMs: 3000 });
+    const ex = await raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nContent-Length: 99999999999', { body: 'abcd', waitMs: 3000 });
     expect(statusesOf(ex.text)).to.deep.equal([413]);
     expect(ex.closed).to.equal(true);
     expect(Date.now() - started).to.be.below(2500);
@@ -68,7 +81,7 @@ describe('dav over HTTP: malformed and hostile requests', () => {
   });
 
   it('drops a stalled XML body (Content-Length larger than what arrives) and still serves others', async () => {
-    const stalled = raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: x\nDepth: 0\nContent-Length: 100', { body: '<D:propfind', waitMs: 5000 });
+    const stalled = raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nContent-Length: 100', { body: '<D:propfind', waitMs: 5000 });
     expect((await dav(s.origin, 'PROPFIND', '/', { headers: { depth: '0' }, body: propfindBody(['<D:getetag/>']) })).status).to.equal(207);
     const ex = await stalled;
     expect(ex.closed).to.equal(true);
@@ -99,13 +112,13 @@ describe('dav over HTTP: malformed and hostile requests', () => {
     const garbage = await raw(portOf(s), 'NOT A REQUEST', { waitMs: 1000 });
     expect(statusesOf(garbage.text)).to.deep.equal([400]);
     s.drive.putFile('/big', Buffer.alloc(8 * 1024 * 1024, 1));
-    const cut = await raw(portOf(s), 'GET /big HTTP/1.1\nHost: x', { waitMs: 50 });
+    const cut = await raw(portOf(s), 'GET /big HTTP/1.1\nHost: 127.0.0.1', { waitMs: 50 });
     expect(cut.text).to.match(/^HTTP\/1\.1 200/);
     expect((await dav(s.origin, 'GET', '/a/b.txt')).text).to.equal('b');
   });
 
   it('accepts an absolute-form request target', async () => {
-    const ex = await raw(portOf(s), `GET ${s.origin}/a/b.txt HTTP/1.1\nHost: x\nConnection: close`, { waitMs: 1000 });
+    const ex = await raw(portOf(s), `GET ${s.origin}/a/b.txt HTTP/1.1\nHost: 127.0.0.1\nConnection: close`, { waitMs: 1000 });
     expect(statusesOf(ex.text)).to.deep.equal([200]);
   });
 

@@ -47,7 +47,7 @@ describe('dav over HTTP: clients that stop reading a download', () => {
       const streams = recordReads(s);
       const socket = net.connect(Number(new URL(s.url).port), '127.0.0.1');
       socket.on('error', () => undefined);
-      socket.write(`GET /big.bin HTTP/1.1\r\nHost: x${range}\r\n\r\n`);
+      socket.write(`GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1${range}\r\n\r\n`);
       socket.pause();
       try {
         expect(await eventually(() => streams.length > 0, 2000), 'the drive was read').to.equal(true);
@@ -73,7 +73,7 @@ describe('dav over HTTP: clients that stop reading a download', () => {
       setTimeout(() => socket.resume(), IDLE_MS / 2);
     });
     const size = 12 * 1024 * 1024;
-    socket.write(`GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-${size - 1}\r\nConnection: close\r\n\r\n`);
+    socket.write(`GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-${size - 1}\r\nConnection: close\r\n\r\n`);
     await closed;
     const all = Buffer.concat(received);
     const bodyAt = all.indexOf('\r\n\r\n') + 4;

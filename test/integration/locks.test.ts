@@ -70,7 +70,7 @@ describe('integration: LOCK and UNLOCK', () => {
     expect(refused.text).to.contain('lock-token-submitted');
     expect((await s.request('DELETE', '/ex.txt')).status).to.equal(423);
     // A client waiting for 100 Continue is refused before it sends the body.
-    const early = await raw(s.port, 'PUT /ex.txt HTTP/1.1\nHost: x\nContent-Length: 5000\nExpect: 100-continue', { body: randomBody(5000), waitForContinue: true, waitMs: 2000 });
+    const early = await raw(s.port, 'PUT /ex.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5000\nExpect: 100-continue', { body: randomBody(5000), waitForContinue: true, waitMs: 2000 });
     expect(statusesOf(early.text)).to.deep.equal([423]);
     expect((await s.request('MOVE', '/ex.txt', { headers: { destination: '/ex-moved.txt' } })).status).to.equal(423);
     expect(await put('/ex-src.txt', 'other')).to.equal(201);

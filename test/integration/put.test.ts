@@ -87,7 +87,7 @@ describe('integration: PUT', () => {
     const body = Buffer.from('finder bytes in two chunks');
     const res = await raw(
       s.port,
-      'PUT /up/raw-chunked.txt HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\nX-Expected-Entity-Length: 26\nConnection: close',
+      'PUT /up/raw-chunked.txt HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked\nX-Expected-Entity-Length: 26\nConnection: close',
       { body: `6\r\n${body.subarray(0, 6)}\r\n14\r\n${body.subarray(6)}\r\n0\r\n\r\n`, waitMs: 5000 },
     );
     expect(statusesOf(res.text)).to.deep.equal([201]);
@@ -96,7 +96,7 @@ describe('integration: PUT', () => {
 
   it('sends 100 Continue to Expect: 100-continue and then stores the body', async () => {
     const body = randomBody(100 * KiB);
-    const res = await raw(s.port, `PUT /up/expect.bin HTTP/1.1\nHost: x\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close`, {
+    const res = await raw(s.port, `PUT /up/expect.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close`, {
       body,
       waitForContinue: true,
       waitMs: 5000,
@@ -146,7 +146,7 @@ describe('integration: PUT', () => {
     const old = Buffer.from('the previous version');
     expect((await s.request('PUT', '/up/aborted.txt', { body: old })).status).to.equal(201);
     const before = s.emulator.entry('/up/aborted.txt')!;
-    const res = await raw(s.port, 'PUT /up/aborted.txt HTTP/1.1\nHost: x\nContent-Length: 200000', { body: randomBody(50_000), waitMs: 300 });
+    const res = await raw(s.port, 'PUT /up/aborted.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 200000', { body: randomBody(50_000), waitMs: 300 });
     expect(statusesOf(res.text)).to.deep.equal([]);
     await eventually(async () => (await spoolFiles(s)).length === 0, 'the spool is empty');
     expect((await s.request('GET', '/up/aborted.txt')).body.equals(old)).to.equal(true);
@@ -154,7 +154,7 @@ describe('integration: PUT', () => {
   });
 
   it('creates nothing when a new file upload is aborted', async () => {
-    await raw(s.port, 'PUT /up/never.bin HTTP/1.1\nHost: x\nContent-Length: 300000', { body: randomBody(100_000), waitMs: 300 });
+    await raw(s.port, 'PUT /up/never.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 300000', { body: randomBody(100_000), waitMs: 300 });
     await eventually(async () => (await spoolFiles(s)).length === 0, 'the spool is empty');
     expect((await s.request('HEAD', '/up/never.bin')).status).to.equal(404);
     expect(s.emulator.entry('/up/never.bin')).to.equal(null);
@@ -184,7 +184,7 @@ describe('integration: PUT limits', () => {
   });
 
   it('answers 413 from Content-Length before the body is read (no 100 Continue is sent)', async () => {
-    const res = await raw(s.port, `PUT /big.bin HTTP/1.1\nHost: x\nContent-Length: ${LIMIT + 1}\nExpect: 100-continue`, {
+    const res = await raw(s.port, `PUT /big.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${LIMIT + 1}\nExpect: 100-continue`, {
       body: randomBody(LIMIT + 1),
       waitForContinue: true,
       waitMs: 3000,
@@ -195,7 +195,7 @@ describe('integration: PUT limits', () => {
   });
 
   it('answers 413 from Content-Length while the client has sent no byte of the body', async () => {
-    const res = await raw(s.port, `PUT /big2.bin HTTP/1.1\nHost: x\nContent-Length: ${10 * MiB}`, { waitMs: 3000 });
+    const res = await raw(s.port, `PUT /big2.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${10 * MiB}`, { waitMs: 3000 });
     expect(statusesOf(res.text)).to.deep.equal([413]);
   });
 

@@ -27,7 +27,7 @@ describe('integration: robustness', () => {
 
   /** Sends a request line as written (no client-side normalisation) and returns the final status. */
   async function rawStatus(method: string, target: string, extra = ''): Promise<number[]> {
-    const res = await raw(s.port, `${method} ${target} HTTP/1.1\nHost: x\nContent-Length: 0\nConnection: close${extra}`, { waitMs: 3000 });
+    const res = await raw(s.port, `${method} ${target} HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 0\nConnection: close${extra}`, { waitMs: 3000 });
     return statusesOf(res.text);
   }
 
@@ -129,7 +129,7 @@ describe('integration: robustness', () => {
   });
 
   it('survives a client that disconnects in the middle of a request line, headers or body', async () => {
-    for (const head of ['PROPF', 'PUT /safe/x HTTP/1.1\nHost: x\nContent-Le', 'PROPFIND /safe/ HTTP/1.1\nHost: x\nDepth: 1\nContent-Length: 500']) {
+    for (const head of ['PROPF', 'PUT /safe/x HTTP/1.1\nHost: 127.0.0.1\nContent-Le', 'PROPFIND /safe/ HTTP/1.1\nHost: 127.0.0.1\nDepth: 1\nContent-Length: 500']) {
       await raw(s.port, head.replace(/\n$/, ''), { body: '<D:propfind', waitMs: 100 });
     }
     expect(s.emulator.entry('/safe/x')).to.equal(null);
@@ -150,7 +150,7 @@ describe('integration: robustness', () => {
   });
 
   it('answers 400 to a request with a malformed Content-Length and does not hang', async () => {
-    const res = await raw(s.port, 'PUT /safe/cl.txt HTTP/1.1\nHost: x\nContent-Length: 12abc', { waitMs: 3000 });
+    const res = await raw(s.port, 'PUT /safe/cl.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 12abc', { waitMs: 3000 });
     expect(statusesOf(res.text)).to.deep.equal([400]);
     expect(s.emulator.entry('/safe/cl.txt')).to.equal(null);
   });
