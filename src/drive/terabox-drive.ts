@@ -347,7 +347,14 @@ export class TeraBoxDrive implements Drive {
     const dir = parentOf(to);
     const asideName = `.${randomUUID()}.replaced`;
     const aside = joinPath(dir, asideName);
-    await this.api.rename([{ path: to, newname: asideName }]);
+    try {
+      await this.api.rename([{ path: to, newname: asideName }]);
+    } catch (e) {
+      if (!isTeraBoxError(e, 'NOT_FOUND')) throw e;
+      // Deleted outside the drive since it was listed: there is nothing to set aside.
+      this.dirs.remove(to);
+      return put('fail');
+    }
     this.dirs.remove(to);
     this.overlay.move(to, aside);
     try {

@@ -210,6 +210,20 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
     }
   });
 
+  it('replaces a destination that was deleted outside the drive since it was listed', async () => {
+    await drive.mkdir(`${dir}/folder`);
+    await put(drive, `${dir}/file.txt`, 'file');
+    await drive.write(`${dir}/empty`, body(''), { size: 0 });
+    await put(drive, `${dir}/old.txt`, 'old');
+    await drive.list(dir);
+    await s.api.delete([`${dir}/folder`, `${dir}/old.txt`]);
+    expect(await drive.move(`${dir}/file.txt`, `${dir}/folder`, { overwrite: true })).to.deep.equal({ created: false });
+    expect(await drive.move(`${dir}/empty`, `${dir}/old.txt`, { overwrite: true })).to.deep.equal({ created: false });
+    expect((await get(drive, `${dir}/folder`)).toString()).to.equal('file');
+    expect((await drive.stat(`${dir}/old.txt`))?.size).to.equal(0);
+    expect(await names(dir)).to.deep.equal(['folder', 'old.txt']);
+  });
+
   it('reports NOT_FOUND for a source moved away outside the drive, then sees the drive as it is', async () => {
     await put(drive, `${dir}/here.txt`, 'here');
     await s.api.rename([{ path: `${dir}/here.txt`, newname: 'there.txt' }]);
