@@ -12,6 +12,18 @@ import { body, get } from './harness.js';
 const KiB = 1024;
 const LADDER = { baseChunkSize: 64 * KiB, baseLimit: 1024 * 1024 * 1024, maxChunkSize: 64 * KiB };
 
+/** The api with every part after the first hanging until its upload is cancelled (as by a shutdown). */
+function hangingAfterFirstPart(api: TeraBoxApi): TeraBoxApi {
+  return Object.create(api, {
+    uploadPart: {
+      value: (req: Parameters<TeraBoxApi['uploadPart']>[0]) =>
+        req.partseq === 0
+          ? api.uploadPart(req)
+          : new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true })),
+    },
+  });
+}
+
 describe('drive: uploads finished at start-up', () => {
   let tmp: string;
   let emu: EmulatorHandle;
@@ -35,14 +47,7 @@ describe('drive: uploads finished at start-up', () => {
     const journalPath = join(tmp, 'journal.db');
 
     // A first run whose part uploads hang until shutdown: the commit stays in the journal.
-    const hanging: TeraBoxApi = Object.create(api, {
-      uploadPart: {
-        value: (req: Parameters<TeraBoxApi['uploadPart']>[0]) =>
-          req.partseq === 0
-            ? api.uploadPart(req)
-            : new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true })),
-      },
-    });
+    const hanging = hangingAfterFirstPart(api);
     const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
     const firstDb = openLocalState(join(tmp, 'state1.db'));
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir: join(tmp, 'overlay1') });
@@ -84,14 +89,7 @@ describe('drive: uploads finished at start-up', () => {
     const overlayDir = join(tmp, 'overlay');
 
     // Finder's copy: a 0-byte PUT (kept in the overlay), then the content, whose commit a shutdown cuts.
-    const hanging: TeraBoxApi = Object.create(api, {
-      uploadPart: {
-        value: (req: Parameters<TeraBoxApi['uploadPart']>[0]) =>
-          req.partseq === 0
-            ? api.uploadPart(req)
-            : new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true })),
-      },
-    });
+    const hanging = hangingAfterFirstPart(api);
     const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
     const firstDb = openLocalState(statePath);
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir });
