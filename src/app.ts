@@ -12,6 +12,8 @@ import { createUploader } from './upload/index.js';
 import { createTeraBoxDrive, openLocalState } from './drive/index.js';
 import { createDavServer } from './dav/server.js';
 import { startEmulator, type EmulatorHandle, type EmulatorKnobs } from './emulator/index.js';
+import { createStatusSource } from './status.js';
+import { packageVersion } from './version.js';
 
 export interface RunningDrive {
   /** The WebDAV URL, ending in `/`. */
@@ -126,8 +128,23 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
     });
     closers.push(() => drive.close());
 
+    const status = createStatusSource({
+      version: packageVersion(),
+      startedAt: new Date(),
+      settings: {
+        uploadMode: 'write-through',
+        uploadParallel: config.upload.parallel,
+        uploadGlobalParallel: config.upload.globalParallel,
+        cacheMode: 'off',
+        downloadParallel: 1,
+        readOnly: srv.readOnly,
+      },
+      quota: () => drive.quota(),
+    });
+
     const server: Server = createDavServer({
       drive,
+      status,
       db,
       users: srv.users,
       allowAnonymous: srv.users.length === 0,

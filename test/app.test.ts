@@ -70,4 +70,27 @@ describe('the running drive', () => {
       await drive.close();
     }
   });
+
+  it('serves its status snapshot under the reserved prefix and refuses writes there', async () => {
+    const config = loadConfig({ flags: { dataDir: dir, 'server.port': 0 }, env: {} });
+    const drive = await startDrive(config, silentLogger);
+    try {
+      const got = await request(`${drive.url}.well-known/terabox-webdav/status.json`);
+      expect(got.statusCode).to.equal(200);
+      expect(got.headers['content-type']).to.match(/^application\/json/);
+      const status = (await got.body.json()) as { version: string; uploads: { items: unknown[] }; quota: { used: number } | null };
+      expect(status.version).to.match(/^\d+\.\d+\.\d+/);
+      expect(status.uploads.items).to.deep.equal([]);
+      expect(status.quota?.used).to.be.a('number');
+      const put = await request(`${drive.url}.well-known/terabox-webdav/x.txt`, { method: 'PUT', body: 'x' });
+      await put.body.dump();
+      expect(put.statusCode).to.equal(405);
+      expect(drive.emulator!.stats().endpoints.precreate?.requests ?? 0).to.equal(0);
+      const missing = await request(`${drive.url}.well-known/terabox-webdav/nothing`);
+      await missing.body.dump();
+      expect(missing.statusCode).to.equal(404);
+    } finally {
+      await drive.close();
+    }
+  });
 });

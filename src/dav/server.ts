@@ -22,6 +22,8 @@ import { decodeRequestTarget } from './paths.js';
 import { checkPreconditions } from './preconditions.js';
 import { sendEmpty, sendError } from './respond.js';
 import { DavError, driveErrorToDav } from './status.js';
+import { handleWellKnown, isWellKnownPath } from './well-known.js';
+import type { DriveStatus } from '../drive/status.js';
 
 export interface DavOptions {
   drive: Drive;
@@ -39,6 +41,8 @@ export interface DavOptions {
   bodyIdleTimeoutMs?: number;
   /** Replaces the SQLite lock store (e.g. one shared by several servers). */
   lockStore?: LockStore;
+  /** The status snapshot served at /.well-known/terabox-webdav/status.json. */
+  status?: () => Promise<DriveStatus>;
   logger?: Logger;
 }
 
@@ -96,6 +100,7 @@ function buildHandler(opts: DavOptions): Handle {
     }
     if (services.readOnly && isWriteMethod(method)) throw new DavError(403, 'The server is read-only');
     const target = decodeRequestTarget(req.url ?? '/');
+    if (isWellKnownPath(target.path)) return handleWellKnown(req, res, target.path, { status: opts.status });
     const ctx = new RequestContext({ req, res, target, user: auth.user, services, signal, continuePending });
     if ((await checkPreconditions(ctx)) === 304) {
       const entry = await ctx.targetState();

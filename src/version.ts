@@ -1,0 +1,18 @@
+// The product's version, read once from package.json (two levels up from both src/ and dist/src/).
+
+import { readFileSync } from 'node:fs';
+
+let cached: string | undefined;
+
+export function packageVersion(): string {
+  if (cached !== undefined) return cached;
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'terabox-webdav' && pkg.version) return (cached = pkg.version);
+    } catch {
+      // not at this level
+    }
+  }
+  return (cached = 'unknown');
+}
