@@ -1,0 +1,153 @@
+// MOVE and COPY, done server-side by /api/filemanager. A destination that cannot be replaced in one
+// call is set aside under a temporary name first and deleted only once the new one is in place, put
+// back when that fails (replacing()), so a failed MOVE/COPY never loses the destination.
+
+import { randomUUID } from 'node:crypto';
+import { isTeraBoxError } from '../terabox/errors.js';
+import type { DriveCore } from './core.js';
+import { loadEtagger } from './etag.js';
+import type { Located, Lookup } from './lookup.js';
+import { baseName, isStrictlyUnder, joinPath, normalizePath, parentOf, ROOT } from './paths.js';
+import { DriveError } from './types.js';
+
+type Ondup = 'fail' | 'overwrite';
+
+export class Transfers {
+  constructor(
+    private readonly core: DriveCore,
+    private readonly lookup: Lookup,
+  ) {}
+
+  async transfer(
+    op: 'move' | 'copy',
+    fromPath: string,
+    toPath: string,
+    overwrite: boolean,
+    depth: 0 | 'infinity',
+  ): Promise<{ created: boolean }> {
+    const from = this.core.writable(fromPath);
+    const to = normalizePath(toPath);
+    if (from === to) throw new DriveError('SAME_PATH', `${op} ${from} onto itself`);
+    if (to === ROOT) throw new DriveError('EXISTS', 'the root exists and cannot be replaced');
+    return this.core.locks.with([from, to], () =>
+      this.core.guarded(`${op} ${from} to ${to}`, [from, to], async () => {
+        const src = await this.lookup.locate(from);
+        if (!src) throw new DriveError('NOT_FOUND', `${from} does not exist`);
+        // What lands on TeraBox (anything already there, any non-junk name) must have a name it takes.
+        if (src.remote || !this.core.isJunk(baseName(to))) this.core.api.checkPath(to);
+        if (src.entry.isDir && isStrictlyUnder(to, from)) {
+          throw new DriveError('INTO_ITSELF', `${op} ${from} into its own subtree`);
+        }
+        await this.lookup.requireParentDir(to);
+        const dst = await this.lookup.locate(to);
+        if (dst && !overwrite) throw new DriveError('EXISTS', `${to} exists`);
+        if (dst && isStrictlyUnder(from, to)) {
+          throw new DriveError('INTO_ITSELF', `${op} ${from} would replace its own ancestor ${to}`);
+        }
+        if (src.local) await this.transferLocal(op, src, from, to, dst);
+        else await this.transferRemote(op, src, from, to, dst, src.entry.isDir ? depth : 'infinity');
+        return { created: dst === null };
+      }),
+    );
+  }
+
+  /** The source is an overlay file: it stays local, unless it has bytes and is taking a normal name. */
+  private async transferLocal(op: 'move' | 'copy', src: Located, from: string, to: string, dst: Located | null): Promise<void> {
+    const row = src.row!;
+    if (row.content === null || this.core.isJunk(baseName(to))) {
+      // The overlay cannot replace a TeraBox entry in place: one at `to` is set aside first.
+      await this.replacing(to, dst, false, async () => {
+        if (op === 'move') this.core.overlay.move(from, to);
+        else await this.core.overlay.copy(from, to);
+      });
+    } else {
+      await this.replacing(to, dst, true, async () => {
+        const content = await this.core.overlay.open(row);
+        try {
+          const result = await this.core.uploader.upload({ path: to, body: content, size: row.size });
+          if (result.kind === 'committed') this.core.remember(result.entry, await loadEtagger());
+        } finally {
+          // An upload refused before or while reading leaves the body open: it is ours to close.
+          content.destroy();
+        }
+      });
+      this.core.overlay.removeTree(to);
+      if (op === 'move') this.core.overlay.removeTree(from);
+    }
+    // A TeraBox entry the moved row was shadowing would otherwise reappear at the source.
+    if (op === 'move' && src.remote) await this.core.deleteRemote(from, { missingOk: true });
+  }
+
+  /** The source is on TeraBox: one filemanager call (or mkdir for a depth-0 collection copy). */
+  private async transferRemote(
+    op: 'move' | 'copy',
+    src: Located,
+    from: string,
+    to: string,
+    dst: Located | null,
+    depth: 0 | 'infinity',
+  ): Promise<void> {
+    const dest = parentOf(to);
+    const newname = baseName(to);
+    await this.replacing(to, dst, !src.entry.isDir, async (ondup) => {
+      if (op === 'copy' && depth === 0) await this.core.api.mkdir(to);
+      else if (op === 'copy') await this.core.api.copy([{ path: from, dest, newname }], ondup);
+      else if (dest === parentOf(from) && ondup === 'fail') await this.core.api.rename([{ path: from, newname }]);
+      else await this.core.api.move([{ path: from, dest, newname }], ondup);
+    });
+    if (op === 'move') this.core.dirs.remove(from);
+    // A replaced folder's listings went in replacing(); a file leaves none below `to`.
+    if (src.entry.isDir) this.core.dirs.forgetTree(to);
+    await this.core.refresh(to);
+    // Overlay files inside a moved or copied tree go with it; rows of a replaced destination go.
+    if (op === 'move') this.core.overlay.move(from, to);
+    else if (depth === 'infinity') await this.core.overlay.copy(from, to);
+    else this.core.overlay.removeTree(to);
+  }
+
+  /**
+   * Runs put() to create `to` in place of dst. When put() can replace a TeraBox file in one call
+   * (`overwritesFile`: an upload or a filemanager call on a file) a file is replaced with
+   * ondup=overwrite. Otherwise the old destination, with the overlay rows under it, is set aside under
+   * a temporary name first and deleted only after put() succeeded, put back if put() failed, so a
+   * failed MOVE/COPY never loses the destination, and a failed delete leaves it whole under that name.
+   */
+  private async replacing(to: string, dst: Located | null, overwritesFile: boolean, put: (ondup: Ondup) => Promise<void>): Promise<void> {
+    if (!dst?.remote) return put('fail');
+    if (overwritesFile && !dst.remote.isDir) return put('overwrite');
+    const dir = parentOf(to);
+    const asideName = `.${randomUUID()}.replaced`;
+    const aside = joinPath(dir, asideName);
+    try {
+      await this.core.api.rename([{ path: to, newname: asideName }]);
+    } catch (e) {
+      if (!isTeraBoxError(e, 'NOT_FOUND')) throw e;
+      // Deleted outside the drive since it was listed: there is nothing to set aside.
+      this.core.dirs.remove(to);
+      return put('fail');
+    }
+    this.core.dirs.remove(to);
+    this.core.overlay.move(to, aside);
+    try {
+      await put('fail');
+    } catch (e) {
+      try {
+        await this.core.api.rename([{ path: aside, newname: baseName(to) }]);
+        this.core.overlay.move(aside, to);
+      } catch (err) {
+        this.core.log.error({ err, path: to, aside }, 'could not restore the replaced destination; it is kept under the aside name');
+      }
+      this.core.dirs.invalidate(dir);
+      throw e;
+    }
+    try {
+      await this.core.api.delete([aside]);
+      // A listing loaded while put() ran holds the aside name.
+      this.core.dirs.remove(aside);
+      this.core.overlay.removeTree(aside);
+    } catch (err) {
+      this.core.log.warn({ err, aside }, 'the replaced destination could not be deleted; it is left under the aside name');
+      this.core.dirs.invalidate(dir);
+    }
+  }
+}
