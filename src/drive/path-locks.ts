@@ -1,41 +1,46 @@
-// Per-path async mutex: writes, moves and deletes touching the same path run one after another, so two
-// PUTs to one file cannot interleave their upload, overlay and cache steps.
+// Tree-aware async locks: an operation holding a path excludes every other operation on that path,
+// on a folder above it, or on anything under it. So a folder DELETE or MOVE waits for a PUT into the
+// folder (and a PUT into a folder being moved waits for the move), and the end state is always the
+// one of some order of the two requests, on the drive and on TeraBox alike.
+//
+// Fair and deadlock-free: a caller waits only for holders and waiters that queued before it and
+// overlap what it asks for, and takes all its paths at once.
+
+import { isStrictlyUnder } from './paths.js';
+
+interface Holder {
+  paths: string[];
+  /** Resolves when this holder has released its paths. */
+  released: Promise<void>;
+}
+
+/** True when a and b are the same path or one is inside the other. */
+export function overlaps(a: string, b: string): boolean {
+  return a === b || isStrictlyUnder(a, b) || isStrictlyUnder(b, a);
+}
 
 export class PathLocks {
-  /** The tail of each path's queue: resolves when the last holder queued so far has released it. */
-  private readonly tails = new Map<string, Promise<void>>();
+  /** Holders and waiters, in the order they asked. */
+  private readonly queue = new Set<Holder>();
 
-  /**
-   * Runs fn while holding every path in `paths`. Paths are taken in sorted order so that two callers
-   * locking the same pair (a MOVE a→b and a MOVE b→a) cannot deadlock.
-   */
+  /** Runs fn while holding every path in `paths` and, with each, the tree under it. */
   async with<T>(paths: string[], fn: () => Promise<T>): Promise<T> {
-    const keys = [...new Set(paths)].sort();
-    const releases: (() => void)[] = [];
+    const mine = [...new Set(paths)];
+    const before = [...this.queue].filter((h) => h.paths.some((p) => mine.some((q) => overlaps(p, q))));
+    let release!: () => void;
+    const holder: Holder = { paths: mine, released: new Promise<void>((r) => (release = r)) };
+    this.queue.add(holder);
     try {
-      for (const key of keys) releases.push(await this.acquire(key));
+      await Promise.all(before.map((h) => h.released));
       return await fn();
     } finally {
-      for (const release of releases.reverse()) release();
+      this.queue.delete(holder);
+      release();
     }
   }
 
-  /** Number of paths currently locked or waited on (for tests and leak checks). */
+  /** Number of holders and waiters (for tests and leak checks). */
   get size(): number {
-    return this.tails.size;
-  }
-
-  private async acquire(key: string): Promise<() => void> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
-    return () => {
-      // The last holder leaves no entry behind; a waiter that queued meanwhile owns the tail now.
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-      release();
-    };
+    return this.queue.size;
   }
 }

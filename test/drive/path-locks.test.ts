@@ -54,6 +54,35 @@ describe('PathLocks', () => {
     expect(locks.size).to.equal(0);
     expect(await locks.with(['/f'], async () => 'next')).to.equal('next');
   });
+  it('makes an operation on a folder wait for work under it, and work under a folder wait for the folder', async () => {
+    const locks = new PathLocks();
+    const events: string[] = [];
+    const job = (name: string, p: string, ms: number) =>
+      locks.with([p], async () => {
+        events.push(`${name} start`);
+        await sleep(ms);
+        events.push(`${name} end`);
+      });
+    await Promise.all([job('put', '/race/f.bin', 30), job('delete', '/race', 5), job('put2', '/race/g.bin', 5)]);
+    // The folder DELETE waits for the PUT before it; the PUT after the DELETE waits for the DELETE.
+    expect(events).to.deep.equal(['put start', 'put end', 'delete start', 'delete end', 'put2 start', 'put2 end']);
+    expect(locks.size).to.equal(0);
+  });
+
+  it('does not confuse a folder with a sibling that shares its prefix', async () => {
+    const locks = new PathLocks();
+    let inside = 0;
+    let most = 0;
+    const job = (p: string) =>
+      locks.with([p], async () => {
+        most = Math.max(most, ++inside);
+        await sleep(20);
+        inside--;
+      });
+    await Promise.all([job('/race'), job('/race2/f'), job('/rac')]);
+    expect(most).to.equal(3);
+  });
+
 });
 
 describe('SingleFlight', () => {
