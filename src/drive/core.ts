@@ -37,6 +37,14 @@ export interface TeraBoxDriveOptions {
   /** Base-name patterns (picomatch) kept in the overlay instead of TeraBox. */
   overlayPatterns?: string[];
   readOnly?: boolean;
+  /**
+   * `write-back`: a PUT is answered once its body is durable locally and committed to TeraBox in the
+   * background (see writes.ts). `write-through` (the default here; the app's default is write-back):
+   * a PUT is answered once TeraBox holds the file.
+   */
+  uploadMode?: 'write-back' | 'write-through';
+  /** Write-back: bytes not yet on TeraBox past which a new PUT is written through instead. Default: no limit. */
+  maxPendingBytes?: number;
   logger?: Logger;
 }
 
@@ -59,13 +67,21 @@ export class DriveCore {
   readonly locks = new PathLocks();
   readonly isJunk: (name: string) => boolean;
   readonly readOnly: boolean;
+  readonly writeBack: boolean;
+  readonly maxPendingBytes: number;
   readonly log: Logger;
   closed = false;
+  /** PUTs written through because the pending bytes reached maxPendingBytes. */
+  backpressured = 0;
+  /** Content-Length of write-back PUTs still receiving their body: TeraBox's free space is theirs already. */
+  reservedQuota = 0;
 
   constructor(opts: TeraBoxDriveOptions, loadDir: (dir: string) => Promise<RemoteItem[]>) {
     this.api = opts.api;
     this.uploader = opts.uploader;
     this.readOnly = opts.readOnly ?? false;
+    this.writeBack = opts.uploadMode === 'write-back';
+    this.maxPendingBytes = opts.maxPendingBytes ?? Number.POSITIVE_INFINITY;
     this.log = opts.logger ?? silentLogger;
     this.isJunk = junkMatcher(opts.overlayPatterns);
     this.overlay = new Overlay(opts.db, opts.overlayDir);
@@ -75,6 +91,13 @@ export class DriveCore {
       maxDirs: opts.maxCachedDirs ?? DRIVE_DEFAULTS.maxCachedDirs,
     });
     this.quotaCache = new QuotaCache(() => this.api.quota(), opts.quotaTtlMs ?? DRIVE_DEFAULTS.quotaTtlMs);
+  }
+
+  /** Bytes of queued commits TeraBox does not hold yet (failed ones included: they still need the space). */
+  pendingBytes(): number {
+    let n = 0;
+    for (const c of this.uploader.pendingCommits()) n += c.size - c.confirmedBytes;
+    return n;
   }
 
   async deleteRemote(path: string, opts: { missingOk: boolean }): Promise<void> {

@@ -14,8 +14,13 @@ export function contentTypeOf(name: string): string {
   return mimeLookup(name) || DEFAULT_CONTENT_TYPE;
 }
 
+/**
+ * A file shows the modification time its writer gave TeraBox (`local_mtime`) and an ETag from its
+ * content and that time, not from its fs_id: a file written in write-back mode keeps the size, mtime
+ * and ETag it had while pending (entryFromPending) when its commit lands.
+ */
 export function entryFromRemote(r: RemoteEntry, etag: Etagger): Entry {
-  const mtimeMs = r.mtime * 1000;
+  const mtimeMs = (r.isDir ? r.mtime : (r.localMtime ?? r.mtime)) * 1000;
   const size = r.isDir ? 0 : r.size;
   const entry: Entry = {
     path: r.path,
@@ -24,7 +29,7 @@ export function entryFromRemote(r: RemoteEntry, etag: Etagger): Entry {
     size,
     mtime: new Date(mtimeMs),
     ctime: new Date(r.ctime * 1000),
-    etag: etag({ fsId: r.fsId, size, mtimeMs, md5: r.md5 }),
+    etag: etag({ fsId: r.isDir || !r.md5 ? r.fsId : 0, size, mtimeMs, md5: r.md5 }),
   };
   if (!r.isDir) entry.contentType = contentTypeOf(r.name);
   return entry;
@@ -41,6 +46,22 @@ export function entryFromOverlay(row: OverlayRow, etag: Etagger): Entry {
     ctime: new Date(row.ctime),
     // The content file id changes with every write, so two writes in one millisecond still differ.
     etag: etag({ fsId: 0, size: row.size, mtimeMs: row.mtime, md5: row.content ?? 'empty' }),
+    contentType: contentTypeOf(name),
+  };
+}
+
+/** A file whose commit to TeraBox is pending (write-back): the entry it will have once it lands. */
+export function entryFromPending(p: { path: string; size: number; mtime: number; md5: string }, etag: Etagger): Entry {
+  const mtimeMs = p.mtime * 1000;
+  const name = baseName(p.path);
+  return {
+    path: p.path,
+    name,
+    isDir: false,
+    size: p.size,
+    mtime: new Date(mtimeMs),
+    ctime: new Date(mtimeMs),
+    etag: etag({ fsId: 0, size: p.size, mtimeMs, md5: p.md5 }),
     contentType: contentTypeOf(name),
   };
 }

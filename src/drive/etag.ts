@@ -16,11 +16,18 @@ export interface EtagSource {
 export type Etagger = (source: EtagSource) => string;
 
 let etagger: Promise<Etagger> | undefined;
+let loaded: Etagger | undefined;
+
+/** The ETag function once loadEtagger() has resolved (for synchronous callers), else undefined. */
+export function loadedEtagger(): Etagger | undefined {
+  return loaded;
+}
 
 /** The ETag function; the WebAssembly hasher is instantiated once per process. */
 export function loadEtagger(): Promise<Etagger> {
-  etagger ??= xxhash().then(({ h64ToString }) => (s: EtagSource) =>
-    `"${h64ToString(`${s.fsId}\n${s.size}\n${s.mtimeMs}\n${s.md5 ?? ''}`)}"`,
-  );
+  etagger ??= xxhash().then(({ h64ToString }) => {
+    loaded = (s: EtagSource) => `"${h64ToString(`${s.fsId}\n${s.size}\n${s.mtimeMs}\n${s.md5 ?? ''}`)}"`;
+    return loaded;
+  });
   return etagger;
 }

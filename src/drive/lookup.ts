@@ -1,16 +1,19 @@
 // Reading the namespace: what is at a path and what a folder holds, merged from the cached TeraBox
 // listings and the local overlay (0-byte and OS-junk files).
 
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { RemoteEntry } from '../terabox/api.js';
+import type { PendingCommit } from '../upload/types.js';
 import { isTeraBoxError } from '../terabox/errors.js';
 import type { Listing, RemoteItem } from './dir-cache.js';
-import { entryFromOverlay, entryFromRemote, rootEntry } from './entries.js';
+import { entryFromOverlay, entryFromPending, entryFromRemote, rootEntry } from './entries.js';
 import { toDriveError } from './errors.js';
 import { loadEtagger, type Etagger } from './etag.js';
 import type { DriveCore } from './core.js';
 import type { OverlayRow } from './overlay.js';
 import { baseName, parentOf, ROOT } from './paths.js';
-import { DriveError, type Entry } from './types.js';
+import { DriveError, type ByteRange, type Entry } from './types.js';
 
 /** What is at a path: the entry shown, and each kind of thing stored there. */
 export interface Located {
@@ -21,6 +24,8 @@ export interface Located {
   remote?: RemoteEntry;
   /** The overlay row at the path (present even when a newer TeraBox entry shadows it). */
   row?: OverlayRow;
+  /** A write-back commit queued for the path: the newest content, shown over anything else. */
+  pending?: PendingCommit;
 }
 
 export class Lookup {
@@ -31,7 +36,12 @@ export class Lookup {
     if (path === ROOT) return { entry: rootEntry(await loadEtagger()), local: false };
     const listing = await this.remoteListing(parentOf(path));
     if (!listing) return null;
-    return pick(listing.get(baseName(path)), this.core.overlay.get(path), await loadEtagger());
+    const etag = await loadEtagger();
+    const item = listing.get(baseName(path));
+    const row = this.core.overlay.get(path);
+    const pending = this.core.uploader.pendingAt(path);
+    if (pending) return { entry: entryFromPending(pending, etag), local: false, remote: item?.remote, row, pending };
+    return pick(item, row, etag);
   }
 
   /** The members of an existing folder `dir` (TeraBox entries and overlay rows merged). */
@@ -48,6 +58,9 @@ export class Lookup {
       const name = baseName(row.path);
       const shown = pick(listing.get(name), row, etag);
       if (shown) members.set(name, shown.entry);
+    }
+    for (const c of this.core.uploader.pendingCommits()) {
+      if (parentOf(c.path) === dir) members.set(baseName(c.path), entryFromPending(c, etag));
     }
     return [...members.values()];
   }
@@ -77,6 +90,13 @@ export class Lookup {
     if (!at) throw new DriveError('PARENT_MISSING', `${parent} does not exist`);
     if (!at.entry.isDir) throw new DriveError('NOT_A_DIRECTORY', `${parent} is a file`);
   }
+}
+
+/** Opens a pending file's spooled body (or a range of it); ENOENT once its commit has landed and the spool is gone. */
+export async function openPending(c: PendingCommit, range?: ByteRange): Promise<Readable> {
+  const fh = await open(c.spoolFile, 'r');
+  // The descriptor keeps the bytes readable even if the spool file is removed while they stream.
+  return fh.createReadStream({ start: range?.start ?? 0, end: range?.end ?? c.size - 1, autoClose: true });
 }
 
 /** Loads one folder's TeraBox listing (DirCache's loader). */

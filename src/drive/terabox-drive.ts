@@ -8,7 +8,10 @@ import { type ResumeOutcome } from '../upload/types.js';
 import { DriveCore, DRIVE_DEFAULTS, type TeraBoxDriveOptions } from './core.js';
 import { Downloads } from './downloads.js';
 import { mapErrors } from './errors.js';
-import { loadRemoteDir, Lookup } from './lookup.js';
+import { entryFromRemote } from './entries.js';
+import { loadedEtagger } from './etag.js';
+import { loadRemoteDir, Lookup, openPending } from './lookup.js';
+import type { UploadStatus, UploadTotals } from './status.js';
 import { parentOf } from './paths.js';
 import { Transfers } from './transfer.js';
 import { DriveError, type ByteRange, type Drive, type Entry, type Quota, type ReadResult, type WriteOptions, type WriteResult } from './types.js';
@@ -29,6 +32,14 @@ export class TeraBoxDrive implements Drive {
     this.writes = new Writes(this.core, this.lookup);
     this.transfers = new Transfers(this.core, this.lookup);
     this.downloads = new Downloads(this.core, { linkMarginMs: opts.linkMarginMs ?? DRIVE_DEFAULTS.linkMarginMs });
+    // A background commit landed: its folder's cached listing gets the file as TeraBox now holds it,
+    // with the mtime and md5 it was shown with while pending (so its ETag does not change).
+    opts.uploader.onLanded((c, landed) => {
+      const remote = { ...landed, localMtime: landed.localMtime ?? c.mtime, md5: landed.md5 ?? c.md5 };
+      const etag = loadedEtagger();
+      if (etag) this.core.dirs.upsert({ remote, entry: entryFromRemote(remote, etag) });
+      else this.core.dirs.invalidate(parentOf(c.path));
+    });
   }
 
   // ---- reads ----
@@ -47,6 +58,15 @@ export class TeraBoxDrive implements Drive {
     const at = await this.lookup.locate(p);
     if (!at) throw new DriveError('NOT_FOUND', `${p} does not exist`);
     if (at.entry.isDir) throw new DriveError('IS_A_DIRECTORY', `${p} is a collection`);
+    if (at.pending) {
+      try {
+        return { entry: at.entry, stream: await openPending(at.pending, range) };
+      } catch (e) {
+        // Landed (and its spool removed) since it was looked up: it is read from TeraBox now.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !this.core.uploader.pendingAt(p)) return this.read(path, range, signal);
+        throw e;
+      }
+    }
     if (at.local) {
       const stream = await mapErrors(`read ${p}`, () => this.core.overlay.open(at.row!, range));
       return { entry: at.entry, stream };
@@ -97,6 +117,35 @@ export class TeraBoxDrive implements Drive {
       if ((this.core.overlay.get(o.path)?.mtime ?? started) < started) this.core.overlay.removeTree(o.path);
     }
     return outcomes;
+  }
+
+  /** The uploads section of the status snapshot (src/drive/status.ts). */
+  uploadStatus(): { items: UploadStatus[]; totals: UploadTotals } {
+    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+    const totals: UploadTotals = { pending: 0, active: 0, failed: 0, pendingBytes: 0, backpressure: this.core.backpressured > 0 };
+    const items = this.core.uploader.pendingCommits().map((c): UploadStatus => {
+      totals[c.state]++;
+      if (c.state !== 'failed') totals.pendingBytes += c.size - c.confirmedBytes;
+      const item: UploadStatus = {
+        id: String(c.id),
+        path: c.path,
+        size: c.size,
+        confirmedBytes: c.confirmedBytes,
+        state: c.state,
+        attempts: c.attempts,
+        queuedAt: iso(c.queuedAt)!,
+        updatedAt: iso(c.updatedAt)!,
+      };
+      if (c.lastError !== undefined) item.lastError = c.lastError;
+      if (c.startedAt !== undefined) item.startedAt = iso(c.startedAt);
+      return item;
+    });
+    return { items, totals };
+  }
+
+  /** Resolves once no write-back commit is pending or active (tests, benchmarks, tools). */
+  idle(): Promise<void> {
+    return this.core.uploader.idle();
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,8 @@ import { isTeraBoxError } from '../terabox/errors.js';
 import type { DriveCore } from './core.js';
 import { loadEtagger } from './etag.js';
 import type { Located, Lookup } from './lookup.js';
-import { baseName, isStrictlyUnder, joinPath, normalizePath, parentOf, ROOT } from './paths.js';
+import { baseName, isStrictlyUnder, joinPath, normalizePath, parentOf, rebase, ROOT } from './paths.js';
+import { underOrAt } from './writes.js';
 import { DriveError } from './types.js';
 
 type Ondup = 'fail' | 'overwrite';
@@ -44,11 +45,50 @@ export class Transfers {
         if (dst && isStrictlyUnder(from, to)) {
           throw new DriveError('INTO_ITSELF', `${op} ${from} would replace its own ancestor ${to}`);
         }
-        if (src.local) await this.transferLocal(op, src, from, to, dst);
+        const pendingUnder = src.pending !== undefined || (src.entry.isDir && this.core.uploader.pendingCommits().some((c) => isStrictlyUnder(c.path, from)));
+        if (pendingUnder) await this.transferPending(op, from, to, dst, src.entry.isDir ? depth : 'infinity');
+        else if (src.local) await this.transferLocal(op, src, from, to, dst);
         else await this.transferRemote(op, src, from, to, dst, src.entry.isDir ? depth : 'infinity');
         return { created: dst === null };
       }),
     );
+  }
+
+  /**
+   * The source is a pending file (write-back) or a folder holding some. Their commits are held (stopped
+   * at a safe point, so none lands during the move), whatever TeraBox already holds at the source (an
+   * older version, a commit that landed meanwhile, the folder) is moved or copied as usual, and then
+   * the held commits follow: a MOVE sends them to the new paths, a COPY queues copies of them there.
+   * Their content is newer than what TeraBox holds, so committed last it is what stays.
+   */
+  private async transferPending(op: 'move' | 'copy', from: string, to: string, dst: Located | null, depth: 0 | 'infinity'): Promise<void> {
+    const { core, lookup } = this;
+    const under = underOrAt(from);
+    // What was queued for the destination is replaced, as a DELETE would drop it.
+    if (dst) await core.uploader.cancelCommits(underOrAt(to), `${to} was replaced by a ${op.toUpperCase()}`);
+    const held = await core.uploader.holdCommits(under, `${from} is being ${op === 'move' ? 'moved' : 'copied'}`);
+    let rename: ((path: string) => string) | undefined;
+    try {
+      const src = await lookup.locate(from);
+      const dstNow = await lookup.locate(to);
+      // A pending file's older TeraBox version moves with it (a COPY leaves it: the copy's commit replaces it).
+      if (src?.remote && (src.remote.isDir || !src.pending || op === 'move')) {
+        await this.transferRemote(op, src, from, to, dstNow, src.remote.isDir ? depth : 'infinity');
+      } else {
+        // Only the pending file itself: the destination goes, the commit brings the new content.
+        if (dstNow?.remote) await core.deleteRemote(to, { missingOk: true });
+        core.overlay.removeTree(to);
+      }
+      if (op === 'move') rename = (p) => (under(p) ? rebase(p, from, to) : p);
+      else if (depth === 'infinity' || !src?.entry.isDir) {
+        for (const c of held.commits) {
+          if (core.uploader.pendingAt(c.path)?.id !== c.id) continue;
+          await core.uploader.copyCommit(c, rebase(c.path, from, to));
+        }
+      }
+    } finally {
+      held.release(rename);
+    }
   }
 
   /** The source is an overlay file: it stays local, unless it has bytes and is taking a normal name. */

@@ -1,14 +1,29 @@
 // Changing the namespace in place: PUT (through the uploader, or the overlay for empty and junk
 // files), MKCOL and DELETE. Each holds the path lock of what it changes and patches the cached
 // listings so a read right after sees the change.
+//
+// Write-back: a PUT stages its body (spooled, fsynced, journalled) and is answered at once; the commit
+// runs in the uploader's queue and the file is shown from the spool until it lands (lookup.ts). A newer
+// write or a DELETE cancels the queued commit first, so older content never lands after newer.
 
 import type { Readable } from 'node:stream';
 import type { DriveCore } from './core.js';
-import { entryFromOverlay } from './entries.js';
+import { entryFromOverlay, entryFromPending } from './entries.js';
 import { loadEtagger } from './etag.js';
-import type { Lookup } from './lookup.js';
+import type { Located, Lookup } from './lookup.js';
 import { baseName, ROOT } from './paths.js';
+import { isStrictlyUnder } from './paths.js';
 import { DriveError, type Entry, type WriteOptions, type WriteResult } from './types.js';
+
+/** A path and everything under it. */
+export function underOrAt(root: string): (path: string) => boolean {
+  return (path) => path === root || isStrictlyUnder(path, root);
+}
+
+/** The local modification time a write records (sent to TeraBox as local_mtime), unix seconds. */
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
 
 export class Writes {
   constructor(
@@ -31,19 +46,22 @@ export class Writes {
         let entry: Entry;
         if (core.isJunk(baseName(p))) {
           entry = entryFromOverlay(await core.overlay.write(p, body, opts), etag);
-          if (before?.remote) await core.deleteRemote(p, { missingOk: true });
+          await this.dropOlder(p, before);
+        } else if (core.writeBack && this.roomFor(p, opts)) {
+          const result = await this.stage(p, body, opts);
+          if (result.kind === 'empty') {
+            entry = entryFromOverlay(core.overlay.putEmpty(p), etag);
+            await this.dropOlder(p, before);
+          } else {
+            if (before?.row) core.overlay.removeTree(p);
+            entry = entryFromPending(result.commit, etag);
+          }
         } else {
-          const result = await core.uploader.upload({
-            path: p,
-            body,
-            size: opts.size,
-            sizeHint: opts.sizeHint,
-            signal: opts.signal,
-          });
+          const result = await this.writeThrough(p, body, opts);
           if (result.kind === 'empty') {
             // TeraBox holds no 0-byte files; the row exists before the old remote version goes.
             entry = entryFromOverlay(core.overlay.putEmpty(p), etag);
-            if (before?.remote) await core.deleteRemote(p, { missingOk: true });
+            await this.dropOlder(p, before);
           } else {
             if (before?.row) core.overlay.removeTree(p);
             entry = core.remember(result.entry, etag).entry;
@@ -52,6 +70,84 @@ export class Writes {
         return { entry, created: before === null };
       }),
     );
+  }
+
+  /** After a local (overlay) write: a queued commit and a TeraBox file at the path are older, and go. */
+  private async dropOlder(p: string, before: Located | null): Promise<void> {
+    const { core } = this;
+    if (before?.pending) await core.uploader.cancelCommits((x) => x === p, `${p} was written again`);
+    const now = before?.pending ? await this.lookup.locate(p) : before;
+    if (now?.remote) await core.deleteRemote(p, { missingOk: true });
+  }
+
+  /**
+   * Write-back has room for this PUT unless the bytes not yet on TeraBox would pass maxPendingBytes;
+   * then it is written through (the client waits for TeraBox), and the log and status API say so.
+   */
+  private roomFor(p: string, opts: WriteOptions): boolean {
+    const { core } = this;
+    if (core.maxPendingBytes === Number.POSITIVE_INFINITY) return true;
+    const pending = core.pendingBytes();
+    const size = opts.size ?? opts.sizeHint ?? 0;
+    if (pending === 0 || pending + size <= core.maxPendingBytes) return true;
+    core.log.warn({ path: p, pendingBytes: pending, maxPendingBytes: core.maxPendingBytes }, 'too many bytes waiting for TeraBox: this PUT is written through');
+    return false;
+  }
+
+  private async writeThrough(p: string, body: Readable, opts: WriteOptions) {
+    const { core } = this;
+    const mtime = nowSeconds();
+    const waiting = core.writeBack;
+    if (waiting) core.backpressured++;
+    try {
+      const result = await core.uploader.upload({ path: p, body, size: opts.size, sizeHint: opts.sizeHint, signal: opts.signal, mtime });
+      // create answers the server's time; the listing shows the local_mtime it was given.
+      if (result.kind === 'committed') result.entry.localMtime ??= mtime;
+      return result;
+    } finally {
+      if (waiting) core.backpressured--;
+    }
+  }
+
+  /**
+   * Stages a write-back body. Refused before it is read when the quota known from the cached answer,
+   * less the bytes already waiting for TeraBox and those announced by other PUTs, has no room for it
+   * (and once read, when its size was not announced).
+   */
+  private async stage(p: string, body: Readable, opts: WriteOptions) {
+    const { core } = this;
+    const reserve = opts.size ?? 0;
+    await this.checkQuota(p, reserve);
+    core.reservedQuota += reserve;
+    try {
+      return await core.uploader.stage({
+        path: p,
+        body,
+        size: opts.size,
+        sizeHint: opts.sizeHint,
+        signal: opts.signal,
+        mtime: nowSeconds(),
+        admit: opts.size === undefined ? (size) => this.checkQuota(p, size) : undefined,
+      });
+    } finally {
+      core.reservedQuota -= reserve;
+    }
+  }
+
+  private async checkQuota(p: string, size: number): Promise<void> {
+    const { core } = this;
+    if (size === 0) return;
+    let available: number;
+    try {
+      available = (await core.quotaCache.get()).available;
+    } catch {
+      // TeraBox unreachable: write-back takes the file; its commit waits for TeraBox.
+      return;
+    }
+    const room = available - core.pendingBytes() - core.reservedQuota;
+    if (size > room) {
+      throw new DriveError('QUOTA', `${p}: ${size} bytes do not fit in the ${Math.max(0, room)} bytes left on TeraBox after the uploads still pending`);
+    }
   }
 
   async mkdir(path: string): Promise<Entry> {
@@ -79,10 +175,16 @@ export class Writes {
     await core.locks.with([p], () =>
       core.guarded(`delete ${p}`, [p], async () => {
         const at = await lookup.locate(p);
-        if (!at) throw new DriveError('NOT_FOUND', `${p} does not exist`);
+        // Commits queued (write-back) or resumed from the journal (write-through) under p never land
+        // now: one whose create was already on the wire has landed when this returns, and goes below.
+        await core.uploader.cancelCommits(underOrAt(p), `${p} was deleted`);
+        const now = at?.pending || !at ? await lookup.locate(p) : at;
+        if (!at && !now) throw new DriveError('NOT_FOUND', `${p} does not exist`);
         // A directory goes upstream in one call with its whole tree; its overlay rows follow.
-        if (at.remote) await core.deleteRemote(p, { missingOk: at.local });
+        if (now?.remote) await core.deleteRemote(p, { missingOk: now.local || at?.pending !== undefined });
         core.overlay.removeTree(p);
+        // Space was freed: commits that failed for want of it get another try.
+        core.uploader.retryFailed();
       }),
     );
   }

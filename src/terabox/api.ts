@@ -21,6 +21,8 @@ export interface RemoteEntry {
    */
   md5?: string;
   category?: number;
+  /** The client's modification time recorded at upload (`local_mtime`), unix seconds, when listed. */
+  localMtime?: number;
 }
 
 export interface Quota {

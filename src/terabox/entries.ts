@@ -40,6 +40,7 @@ export function entryFromItem(item: WireFileItem): RemoteEntry {
       size: num(item.size),
       mtime: num(item.server_mtime, num(item.local_mtime)),
       ctime: num(item.server_ctime, num(item.local_ctime)),
+      ...(item.local_mtime !== undefined && num(item.local_mtime) > 0 ? { localMtime: num(item.local_mtime) } : {}),
     },
     item.md5,
     item.category,

@@ -59,6 +59,8 @@ export interface CommitContext {
   /** precreate answered this upload session. */
   onUploadId(uploadId: string): void;
   onConfirmed(partseq: number): void;
+  /** The parts about to be sent (the others TeraBox already holds). */
+  onNeeded?(partseqs: readonly number[]): void;
 }
 
 export interface CommitOutcome {
@@ -184,6 +186,7 @@ export async function commit(t: CommitTarget, ctx: CommitContext): Promise<Commi
   if (pre.returnType === 2 && pre.entry && pre.entry.size === t.size) return { entry: pre.entry, rapid: true, partsSent: 0 };
 
   const needed = pre.returnType === 2 ? [] : partsToSend(t, ctx, pre.needed, resumed && pre.uploadId === t.uploadId);
+  ctx.onNeeded?.(needed);
   await sendParts({
     api: ctx.api,
     path: t.path,

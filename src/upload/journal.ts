@@ -76,8 +76,9 @@ export class Journal {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    // NORMAL survives a process crash (the case resume exists for); only power loss may drop the last rows.
-    this.db.pragma('synchronous = NORMAL');
+    // FULL: a committed row survives power loss, not only a killed process. In write-back mode a PUT is
+    // answered once its row is committed, so the row is the promise the client was given.
+    this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
@@ -96,6 +97,7 @@ export class Journal {
       clearParts: this.db.prepare<[number]>('DELETE FROM confirmed_parts WHERE commit_id = ?'),
       confirm: this.db.prepare<[number, number]>('INSERT OR IGNORE INTO confirmed_parts (commit_id, partseq) VALUES (?, ?)'),
       remove: this.db.prepare<[number]>('DELETE FROM commits WHERE id = ?'),
+      setPath: this.db.prepare<[string, number]>('UPDATE commits SET path = ?, upload_id = NULL WHERE id = ?'),
       all: this.db.prepare<[], CommitRecord>('SELECT * FROM commits ORDER BY id'),
       parts: this.db.prepare<[number], { partseq: number }>('SELECT partseq FROM confirmed_parts WHERE commit_id = ? ORDER BY partseq'),
     };
@@ -130,6 +132,14 @@ export class Journal {
 
   confirmPart(id: number, partseq: number): void {
     this.stmts.confirm.run(id, partseq);
+  }
+
+  /** A commit now goes to another path (its file was moved): the upload session starts over there. */
+  setPath(id: number, path: string): void {
+    this.db.transaction(() => {
+      this.stmts.clearParts.run(id);
+      this.stmts.setPath.run(path, id);
+    })();
   }
 
   remove(id: number): void {

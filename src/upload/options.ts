@@ -34,6 +34,12 @@ export interface UploaderOptions {
   backoff?: Partial<Backoff>;
   /** How long close() lets commits in progress finish before leaving them to the journal. Default 30 s. */
   closeTimeoutMs?: number;
+  /** `write-back` loads the journal as queued commits at construction; resumePending() starts them. Default write-through. */
+  mode?: 'write-back' | 'write-through';
+  /** Backoff between tries of a background (write-back) commit after transient failures. Default 1 s doubling up to 5 min. */
+  commitBackoff?: Partial<Backoff>;
+  /** Background commits running at once. Default globalParallel / parallel (at least 1). */
+  commitConcurrency?: number;
   logger?: Logger;
 }
 
@@ -51,6 +57,9 @@ export interface ResolvedUploaderOptions {
   hashWorkers: number;
   backoff: Backoff;
   closeTimeoutMs: number;
+  mode: 'write-back' | 'write-through';
+  commitBackoff: Backoff;
+  commitConcurrency: number;
   logger: Logger;
 }
 
@@ -64,6 +73,7 @@ function defaultHashWorkers(): number {
 }
 
 export const DEFAULT_BACKOFF: Readonly<Backoff> = { baseMs: 500, maxMs: 8_000 };
+export const DEFAULT_COMMIT_BACKOFF: Readonly<Backoff> = { baseMs: 1_000, maxMs: 5 * 60_000 };
 
 function int(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -105,6 +115,9 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     hashWorkers: int('hashWorkers', o.hashWorkers ?? defaultHashWorkers(), 1, 64),
     backoff,
     closeTimeoutMs: int('closeTimeoutMs', o.closeTimeoutMs ?? 30_000, 0),
+    mode: o.mode ?? 'write-through',
+    commitBackoff: { ...DEFAULT_COMMIT_BACKOFF, ...o.commitBackoff },
+    commitConcurrency: int('commitConcurrency', o.commitConcurrency ?? Math.max(1, Math.floor((o.globalParallel ?? 8) / (o.parallel ?? 4))), 1, 64),
     logger: o.logger ?? silentLogger,
   };
 }

@@ -3,6 +3,9 @@
 
 import type { Readable } from 'node:stream';
 import type { RemoteEntry } from '../terabox/api.js';
+import type { HeldCommits, LandedListener, PendingCommit } from './write-back.js';
+
+export type { HeldCommits, LandedListener, PendingCommit, PendingState } from './write-back.js';
 
 export interface UploadRequest {
   /** Remote destination path (its parent must exist). */
@@ -17,6 +20,16 @@ export interface UploadRequest {
   /** Aborts the upload (client went away): nothing is committed, the spool is removed. */
   signal?: AbortSignal;
 }
+
+export interface StageRequest extends UploadRequest {
+  /** Called with the body's size once it is spooled and hashed, before it is journalled; throw to refuse it. */
+  admit?(size: number): void | Promise<void>;
+}
+
+export type StageResult =
+  /** The body is durable locally (spool fsynced, journal row committed) and queued for TeraBox. */
+  | { kind: 'staged'; commit: PendingCommit }
+  | { kind: 'empty' };
 
 export type UploadResult =
   /** The file is on TeraBox. `rapid`: no part had to be sent. */
@@ -57,4 +70,28 @@ export interface UploadService {
   resumePending(): Promise<ResumeOutcome[]>;
   /** Waits for in-flight commits to settle (or abandons them), closes the journal. */
   close(): Promise<void>;
+
+  // ---- write-back (see write-back.ts) ----
+
+  /** Spools, hashes and durably journals a body, queues its commit and returns without waiting for it. */
+  stage(req: StageRequest): Promise<StageResult>;
+  /** Every queued commit not landed yet (pending, active, failed), in queue order. */
+  pendingCommits(): PendingCommit[];
+  /** The queued commit at exactly this path. */
+  pendingAt(path: string): PendingCommit | undefined;
+  /**
+   * Drops the queued and journalled commits whose path matches (a DELETE, a newer write), resumed ones
+   * of write-through included, waiting for running ones; one whose create was on the wire lands first.
+   */
+  cancelCommits(match: (path: string) => boolean, why: string): Promise<void>;
+  /** Stops the matching queued commits until the returned hold is released (MOVE, COPY). */
+  holdCommits(match: (path: string) => boolean, why: string): Promise<HeldCommits>;
+  /** Queues a copy of a pending commit's body at another path (COPY of a pending file). */
+  copyCommit(commit: PendingCommit, to: string): Promise<PendingCommit>;
+  /** Failed commits are tried again (space may have been freed). */
+  retryFailed(): void;
+  /** Told synchronously when a queued commit has landed on TeraBox. */
+  onLanded(listener: LandedListener): void;
+  /** Resolves once no commit is pending or active. */
+  idle(): Promise<void>;
 }

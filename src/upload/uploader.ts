@@ -10,8 +10,8 @@
 // stale body committed later could overwrite newer content. A newer commit of the same path removes
 // older rows, and rows older than RESUME_MAX_AGE_MS are dropped, so nothing stays forever.
 
-import { openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { openAsBlob, statSync } from 'node:fs';
+import { copyFile, open, stat } from 'node:fs/promises';
 import { chunkSizeFor } from '../terabox/chunk-size.js';
 import { TeraBoxError } from '../terabox/errors.js';
 import { commit, type CommitOutcome, type CommitTarget } from './commit.js';
@@ -21,8 +21,20 @@ import type { ResolvedUploaderOptions } from './options.js';
 import { Semaphore } from './semaphore.js';
 import { spoolBody } from './spool-body.js';
 import { SpoolDir } from './spool.js';
-import { UploadError, type ResumeOutcome, type UploadRequest, type UploadResult, type UploadService } from './types.js';
+import {
+  UploadError,
+  type HeldCommits,
+  type LandedListener,
+  type PendingCommit,
+  type ResumeOutcome,
+  type StageRequest,
+  type StageResult,
+  type UploadRequest,
+  type UploadResult,
+  type UploadService,
+} from './types.js';
 import { toUploadError } from './upload-error.js';
+import { WriteBackQueue } from './write-back.js';
 
 /** A journalled commit older than this is not resumed: its upload id is long dead and its content likely stale. */
 const RESUME_MAX_AGE_MS = 7 * 24 * 3600_000;
@@ -36,6 +48,8 @@ interface Op {
   resume: boolean;
   /** Set once the commit is journalled. */
   journalId?: number;
+  /** Journalled and handed to the write-back queue, which owns its row and spool from then on. */
+  handedOff?: boolean;
   controller: AbortController;
   /** Settles when the op has cleaned up after itself. */
   done: Promise<void>;
@@ -65,12 +79,33 @@ function checkSize(name: string, value: number | undefined): void {
   }
 }
 
+/** Background-commit failures no retry can get past until something changes (space freed, a new write). */
+const PERMANENT = new Set(['QUOTA', 'TOO_LARGE', 'INVALID_NAME', 'PARENT_MISSING']);
+
+/** What commit() needs for a journalled row. */
+function targetOf(row: JournalRow, spool: Blob): CommitTarget {
+  return {
+    path: row.path,
+    size: row.size,
+    chunkSize: row.chunkSize,
+    blockMd5s: row.blockMd5s,
+    whole: row.contentMd5 && row.sliceMd5 && row.crc32 !== undefined ? { contentMd5: row.contentMd5, sliceMd5: row.sliceMd5, crc32: row.crc32 } : undefined,
+    spool,
+    mtime: row.mtime,
+    uploadId: row.uploadId,
+    confirmed: row.confirmed,
+  };
+}
+
 export class Uploader implements UploadService {
   private readonly spool: SpoolDir;
   private readonly journal: Journal;
   private readonly pool: HashPool;
   private readonly budget: Semaphore;
   private readonly ops = new Set<Op>();
+  private readonly queue: WriteBackQueue;
+  /** Content-Length of bodies being spooled: the spool's free space is theirs already. */
+  private reservedSpool = 0;
   private accountLimit?: Promise<number>;
   private resuming?: Promise<ResumeOutcome[]>;
   private closing?: Promise<void>;
@@ -80,6 +115,176 @@ export class Uploader implements UploadService {
     this.journal = new Journal(o.journalPath);
     this.pool = new HashPool(o.hashWorkers);
     this.budget = new Semaphore(o.globalParallel);
+    this.queue = new WriteBackQueue({
+      journal: this.journal,
+      commit: async (row, hooks, signal) => {
+        try {
+          return await commit(targetOf(row, await openAsBlob(row.spoolFile)), {
+            api: o.api,
+            budget: this.budget,
+            settings: { ...o, rapidUpload: o.rapidUpload && row.uploadId === undefined },
+            logger: o.logger,
+            signal,
+            ...hooks,
+          });
+        } catch (e) {
+          throw toUploadError(e, row.path);
+        }
+      },
+      forget: (row) => this.forget(row.path, row.id, row.spoolFile),
+      // Only TeraBox's verdicts about the file or the account are final; everything else is tried again.
+      transient: (e) => !(e instanceof UploadError && PERMANENT.has(e.code)),
+      maxActive: o.commitConcurrency,
+      backoff: o.commitBackoff,
+      logger: o.logger,
+    });
+    // Write-back: commits journalled by an earlier run are pending files from the first request on;
+    // they start committing with resumePending().
+    if (o.mode === 'write-back') this.loadJournal();
+  }
+
+  // ---- write-back ----
+
+  async stage(req: StageRequest): Promise<StageResult> {
+    checkPath(req.path);
+    checkSize('size', req.size);
+    checkSize('sizeHint', req.sizeHint);
+    this.assertOpen();
+    const { path } = req;
+    const limit = req.size === 0 ? 0 : await this.fileSizeLimit(path);
+    if (req.size !== undefined && req.size > limit) {
+      throw new UploadError('TOO_LARGE', `${path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
+    }
+    const reserve = req.size ?? 0;
+    if (reserve > (await this.spool.freeBytes()) - this.reservedSpool) {
+      throw new UploadError('QUOTA', `${path}: the local spool disk has no room for ${reserve} more bytes`);
+    }
+    this.reservedSpool += reserve;
+    try {
+      return await this.track({ path, spoolFile: this.spool.newFile(), resume: false }, req.signal, (op) => this.receiveAndStage(req, op, limit));
+    } finally {
+      this.reservedSpool -= reserve;
+    }
+  }
+
+  pendingCommits(): PendingCommit[] {
+    return this.queue.list();
+  }
+
+  pendingAt(path: string): PendingCommit | undefined {
+    return this.queue.at(path);
+  }
+
+  async cancelCommits(match: (path: string) => boolean, why: string): Promise<void> {
+    await this.queue.cancel(match, why);
+    // Write-through: a commit resumed from the journal at start-up, or waiting for its turn.
+    const resumed = [...this.ops].filter((op) => op.resume && match(op.path));
+    for (const op of resumed) op.controller.abort(new UploadError('ABORTED', why));
+    await Promise.all(resumed.map((op) => op.done));
+    if (this.closing) return;
+    const queued = new Set(this.queue.list().map((c) => c.id));
+    const active = new Set([...this.ops].map((op) => op.journalId));
+    for (const row of this.journal.list()) {
+      if (match(row.path) && !queued.has(row.id) && !active.has(row.id)) await this.forget(row.path, row.id, row.spoolFile);
+    }
+  }
+
+  holdCommits(match: (path: string) => boolean, why: string): Promise<HeldCommits> {
+    return this.queue.hold(match, why);
+  }
+
+  async copyCommit(c: PendingCommit, to: string): Promise<PendingCommit> {
+    checkPath(to);
+    this.assertOpen();
+    const row = this.queue.rowOf(c.id);
+    if (!row) throw new UploadError('ABORTED', `the commit of ${c.path} is no longer queued`);
+    const spoolFile = this.spool.newFile();
+    try {
+      await copyFile(row.spoolFile, spoolFile);
+      await this.makeDurable(spoolFile);
+      const id = this.journal.begin({ ...row, path: to, spoolFile });
+      const view = this.queue.add({ ...row, id, path: to, spoolFile, uploadId: undefined, confirmed: [], startedAt: Date.now() });
+      this.queue.start();
+      return view;
+    } catch (e) {
+      await this.spool.remove(spoolFile).catch(() => {});
+      throw toUploadError(e, to);
+    }
+  }
+
+  retryFailed(): void {
+    this.queue.retryFailed();
+  }
+
+  onLanded(listener: LandedListener): void {
+    this.queue.onLanded(listener);
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Journalled commits become queued ones; a row whose spool is gone or short cannot be committed. */
+  private loadJournal(): void {
+    for (const row of this.journal.list()) {
+      const size = (() => {
+        try {
+          return statSync(row.spoolFile).size;
+        } catch {
+          return -1;
+        }
+      })();
+      if (size !== row.size) {
+        this.o.logger.error({ path: row.path, spoolBytes: size, size: row.size }, 'journalled commit discarded: its spool file is missing or short');
+        this.journal.remove(row.id);
+        continue;
+      }
+      this.queue.add(row);
+    }
+  }
+
+  /** fsync of the file, then of its folder (so the file's name survives power loss too). */
+  private async makeDurable(file: string): Promise<void> {
+    const fh = await open(file, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const dir = await open(this.spool.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  private async receiveAndStage(req: StageRequest, op: Op, limit: number): Promise<StageResult> {
+    const signal = op.controller.signal;
+    const received = await this.receive(req, op, limit);
+    if (!received) return { kind: 'empty' };
+    const { size, digests } = received;
+    await this.makeDurable(op.spoolFile);
+    await req.admit?.(size);
+    signal.throwIfAborted();
+    const mtime = req.mtime ?? Math.floor(Date.now() / 1000);
+    const entry = {
+      path: req.path,
+      size,
+      chunkSize: digests.chunkSize,
+      blockMd5s: digests.blockMd5s,
+      ...digests.whole,
+      spoolFile: op.spoolFile,
+      mtime,
+    };
+    op.journalId = this.journal.begin(entry);
+    op.handedOff = true;
+    const commit = this.queue.add({ ...entry, id: op.journalId, confirmed: [], startedAt: Date.now() });
+    // Newest wins: an older commit of the path (queued, or resumed by write-through) never lands after this one.
+    await this.supersede(op);
+    this.queue.start();
+    this.o.logger.info({ path: req.path, size }, 'upload stored locally; committing in the background');
+    return { kind: 'staged', commit };
   }
 
   async upload(req: UploadRequest): Promise<UploadResult> {
@@ -100,6 +305,7 @@ export class Uploader implements UploadService {
 
   resumePending(): Promise<ResumeOutcome[]> {
     if (this.closing) return Promise.resolve([]);
+    if (this.o.mode === 'write-back') return this.startQueue();
     this.resuming ??= this.resumeAll().finally(() => (this.resuming = undefined));
     return this.resuming;
   }
@@ -138,7 +344,7 @@ export class Uploader implements UploadService {
       throw error;
     } finally {
       clientSignal?.removeEventListener('abort', onClientAbort);
-      if (!keep) await this.forget(op.path, op.journalId, op.spoolFile);
+      if (!keep && !op.handedOff) await this.forget(op.path, op.journalId, op.spoolFile);
       this.ops.delete(op);
       finish();
     }
@@ -171,7 +377,8 @@ export class Uploader implements UploadService {
     return op.resume && transientFailure(error);
   }
 
-  private async receiveAndCommit(req: UploadRequest, op: Op, limit: number): Promise<UploadResult> {
+  /** Spools and hashes the body; null when it is empty. */
+  private async receive(req: UploadRequest, op: Op, limit: number): Promise<{ size: number; digests: Digests } | null> {
     const { ladder } = this.o;
     const signal = op.controller.signal;
     const hashing = this.pool.start(op.spoolFile, chunkSizeFor(req.size ?? req.sizeHint ?? 0, ladder), this.o.rapidUpload);
@@ -187,10 +394,17 @@ export class Uploader implements UploadService {
     }
     if (size === 0) {
       hashing.cancel();
-      return { kind: 'empty' };
+      return null;
     }
     const digests = await this.settledDigests(await hashing.finish(size), op.spoolFile);
     signal.throwIfAborted();
+    return { size, digests };
+  }
+
+  private async receiveAndCommit(req: UploadRequest, op: Op, limit: number): Promise<UploadResult> {
+    const received = await this.receive(req, op, limit);
+    if (!received) return { kind: 'empty' };
+    const { size, digests } = received;
 
     op.phase = 'committing';
     op.journalId = this.journal.begin({
@@ -240,10 +454,12 @@ export class Uploader implements UploadService {
    */
   private async supersede(newer: Op): Promise<void> {
     const superseded = new UploadError('ABORTED', `superseded by a newer upload of ${newer.path}`);
+    await this.queue.cancel((path, id) => path === newer.path && id < newer.journalId!, superseded.message);
     const stale = [...this.ops].filter((op) => op.resume && op.path === newer.path);
     for (const op of stale) op.controller.abort(superseded);
     await Promise.all(stale.map((op) => op.done));
     const active = new Set([...this.ops].map((op) => op.journalId));
+    for (const c of this.queue.list()) active.add(c.id);
     for (const row of this.journal.list()) {
       if (row.path !== newer.path || row.id >= newer.journalId! || active.has(row.id)) continue;
       await this.forget(row.path, row.id, row.spoolFile);
@@ -276,6 +492,17 @@ export class Uploader implements UploadService {
     return this.accountLimit;
   }
 
+  /** Write-back start-up: spool files no commit needs go, and the journalled commits start. */
+  private async startQueue(): Promise<ResumeOutcome[]> {
+    const rows = this.journal.list();
+    const needed = (file: string) => rows.some((r) => r.spoolFile === file) || [...this.ops].some((op) => op.spoolFile === file);
+    const swept = await this.spool.sweep(needed);
+    if (swept.length > 0) this.o.logger.info({ files: swept.length }, 'removed spool files no commit needs');
+    if (this.queue.size > 0) this.o.logger.info({ commits: this.queue.size }, 'resuming journalled commits in the background');
+    this.queue.start();
+    return [];
+  }
+
   private async resumeAll(): Promise<ResumeOutcome[]> {
     const rows = this.journal.list();
     const needed = (file: string) => rows.some((r) => r.spoolFile === file) || [...this.ops].some((op) => op.spoolFile === file);
@@ -285,6 +512,8 @@ export class Uploader implements UploadService {
     const outcomes: ResumeOutcome[] = [];
     for (const row of rows) {
       if (this.closing) break;
+      // Cancelled meanwhile (its file was deleted, moved or written again).
+      if (!this.journal.list().some((r) => r.id === row.id)) continue;
       outcomes.push(await this.resumeOne(row, newest.get(row.path) !== row.id));
     }
     return outcomes;
@@ -305,17 +534,7 @@ export class Uploader implements UploadService {
       const outcome = await this.track({ path: row.path, spoolFile: row.spoolFile, resume: true }, undefined, async (op) => {
         op.phase = 'committing';
         op.journalId = row.id;
-        return this.commitOp(op, {
-          path: row.path,
-          size: row.size,
-          chunkSize: row.chunkSize,
-          blockMd5s: row.blockMd5s,
-          whole: row.contentMd5 && row.sliceMd5 && row.crc32 !== undefined ? { contentMd5: row.contentMd5, sliceMd5: row.sliceMd5, crc32: row.crc32 } : undefined,
-          spool: await openAsBlob(row.spoolFile),
-          mtime: row.mtime,
-          uploadId: row.uploadId,
-          confirmed: row.confirmed,
-        });
+        return this.commitOp(op, targetOf(row, await openAsBlob(row.spoolFile)));
       });
       this.o.logger.info({ path: row.path, partsSent: outcome.partsSent }, 'journalled commit finished');
       return { path: row.path, status: 'committed', partsSent: outcome.partsSent };
@@ -337,6 +556,7 @@ export class Uploader implements UploadService {
           : `the server is shutting down; the upload of ${op.path} was dropped`,
       );
     for (const op of this.ops) if (op.phase === 'receiving') op.controller.abort(stopping(op));
+    const queueClosed = this.queue.close(this.o.closeTimeoutMs);
     const settled = () => Promise.all([...this.ops].map((op) => op.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((r) => (timer = setTimeout(r, this.o.closeTimeoutMs)));
@@ -344,6 +564,7 @@ export class Uploader implements UploadService {
     clearTimeout(timer);
     for (const op of this.ops) op.controller.abort(stopping(op));
     await settled();
+    await queueClosed;
     await this.resuming?.catch(() => {});
     await this.pool.close();
     this.journal.close();
