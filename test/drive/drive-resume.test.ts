@@ -116,4 +116,48 @@ describe('drive: uploads finished at start-up', () => {
       db.close();
     }
   });
+
+  it('a DELETE while a journalled commit is being resumed cancels it: the file does not come back', async () => {
+    const v1 = Buffer.alloc(64 * KiB, 0x11);
+    const v2 = Buffer.alloc(6 * 64 * KiB);
+    for (let i = 0; i < v2.length; i++) v2[i] = (i * 7 + (i >> 16)) & 0xff;
+    await api.mkdir('/docs');
+    const spoolDir = join(tmp, 'spool');
+    const journalPath = join(tmp, 'journal.db');
+    const hanging = hangingAfterFirstPart(api);
+    const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
+    const firstDb = openLocalState(join(tmp, 'state1.db'));
+    const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir: join(tmp, 'overlay1') });
+    await firstDrive.write('/docs/f.bin', body(v1), { size: v1.length });
+    const write = firstDrive.write('/docs/f.bin', body(v2), { size: v2.length }).catch((e: unknown) => e);
+    while ((emu.stats().endpoints.superfile2?.requests ?? 0) < 2) await new Promise((r) => setTimeout(r, 5));
+    await first.close();
+    expect(await write).to.have.property('code', 'UNAVAILABLE');
+    await firstDrive.close();
+    firstDb.close();
+
+    // The next run resumes slowly (each part takes a while), and the user deletes the file meanwhile.
+    const slow: TeraBoxApi = Object.create(api, {
+      uploadPart: { value: async (req: Parameters<TeraBoxApi['uploadPart']>[0]) => (await new Promise((r) => setTimeout(r, 100)), api.uploadPart(req)) },
+    });
+    const second = createUploader({ api: slow, spoolDir, journalPath, ladder: LADDER, parallel: 1 });
+    const db = openLocalState(join(tmp, 'state2.db'));
+    const drive = createTeraBoxDrive({ api: slow, uploader: second, db, overlayDir: join(tmp, 'overlay2') });
+    try {
+      const resumed = drive.resumeUploads();
+      const parts = emu.stats().endpoints.superfile2?.requests ?? 0;
+      while ((emu.stats().endpoints.superfile2?.requests ?? 0) < parts + 1) await new Promise((r) => setTimeout(r, 5));
+      await drive.remove('/docs/f.bin');
+      expect(await drive.stat('/docs/f.bin')).to.equal(null);
+      const outcomes = await resumed;
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['discarded']);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(emu.entry('/docs/f.bin')).to.equal(null);
+      expect(await drive.stat('/docs/f.bin')).to.equal(null);
+    } finally {
+      await drive.close();
+      await second.close();
+      db.close();
+    }
+  });
 });
