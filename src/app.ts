@@ -1,7 +1,7 @@
 // The composition root: builds the drive from settings (TeraBox client, uploader, local state, drive,
 // WebDAV server) and, when no cookie is configured, the embedded emulator it talks to.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -21,6 +21,13 @@ export interface RunningDrive {
   /** The embedded emulator, when no cookie was configured. */
   emulator?: EmulatorHandle;
   close(): Promise<void>;
+}
+
+/** upload.maxPendingBytes when not set: 20 GiB or half the spool disk's free space now, whichever is smaller. */
+function defaultMaxPendingBytes(spoolDir: string): number {
+  mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
+  const fs = statfsSync(spoolDir);
+  return Math.max(1, Math.min(20 * 1024 ** 3, Math.floor((fs.bavail * fs.bsize) / 2)));
 }
 
 /** Serves the settings' drive until close(). */
@@ -104,6 +111,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       rapidUpload: config.upload.rapidUpload,
       ladder: config.upload.ladder,
       maxFileSize: config.upload.maxFileSize || undefined,
+      mode: config.upload.mode,
       logger: logger.child({ component: 'upload' }),
     });
     closers.push(() => uploader.close());
@@ -124,6 +132,8 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       quotaTtlMs: config.cache.quotaTtlSeconds * 1000,
       overlayPatterns: config.overlay.patterns,
       readOnly: srv.readOnly,
+      uploadMode: config.upload.mode,
+      maxPendingBytes: config.upload.maxPendingBytes || defaultMaxPendingBytes(spoolDir),
       logger: logger.child({ component: 'drive' }),
     });
     closers.push(() => drive.close());
@@ -132,7 +142,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       version: packageVersion(),
       startedAt: new Date(),
       settings: {
-        uploadMode: 'write-through',
+        uploadMode: config.upload.mode,
         uploadParallel: config.upload.parallel,
         uploadGlobalParallel: config.upload.globalParallel,
         cacheMode: 'off',
@@ -140,6 +150,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
         readOnly: srv.readOnly,
       },
       quota: () => drive.quota(),
+      uploads: () => drive.uploadStatus(),
     });
 
     const server: Server = createDavServer({

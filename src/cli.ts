@@ -66,6 +66,7 @@ program
   .option('--cookie <cookie>', 'TeraBox cookie or bare ndus value (terabox.cookie; prefer env TERABOX_COOKIE: flags show in ps)')
   .option('--config <file>', 'JSON settings file (env TERABOX_WEBDAV_CONFIG)')
   .option('--read-only', 'refuse every write (server.readOnly)')
+  .addOption(new Option('--upload-mode <mode>', 'answer a PUT once stored locally or once on TeraBox (upload.mode; env TERABOX_UPLOAD_MODE)').choices(['write-back', 'write-through']))
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action(async (opts: Record<string, string | boolean | undefined>) => {
     const config = settings(
@@ -76,6 +77,7 @@ program
         'terabox.baseUrl': opts.upstream,
         'terabox.cookie': opts.cookie,
         'server.readOnly': opts.readOnly,
+        'upload.mode': opts.uploadMode,
         'log.level': opts.logLevel,
       },
       opts.config as string | undefined,

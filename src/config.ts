@@ -46,6 +46,10 @@ export interface Config {
     /** 0 = ask the account (free 4 GiB, premium more). */
     maxFileSize: number;
     ladder: { baseChunkSize: number; baseLimit: number; maxChunkSize: number };
+    /** write-back: a PUT is answered once its body is durable locally; write-through: once TeraBox holds it. */
+    mode: 'write-back' | 'write-through';
+    /** Write-back: bytes not yet on TeraBox past which new PUTs are written through. 0 = min(20 GiB, half the spool disk's free space at start). */
+    maxPendingBytes: number;
   };
   cache: { dirTtlSeconds: number; maxDirs: number; linkMarginSeconds: number; quotaTtlSeconds: number };
   overlay: { patterns: string[] };
@@ -109,6 +113,8 @@ const SCHEMA: Branch = {
     rapidUpload: bool,
     maxFileSize: int(0),
     ladder: { baseChunkSize: int(1), baseLimit: int(1), maxChunkSize: int(1) },
+    mode: str(['write-back', 'write-through']),
+    maxPendingBytes: int(0),
   },
   cache: {
     dirTtlSeconds: int(0, MAX_INT32),
@@ -132,6 +138,7 @@ export const ENV_SETTINGS: Readonly<Record<string, string>> = {
   TERABOX_WEBDAV_READ_ONLY: 'server.readOnly',
   TERABOX_WEBDAV_LOG_LEVEL: 'log.level',
   TERABOX_UPLOAD_PARALLEL: 'upload.parallel',
+  TERABOX_UPLOAD_MODE: 'upload.mode',
 };
 
 /** The environment variable that names a config file (the --config flag wins over it). */

@@ -178,6 +178,8 @@ describe('command line', function () {
       const put = await request(`${url}from-cli.bin`, { method: 'PUT', body: Buffer.alloc(1000, 7) });
       await put.body.dump();
       expect(put.statusCode).to.equal(201);
+      // Write-back (the default): the commit lands in the background, within moments.
+      for (let i = 0; i < 500 && !emu.entry('/from-cli.bin'); i++) await new Promise((r) => setTimeout(r, 20));
       expect(emu.entry('/from-cli.bin')?.size).to.equal(1000);
       const missing = await request(`${url}no/such/file`);
       await missing.body.dump();

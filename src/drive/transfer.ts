@@ -8,6 +8,7 @@ import type { DriveCore } from './core.js';
 import { loadEtagger } from './etag.js';
 import type { Located, Lookup } from './lookup.js';
 import { baseName, isStrictlyUnder, joinPath, normalizePath, parentOf, rebase, ROOT } from './paths.js';
+import type { HeldCommits } from '../upload/types.js';
 import { underOrAt } from './writes.js';
 import { DriveError } from './types.js';
 
@@ -45,10 +46,18 @@ export class Transfers {
         if (dst && isStrictlyUnder(from, to)) {
           throw new DriveError('INTO_ITSELF', `${op} ${from} would replace its own ancestor ${to}`);
         }
-        const pendingUnder = src.pending !== undefined || (src.entry.isDir && this.core.uploader.pendingCommits().some((c) => isStrictlyUnder(c.path, from)));
-        if (pendingUnder) await this.transferPending(op, from, to, dst, src.entry.isDir ? depth : 'infinity');
-        else if (src.local) await this.transferLocal(op, src, from, to, dst);
-        else await this.transferRemote(op, src, from, to, dst, src.entry.isDir ? depth : 'infinity');
+        // Commits queued for the destination are held: dropped once it is replaced, kept if that fails.
+        const replaced = dst ? await this.core.uploader.holdCommits(underOrAt(to), `${to} is being replaced`) : undefined;
+        try {
+          const dstNow = replaced ? await this.lookup.locate(to) : dst;
+          const pendingUnder = src.pending !== undefined || (src.entry.isDir && this.core.uploader.pendingCommits().some((c) => isStrictlyUnder(c.path, from)));
+          if (pendingUnder) await this.transferPending(op, from, to, dstNow, src.entry.isDir ? depth : 'infinity', replaced);
+          else if (src.local) await this.transferLocal(op, src, from, to, dstNow);
+          else await this.transferRemote(op, src, from, to, dstNow, src.entry.isDir ? depth : 'infinity');
+          if (replaced) await this.dropReplaced(replaced);
+        } finally {
+          replaced?.release();
+        }
         return { created: dst === null };
       }),
     );
@@ -61,16 +70,21 @@ export class Transfers {
    * the held commits follow: a MOVE sends them to the new paths, a COPY queues copies of them there.
    * Their content is newer than what TeraBox holds, so committed last it is what stays.
    */
-  private async transferPending(op: 'move' | 'copy', from: string, to: string, dst: Located | null, depth: 0 | 'infinity'): Promise<void> {
+  private async transferPending(
+    op: 'move' | 'copy',
+    from: string,
+    to: string,
+    dst: Located | null,
+    depth: 0 | 'infinity',
+    replaced: HeldCommits | undefined,
+  ): Promise<void> {
     const { core, lookup } = this;
     const under = underOrAt(from);
-    // What was queued for the destination is replaced, as a DELETE would drop it.
-    if (dst) await core.uploader.cancelCommits(underOrAt(to), `${to} was replaced by a ${op.toUpperCase()}`);
     const held = await core.uploader.holdCommits(under, `${from} is being ${op === 'move' ? 'moved' : 'copied'}`);
     let rename: ((path: string) => string) | undefined;
     try {
       const src = await lookup.locate(from);
-      const dstNow = await lookup.locate(to);
+      const dstNow = dst;
       // A pending file's older TeraBox version moves with it (a COPY leaves it: the copy's commit replaces it).
       if (src?.remote && (src.remote.isDir || !src.pending || op === 'move')) {
         await this.transferRemote(op, src, from, to, dstNow, src.remote.isDir ? depth : 'infinity');
@@ -79,6 +93,8 @@ export class Transfers {
         if (dstNow?.remote) await core.deleteRemote(to, { missingOk: true });
         core.overlay.removeTree(to);
       }
+      // The destination's own commits go before the moved ones take their paths.
+      if (replaced) await this.dropReplaced(replaced);
       if (op === 'move') rename = (p) => (under(p) ? rebase(p, from, to) : p);
       else if (depth === 'infinity' || !src?.entry.isDir) {
         for (const c of held.commits) {
@@ -89,6 +105,12 @@ export class Transfers {
     } finally {
       held.release(rename);
     }
+  }
+
+  /** The held commits of a replaced destination never land. */
+  private async dropReplaced(held: HeldCommits): Promise<void> {
+    const ids = new Set(held.commits.map((c) => c.id));
+    if (ids.size > 0) await this.core.uploader.cancelCommits((_, id) => ids.has(id), 'its path was replaced by a MOVE or COPY');
   }
 
   /** The source is an overlay file: it stays local, unless it has bytes and is taking a normal name. */

@@ -83,7 +83,7 @@ export interface UploadService {
    * Drops the queued and journalled commits whose path matches (a DELETE, a newer write), resumed ones
    * of write-through included, waiting for running ones; one whose create was on the wire lands first.
    */
-  cancelCommits(match: (path: string) => boolean, why: string): Promise<void>;
+  cancelCommits(match: (path: string, id: number) => boolean, why: string): Promise<void>;
   /** Stops the matching queued commits until the returned hold is released (MOVE, COPY). */
   holdCommits(match: (path: string) => boolean, why: string): Promise<HeldCommits>;
   /** Queues a copy of a pending commit's body at another path (COPY of a pending file). */

@@ -175,17 +175,17 @@ export class Uploader implements UploadService {
     return this.queue.at(path);
   }
 
-  async cancelCommits(match: (path: string) => boolean, why: string): Promise<void> {
+  async cancelCommits(match: (path: string, id: number) => boolean, why: string): Promise<void> {
     await this.queue.cancel(match, why);
     // Write-through: a commit resumed from the journal at start-up, or waiting for its turn.
-    const resumed = [...this.ops].filter((op) => op.resume && match(op.path));
+    const resumed = [...this.ops].filter((op) => op.resume && op.journalId !== undefined && match(op.path, op.journalId));
     for (const op of resumed) op.controller.abort(new UploadError('ABORTED', why));
     await Promise.all(resumed.map((op) => op.done));
     if (this.closing) return;
     const queued = new Set(this.queue.list().map((c) => c.id));
     const active = new Set([...this.ops].map((op) => op.journalId));
     for (const row of this.journal.list()) {
-      if (match(row.path) && !queued.has(row.id) && !active.has(row.id)) await this.forget(row.path, row.id, row.spoolFile);
+      if (match(row.path, row.id) && !queued.has(row.id) && !active.has(row.id)) await this.forget(row.path, row.id, row.spoolFile);
     }
   }
 

@@ -64,6 +64,8 @@ export class DriveStack {
       config.upload.ladder = { baseChunkSize: MIN_PART, baseLimit: 1 * MiB, maxChunkSize: 512 * KiB };
       config.terabox.retry = { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 };
       config.log.level = 'warn';
+      // These suites check what TeraBox holds right after each request: write-back has its own.
+      config.upload.mode = 'write-through';
       if (opts.account) {
         upstream = await startEmulator({ dataDir: join(tmp, 'upstream'), knobs, defaultAccount: opts.account });
         config.terabox.baseUrl = upstream.url;
