@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Drive } from '../../src/drive/index.js';
+import type { TeraBoxDrive } from '../../src/drive/index.js';
 import { bytes, codeOf, get, Stack } from './harness.js';
 
 /** A body that delivers its first half now and the rest when `finish()` is called. */
@@ -20,10 +20,11 @@ async function remoteNames(s: Stack, dir: string): Promise<string[] | null> {
   }
 }
 
-describe('drive: namespace operations racing a PUT that is still receiving its body', function () {
+for (const mode of ['write-through', 'write-back'] as const)
+describe(`drive (${mode}): namespace operations racing a PUT that is still receiving its body`, function () {
   this.timeout(60_000);
   let s: Stack;
-  let drive: Drive;
+  let drive: TeraBoxDrive;
   before(async () => {
     s = await Stack.start({ minPartSize: 64 * 1024 });
   });
@@ -31,7 +32,7 @@ describe('drive: namespace operations racing a PUT that is still receiving its b
     await s.stop();
   });
   beforeEach(async () => {
-    drive = await s.freshDrive();
+    drive = (await s.freshDrive({ uploadMode: mode })) as TeraBoxDrive;
   });
 
   it('a folder DELETE during the PUT: the end state is PUT then DELETE, on the drive and on TeraBox', async () => {
@@ -47,6 +48,7 @@ describe('drive: namespace operations racing a PUT that is still receiving its b
     const [putCode, delCode] = [await codeOf(put), await codeOf(del)];
     // Either order is consistent; what must never happen is the folder coming back with the file.
     expect([putCode, delCode]).to.deep.equal(['resolved', 'resolved']);
+    await drive.idle();
     expect(await drive.stat(`${dir}/race`)).to.equal(null);
     expect(await drive.stat(`${dir}/race/f.bin`)).to.equal(null);
     expect(await remoteNames(s, dir)).to.deep.equal([]);
@@ -64,6 +66,7 @@ describe('drive: namespace operations racing a PUT that is still receiving its b
     slow.finish();
     expect(await codeOf(put)).to.equal('resolved');
     expect(await codeOf(move)).to.equal('resolved');
+    await drive.idle();
     expect(await drive.stat(`${dir}/mrace`)).to.equal(null);
     expect((await get(drive, `${dir}/mrace2/f.bin`)).equals(data)).to.equal(true);
     expect(await remoteNames(s, dir)).to.deep.equal(['mrace2']);
