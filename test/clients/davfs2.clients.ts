@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installMissingClients, mustRun, requireFuse } from './commands.js';
 import { Davfs2Mounts } from './davfs2-mount.js';
@@ -143,6 +143,27 @@ describe('davfs2 against the drive', function () {
       await rig.terabox.setKnobs({ faults: {} });
     }
     expect(await remoteProblems(rig, '/flaky', sub)).to.deep.equal([]);
+  });
+
+  it('in write-through mode too (serve restarted with upload.mode write-through): cp -r of a small tree is on TeraBox after umount', async () => {
+    await rig.restartServe({ uploadMode: 'write-through' });
+    // Its own folder: the first Davfs2Mounts numbers its mount points and caches in rig.tmp.
+    const wtDir = join(rig.tmp, 'write-through');
+    await mkdir(wtDir, { mode: 0o711 });
+    await chmod(wtDir, 0o711);
+    const wtMounts = new Davfs2Mounts(rig.url, wtDir, USER);
+    const small = join(rig.tmp, 'src-wt');
+    const smallTree = await makeTree(small, 'davfs2-wt', 20);
+    finalTrees.set('/wt', smallTree);
+    const mnt = await wtMounts.mount();
+    try {
+      await mustRun('cp', ['-r', small, join(mnt, 'wt')], { timeoutMs: 300_000 });
+    } finally {
+      await wtMounts.unmount(mnt);
+    }
+    expect(await wtMounts.leftovers()).to.deep.equal([]);
+    expect(await remoteProblems(rig, '/wt', smallTree)).to.deep.equal([]);
+    expect(await davProblems(rig, '/wt', smallTree)).to.deep.equal([]);
   });
 
   it('leaves no mount, no lock, no stray local file or upload, and no error in the server log', async () => {

@@ -56,8 +56,13 @@ export interface DriveRig {
   auth: Record<string, string>;
   /** SIGTERM to serve: resolves its exit code (0 = a clean shutdown). */
   stopServe(): Promise<number | null>;
-  /** Stops serve cleanly and starts it again on the same data (a new port: url and origin change). */
-  restartServe(): Promise<void>;
+  /**
+   * Stops serve cleanly and starts it again on the same data (a new port: url and origin change),
+   * optionally in another upload mode.
+   */
+  restartServe(opts?: { uploadMode?: UploadMode }): Promise<void>;
+  /** Waits until serve has no commit pending or running (write-back commits in the background). */
+  settled(): Promise<void>;
   /** Stops both processes, removes the temp dir (kept with TBW_CLIENTS_KEEP=1, serve's log in it). */
   close(): Promise<void>;
 }
@@ -73,12 +78,16 @@ export interface LocalState {
   propPaths: string[];
 }
 
+export type UploadMode = 'write-back' | 'write-through';
+
 export interface RigOptions {
   /** Prefix of the temp dir's name. */
   name: string;
   knobs?: Partial<EmulatorKnobs>;
   /** Serve with this one Basic-auth user (anonymous access is off then). */
   user?: { name: string; password: string };
+  /** upload.mode of serve (default: the product's, write-back). */
+  uploadMode?: UploadMode;
 }
 
 interface Child {
@@ -122,7 +131,25 @@ async function startCli(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): 
   return child;
 }
 
-function teraboxView(url: string, api: TeraBoxApi): TeraBoxView {
+/**
+ * Polls serve's status API until no commit is pending or running (failed ones stay and are errors in
+ * the log). Every look at TeraBox waits for this first: in write-back mode a client's request is
+ * answered before TeraBox holds the file.
+ */
+async function waitSettled(origin: string, auth: Record<string, string>): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const res = await request(`${origin}/.well-known/terabox-webdav/status.json`, { headers: auth });
+    const body = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`status.json answered ${res.statusCode}: ${body}`);
+    const { totals } = (JSON.parse(body) as { uploads: { totals: { pending: number; active: number } } }).uploads;
+    if (totals.pending + totals.active === 0) return;
+    if (Date.now() > deadline) throw new Error(`commits still pending after 10 minutes: ${body}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function teraboxView(url: string, api: TeraBoxApi, settled: () => Promise<void>): TeraBoxView {
   const download = async (path: string) => {
     const [entry] = await api.stat([path]);
     if (!entry || entry.isDir) throw new Error(`${path} is not a file on TeraBox`);
@@ -131,6 +158,7 @@ function teraboxView(url: string, api: TeraBoxApi): TeraBoxView {
   return {
     url,
     async tree() {
+      await settled();
       const tree = new Map<string, RemoteEntry>();
       const walk = async (dir: string): Promise<void> => {
         for (const e of await api.list(dir)) {
@@ -142,24 +170,29 @@ function teraboxView(url: string, api: TeraBoxApi): TeraBoxView {
       return tree;
     },
     async entry(path) {
+      await settled();
       return (await api.stat([path]))[0] ?? null;
     },
     async md5(path) {
+      await settled();
       const hash = createHash('md5');
       for await (const chunk of await download(path)) hash.update(chunk as Buffer);
       return hash.digest('hex');
     },
     async read(path) {
+      await settled();
       const chunks: Buffer[] = [];
       for await (const chunk of await download(path)) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     },
-    quota: () => api.quota(),
+    quota: async () => (await settled(), api.quota()),
     async stats() {
+      await settled();
       const res = await request(`${url}/__emulator/stats`);
       return (await res.body.json()) as EmulatorStats;
     },
     async resetStats() {
+      await settled();
       const res = await request(`${url}/__emulator/stats/reset`, { method: 'POST' });
       await res.body.dump();
     },
@@ -209,7 +242,8 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
 
     const serveConfig = join(tmp, 'serve.json');
     const users = opts.user ? [{ name: opts.user.name, passwordHash: await hashPassword(opts.user.password) }] : [];
-    await writeFile(serveConfig, JSON.stringify({ server: { users } }));
+    const writeServeConfig = (mode?: UploadMode) => writeFile(serveConfig, JSON.stringify({ server: { users }, ...(mode ? { upload: { mode } } : {}) }));
+    await writeServeConfig(opts.uploadMode);
     const startServe = () =>
       startCli(
         ['serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--upstream', upstream, '--config', serveConfig, '--log-level', logLevel],
@@ -219,22 +253,28 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
     let serve = await startServe();
     children.push(serve);
     const urlOf = (c: Child) => /"url":"(http:\/\/127\.0\.0\.1:\d+\/)"/.exec(c.output())![1]!;
+    const auth: Record<string, string> = opts.user
+      ? { authorization: `Basic ${Buffer.from(`${opts.user.name}:${opts.user.password}`).toString('base64')}` }
+      : {};
+    const settled = () => waitSettled(rig.origin, auth);
     const rig: DriveRig = {
       url: urlOf(serve),
       origin: urlOf(serve).slice(0, -1),
-      terabox: teraboxView(upstream, api),
+      terabox: teraboxView(upstream, api, settled),
       tmp,
       user: opts.user,
-      auth: opts.user ? { authorization: `Basic ${Buffer.from(`${opts.user.name}:${opts.user.password}`).toString('base64')}` } : {},
+      auth,
       logLines: () =>
         (earlierOutput + serve.output())
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as { level: number; msg: string }),
-      spoolLeftovers: () => readdir(join(dataDir, 'spool')).catch(() => []),
+      spoolLeftovers: async () => (await settled(), readdir(join(dataDir, 'spool')).catch(() => [])),
+      settled,
       localState: () => readLocalState(dataDir),
       stopServe: () => serve.stop(),
-      async restartServe() {
+      async restartServe(restart = {}) {
+        if (restart.uploadMode) await writeServeConfig(restart.uploadMode);
         const code = await serve.stop();
         if (code !== 0) throw new Error(`serve exited with ${code} on SIGTERM\n${serve.output()}`);
         earlierOutput += serve.output();

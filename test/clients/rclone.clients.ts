@@ -211,6 +211,22 @@ describe('rclone against the drive', function () {
     ok(await rclone(['purge', 'tbw:quoted']));
   });
 
+  it('in write-through mode too (serve restarted with upload.mode write-through): a small tree is on TeraBox when rclone returns', async () => {
+    await rig.restartServe({ uploadMode: 'write-through' });
+    const small = join(rig.tmp, 'src-wt');
+    const smallTree = await makeTree(small, 'rclone-wt', 20);
+    ok(await rclone(['copy', '--create-empty-src-dirs', small, 'tbw:wt']));
+    const status = JSON.parse((await dav(rig.origin, 'GET', '/.well-known/terabox-webdav/status.json', { headers: rig.auth })).text) as {
+      settings: { uploadMode: string };
+      uploads: { items: unknown[] };
+    };
+    expect(status.settings.uploadMode).to.equal('write-through');
+    expect(status.uploads.items).to.deep.equal([]);
+    expect(await remoteProblems(rig, '/wt', smallTree)).to.deep.equal([]);
+    expect(ok(await rclone(['check', '--download', small, 'tbw:wt'])).stderr).to.contain(': 0 differences found');
+    ok(await rclone(['purge', 'tbw:wt']));
+  });
+
   it('left no rclone config file, no lock, no stray local file or upload, and no error in the server log', async () => {
     expect(existsSync(configPath), configPath).to.equal(false);
     expect(existsSync(join(home, '.config', 'rclone')), 'rclone config under HOME').to.equal(false);
