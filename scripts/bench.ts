@@ -16,6 +16,7 @@ import { writeSection } from './bench/report.js';
 import { measured, parseArgs, withBenchRun, type BenchRun } from './bench/run.js';
 import { repoRoot, type ServerProcess } from './bench/servers.js';
 import { markdownTable } from './bench/table.js';
+import { teraboxLikeBench } from './bench/terabox-like.js';
 
 const BIG = GiB;
 const RANGE_BYTES = 64 * KiB;
@@ -217,15 +218,18 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const wanted = (section: NonNullable<typeof args.only>) => args.only === undefined || args.only === section;
   const sections = await withBenchRun(args, 'npm run bench', async (run) => ({
-    sideBySide: await sideBySideBench(run),
-    upload: await uploadBench(run),
+    sideBySide: wanted('side-by-side') ? await sideBySideBench(run) : undefined,
+    upload: wanted('upload') ? await uploadBench(run) : undefined,
+    teraboxLike: wanted('terabox-like') ? await teraboxLikeBench(run, { skip1g: args.skip1g }) : undefined,
   }));
-  process.stdout.write(`${sections.sideBySide}\n\n${sections.upload}\n`);
+  process.stdout.write(`${[sections.sideBySide, sections.upload, sections.teraboxLike].filter(Boolean).join('\n\n')}\n`);
   if (args.quick) return;
   const file = join(repoRoot(), 'BENCHMARKS.md');
-  await writeSection(file, 'side-by-side', sections.sideBySide);
-  await writeSection(file, 'upload', sections.upload);
+  if (sections.sideBySide) await writeSection(file, 'side-by-side', sections.sideBySide);
+  if (sections.upload) await writeSection(file, 'upload', sections.upload);
+  if (sections.teraboxLike) await writeSection(file, 'terabox-like', sections.teraboxLike);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

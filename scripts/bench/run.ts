@@ -14,12 +14,24 @@ import { startDriveProcess, startEmulatorProcess, startRclone, type DriveSetting
 export interface BenchArgs {
   /** Every size divided by 16: a smoke run of the script, printed but not written to BENCHMARKS.md. */
   quick: boolean;
+  /** The TeraBox-like section leaves out its 1 GiB PUTs (for a busy machine). */
+  skip1g: boolean;
+  /** Run (and write) only this section of `npm run bench`. */
+  only?: 'side-by-side' | 'upload' | 'terabox-like';
 }
 
+const SECTIONS = ['side-by-side', 'upload', 'terabox-like'] as const;
+
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const unknown = argv.filter((a) => a !== '--quick');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]} (the only option is --quick)`);
-  return { quick: argv.includes('--quick') };
+  const args: BenchArgs = { quick: false, skip1g: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') args.quick = true;
+    else if (a === '--skip-1g') args.skip1g = true;
+    else if (a === '--only' && (SECTIONS as readonly string[]).includes(argv[i + 1] ?? '')) args.only = argv[++i] as BenchArgs['only'];
+    else throw new Error(`unknown argument ${a} (options: --quick, --skip-1g, --only ${SECTIONS.join('|')})`);
+  }
+  return args;
 }
 
 export interface BenchRun {
@@ -86,7 +98,7 @@ export async function withBenchRun<T>(args: BenchArgs, command: string, fn: (run
     emulator = await startEmulatorProcess(join(tmp, 'emulator'));
     const emu = emulator;
     const run: BenchRun = {
-      command: args.quick ? `${command} -- --quick` : command,
+      command: [command, ...(args.quick || args.skip1g || args.only ? ['--'] : []), ...(args.quick ? ['--quick'] : []), ...(args.skip1g ? ['--skip-1g'] : []), ...(args.only ? ['--only', args.only] : [])].join(' '),
       tmp,
       emulator: emu,
       scale: args.quick ? 1 / 16 : 1,
