@@ -95,6 +95,7 @@ export interface RapidUploadRequest {
   contentCrc32?: number;
   blockList?: string[];
   rtype: Rtype;
+  localMtime?: number;
 }
 
 export interface MoveItem {

@@ -173,6 +173,7 @@ export async function rapidUpload(ctx: ClientContext, req: RapidUploadRequest): 
       'content-crc32': req.contentCrc32,
       block_list: req.blockList ? JSON.stringify(req.blockList) : undefined,
       rtype: req.rtype,
+      local_mtime: req.localMtime,
       mode: 1,
     },
     accept: [Errno.RAPID_NOT_FOUND, Errno.RAPID_NOT_ALLOWED],

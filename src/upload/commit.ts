@@ -97,6 +97,7 @@ async function tryRapidUpload(t: CommitTarget, ctx: CommitContext): Promise<Remo
       contentCrc32: t.whole.crc32,
       blockList: [...t.blockMd5s],
       rtype: RTYPE,
+      localMtime: t.mtime,
     });
     if (entry && entry.size !== t.size) {
       ctx.logger.warn({ path: t.path, size: t.size, got: entry.size }, 'rapid upload answered another size; uploading normally');

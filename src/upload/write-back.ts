@@ -212,10 +212,11 @@ export class WriteBackQueue {
     this.pump();
   }
 
-  /** Resolves once nothing is pending or active (failed commits excepted), or when the signal fires. */
-  async idle(pollMs = 20, signal?: AbortSignal): Promise<void> {
+  /** Resolves once nothing is pending or active (failed commits excepted); rejects after `timeoutMs`. */
+  async idle(timeoutMs = 10 * 60_000, pollMs = 20): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     while ([...this.items.values()].some((i) => i.view.state !== 'failed')) {
-      signal?.throwIfAborted();
+      if (Date.now() > deadline) throw new UploadError('UNAVAILABLE', `commits still pending after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
