@@ -15,6 +15,11 @@ export class QuotaCache {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The next get() asks TeraBox again (the drive changed what the account holds). */
+  forget(): void {
+    this.value = undefined;
+  }
+
   get(): Promise<Quota> {
     if (this.value && this.now() - this.value.at < this.ttlMs) return Promise.resolve(this.value.quota);
     return this.fetching.run('quota', async () => {

@@ -36,6 +36,7 @@ export class TeraBoxDrive implements Drive {
     // with the mtime and md5 it was shown with while pending (so its ETag does not change).
     opts.uploader.onLanded((c, landed) => {
       const remote = { ...landed, localMtime: landed.localMtime ?? c.mtime, md5: landed.md5 ?? c.md5 };
+      this.core.quotaCache.forget();
       const etag = loadedEtagger();
       if (etag) this.core.dirs.upsert({ remote, entry: entryFromRemote(remote, etag) });
       else this.core.dirs.invalidate(parentOf(c.path));

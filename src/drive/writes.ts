@@ -184,6 +184,7 @@ export class Writes {
         if (now?.remote) await core.deleteRemote(p, { missingOk: now.local || at?.pending !== undefined });
         core.overlay.removeTree(p);
         // Space was freed: commits that failed for want of it get another try.
+        core.quotaCache.forget();
         core.uploader.retryFailed();
       }),
     );
