@@ -8,7 +8,7 @@ import type { UploadStatus, UploadTotals } from '../../src/drive/status.js';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { createUploader } from '../../src/upload/index.js';
-import { dav } from '../dav/client.js';
+import { dav, lockBody } from '../dav/client.js';
 import { DriveStack, KiB, randomBody } from './stack.js';
 
 interface Uploads {
@@ -72,10 +72,22 @@ describe('integration: write-back', function () {
         expect(get.body.equals(data.subarray(100, 200))).to.equal(true);
         const list = await s.request('PROPFIND', '/wb/', { headers: { depth: '1' } });
         expect(list.text).to.contain('f.bin').and.to.contain(`<D:getcontentlength>${data.length}</D:getcontentlength>`);
+        // COPY, LOCK and PROPPATCH work on it as on any file.
+        expect((await s.request('COPY', '/wb/f.bin', { headers: { destination: '/wb/copy.bin' } })).status).to.equal(201);
+        const lock = await s.request('LOCK', '/wb/f.bin', { body: lockBody('exclusive') });
+        expect(lock.status).to.equal(200);
+        const token = String(lock.headers['lock-token']);
+        const proppatch = await s.request('PROPPATCH', '/wb/f.bin', {
+          headers: { if: `(${token})` },
+          body: '<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:x"><D:set><D:prop><Z:note>pending</Z:note></D:prop></D:set></D:propertyupdate>',
+        });
+        expect(proppatch.status).to.equal(207);
+        expect((await s.request('UNLOCK', '/wb/f.bin', { headers: { 'lock-token': token } })).status).to.equal(204);
 
         s.emulator.setKnobs({ latencyMs: 0 });
         await until(s, (u) => u.items.length === 0);
         expect((await s.emulator.readFile('/wb/f.bin')).equals(data)).to.equal(true);
+        expect((await s.emulator.readFile('/wb/copy.bin')).equals(data)).to.equal(true);
         const after = await s.request('HEAD', '/wb/f.bin');
         expect(after.headers.etag).to.equal(head.headers.etag);
         expect(after.headers['last-modified']).to.equal(head.headers['last-modified']);
