@@ -116,9 +116,7 @@ export class Writes {
    */
   private async stage(p: string, body: Readable, opts: WriteOptions) {
     const { core } = this;
-    const reserve = opts.size ?? 0;
-    await this.checkQuota(p, reserve);
-    core.reservedQuota += reserve;
+    const reserved = await this.reserveQuota(p, opts.size ?? 0);
     try {
       return await core.uploader.stage({
         path: p,
@@ -127,27 +125,38 @@ export class Writes {
         sizeHint: opts.sizeHint,
         signal: opts.signal,
         mtime: nowSeconds(),
-        admit: opts.size === undefined ? (size) => this.checkQuota(p, size) : undefined,
+        admit: opts.size === undefined ? async (size) => (await this.reserveQuota(p, size))() : undefined,
       });
     } finally {
-      core.reservedQuota -= reserve;
+      reserved();
     }
   }
 
-  private async checkQuota(p: string, size: number): Promise<void> {
+  /**
+   * Checks that `size` more bytes fit in the quota (as last read) after the pending commits and the
+   * other PUTs' reservations, and reserves them until the returned function is called. Check and
+   * reservation happen in one step, so two PUTs that each fit but not together cannot both pass.
+   */
+  private async reserveQuota(p: string, size: number): Promise<() => void> {
     const { core } = this;
-    if (size === 0) return;
+    if (size === 0) return () => {};
     let available: number;
     try {
       available = (await core.quotaCache.get()).available;
     } catch {
       // TeraBox unreachable: write-back takes the file; its commit waits for TeraBox.
-      return;
+      return () => {};
     }
     const room = available - core.pendingBytes() - core.reservedQuota;
     if (size > room) {
       throw new DriveError('QUOTA', `${p}: ${size} bytes do not fit in the ${Math.max(0, room)} bytes left on TeraBox after the uploads still pending`);
     }
+    core.reservedQuota += size;
+    let released = false;
+    return () => {
+      if (!released) core.reservedQuota -= size;
+      released = true;
+    };
   }
 
   async mkdir(path: string): Promise<Entry> {

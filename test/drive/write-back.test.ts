@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from 'better-sqlite3';
 import { createTeraBoxDrive, openLocalState, type TeraBoxDrive } from '../../src/drive/index.js';
@@ -285,6 +286,35 @@ describe('drive: write-back', function () {
       expect(await drive.stat('/b.bin')).to.equal(null);
       g.release();
       await drive.idle();
+    } finally {
+      await close();
+      await small.close();
+      db = openLocalState(join(tmp, 'state.db'));
+      uploader = createUploader({ api, spoolDir: join(tmp, 'spool'), journalPath: join(tmp, 'journal.db') });
+      drive = createTeraBoxDrive({ api, uploader, db, overlayDir: join(tmp, 'overlay') });
+    }
+  });
+
+  it('two PUTs that each fit the quota but not together: one is stored, the other gets QUOTA (the announced sizes are reserved)', async () => {
+    const { cookie } = emu.addAccount({ quotaBytes: 300 * KiB });
+    const small = createTeraBoxClient({ baseUrl: emu.url, cookie, retry: { attempts: 1 } });
+    try {
+      await open(small);
+      const slow = (data: Buffer) => {
+        const stream = new PassThrough();
+        stream.write(data.subarray(0, 1000));
+        setTimeout(() => stream.end(data.subarray(1000)), 200);
+        return stream;
+      };
+      const a = bytes(200 * KiB, 75);
+      const b = bytes(200 * KiB, 76);
+      const codes = await Promise.all([
+        codeOf(drive.write('/a.bin', slow(a), { size: a.length })),
+        codeOf(drive.write('/b.bin', slow(b), { size: b.length })),
+      ]);
+      expect(codes.sort()).to.deep.equal(['QUOTA', 'resolved']);
+      await drive.idle();
+      expect(drive.uploadStatus().totals).to.include({ failed: 0, pending: 0, active: 0 });
     } finally {
       await close();
       await small.close();
