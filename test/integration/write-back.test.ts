@@ -138,21 +138,32 @@ describe('integration: write-back', function () {
       },
     });
     try {
-      // A first PUT makes the drive read (and cache) the quota.
-      expect((await s.request('PUT', '/warm.txt', { body: 'warm' })).status).to.equal(201);
-      // Space taken by another client after the drive cached the quota: only the commit finds out.
+      // Content another account already stored, so this account can take it by rapid upload at once.
+      const other = s.emulator.addAccount();
+      const filler = randomBody(500 * KiB);
+      const otherApi = createTeraBoxClient({ baseUrl: s.emulator.url, cookie: other.cookie });
+      const otherUp = createUploader({ api: otherApi, spoolDir: join(s.dataDir, 'other-spool'), journalPath: join(s.dataDir, 'other.db'), rapidUpload: false });
+      await otherUp.upload({ path: '/filler.bin', body: Readable.from([filler]), size: filler.length });
+      await otherUp.close();
+      await otherApi.close();
+
+      // The drive's commit reaches create only after a while; meanwhile another client of the same
+      // account takes the space (by rapid upload), after the drive checked the quota for the PUT.
+      s.emulator.setKnobs({ latencyMs: { create: 1500 } });
+      const data = randomBody(300 * KiB);
+      expect((await s.request('PUT', '/f.bin', { body: data })).status).to.equal(201);
       const api = createTeraBoxClient({ baseUrl: s.emulator.url, cookie: s.config.terabox.cookie });
-      const outside = createUploader({ api, spoolDir: join(s.dataDir, 'outside-spool'), journalPath: join(s.dataDir, 'outside.db'), rapidUpload: false });
-      await outside.upload({ path: '/outside.bin', body: Readable.from([randomBody(500 * KiB)]), size: 500 * KiB });
+      const outside = createUploader({ api, spoolDir: join(s.dataDir, 'outside-spool'), journalPath: join(s.dataDir, 'outside.db') });
+      const rapid = await outside.upload({ path: '/outside.bin', body: Readable.from([filler]), size: filler.length });
+      expect(rapid).to.include({ kind: 'committed', rapid: true });
       await outside.close();
       await api.close();
 
-      const data = randomBody(300 * KiB);
-      expect((await s.request('PUT', '/f.bin', { body: data })).status).to.equal(201);
       const failed = await until(s, (u) => u.totals.failed === 1);
       expect(failed.items[0]).to.include({ path: '/f.bin', size: data.length, state: 'failed' });
       expect(failed.items[0]!.lastError).to.match(/space/);
       expect(s.errorLines.some((l) => l.path === '/f.bin')).to.equal(true);
+      s.emulator.setKnobs({ latencyMs: 0 });
       expect((await s.request('GET', '/f.bin')).body.equals(data)).to.equal(true);
       expect((await s.request('DELETE', '/f.bin')).status).to.equal(204);
       expect((await uploads(s)).items).to.deep.equal([]);
