@@ -40,6 +40,8 @@ export interface UploaderOptions {
   commitBackoff?: Partial<Backoff>;
   /** Background commits running at once. Default globalParallel / parallel (at least 1). */
   commitConcurrency?: number;
+  /** A background commit that failed for good is tried again after this long anyway. Default 15 min. */
+  failedRetryMs?: number;
   logger?: Logger;
 }
 
@@ -60,6 +62,7 @@ export interface ResolvedUploaderOptions {
   mode: 'write-back' | 'write-through';
   commitBackoff: Backoff;
   commitConcurrency: number;
+  failedRetryMs: number;
   logger: Logger;
 }
 
@@ -116,6 +119,7 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     backoff,
     closeTimeoutMs: int('closeTimeoutMs', o.closeTimeoutMs ?? 30_000, 0),
     mode: o.mode ?? 'write-through',
+    failedRetryMs: int('failedRetryMs', o.failedRetryMs ?? 15 * 60_000, 1),
     commitBackoff: { ...DEFAULT_COMMIT_BACKOFF, ...o.commitBackoff },
     commitConcurrency: int('commitConcurrency', o.commitConcurrency ?? Math.max(1, Math.floor((o.globalParallel ?? 8) / (o.parallel ?? 4))), 1, 64),
     logger: o.logger ?? silentLogger,

@@ -104,6 +104,8 @@ export class Uploader implements UploadService {
   private readonly budget: Semaphore;
   private readonly ops = new Set<Op>();
   private readonly queue: WriteBackQueue;
+  /** Spool files being written by copyCommit (not journalled yet): the start-up sweep leaves them. */
+  private readonly copying = new Set<string>();
   /** Content-Length of bodies being spooled: the spool's free space is theirs already. */
   private reservedSpool = 0;
   private accountLimit?: Promise<number>;
@@ -136,6 +138,7 @@ export class Uploader implements UploadService {
       transient: (e) => !(e instanceof UploadError && PERMANENT.has(e.code)),
       maxActive: o.commitConcurrency,
       backoff: o.commitBackoff,
+      failedRetryMs: o.failedRetryMs,
       logger: o.logger,
     });
     // Write-back: commits journalled by an earlier run are pending files from the first request on;
@@ -199,6 +202,7 @@ export class Uploader implements UploadService {
     const row = this.queue.rowOf(c.id);
     if (!row) throw new UploadError('ABORTED', `the commit of ${c.path} is no longer queued`);
     const spoolFile = this.spool.newFile();
+    this.copying.add(spoolFile);
     try {
       await copyFile(row.spoolFile, spoolFile);
       await this.makeDurable(spoolFile);
@@ -209,6 +213,8 @@ export class Uploader implements UploadService {
     } catch (e) {
       await this.spool.remove(spoolFile).catch(() => {});
       throw toUploadError(e, to);
+    } finally {
+      this.copying.delete(spoolFile);
     }
   }
 
@@ -494,8 +500,13 @@ export class Uploader implements UploadService {
 
   /** Write-back start-up: spool files no commit needs go, and the journalled commits start. */
   private async startQueue(): Promise<ResumeOutcome[]> {
-    const rows = this.journal.list();
-    const needed = (file: string) => rows.some((r) => r.spoolFile === file) || [...this.ops].some((op) => op.spoolFile === file);
+    const journalled = new Set(this.journal.list().map((r) => r.spoolFile));
+    // Bodies staged or copied while the sweep runs are in the queue, in ops or being copied.
+    const needed = (file: string) =>
+      journalled.has(file) ||
+      this.copying.has(file) ||
+      this.queue.list().some((c) => c.spoolFile === file) ||
+      [...this.ops].some((op) => op.spoolFile === file);
     const swept = await this.spool.sweep(needed);
     if (swept.length > 0) this.o.logger.info({ files: swept.length }, 'removed spool files no commit needs');
     if (this.queue.size > 0) this.o.logger.info({ commits: this.queue.size }, 'resuming journalled commits in the background');

@@ -73,6 +73,8 @@ export interface WriteBackDeps {
   maxActive: number;
   /** Delay between tries after transient failures. */
   backoff: Backoff;
+  /** A failed commit is tried again after this long even if nothing says its cause has gone (space freed outside the drive). */
+  failedRetryMs: number;
   logger: Logger;
   now?: () => number;
 }
@@ -259,6 +261,10 @@ export class WriteBackQueue {
     let wake = Infinity;
     for (const i of this.items.values()) {
       if (this.active >= this.d.maxActive) break;
+      if (i.view.state === 'failed' && i.held === 0 && !i.running) {
+        if (i.notBefore > now) wake = Math.min(wake, i.notBefore);
+        else i.view.state = 'pending';
+      }
       if (i.view.state !== 'pending' || i.held > 0 || i.running) continue;
       if (i.notBefore > now) {
         wake = Math.min(wake, i.notBefore);
@@ -332,6 +338,7 @@ export class WriteBackQueue {
         logger.warn({ path: i.view.path, attempts: i.view.attempts, err: message, retryInMs: Math.round(wait) }, 'background commit failed; retrying');
       } else {
         i.view.state = 'failed';
+        i.notBefore = this.now() + this.d.failedRetryMs;
         logger.error(
           { path: i.view.path, size: i.view.size, attempts: i.view.attempts, err: message },
           'background commit failed; the file stays on the drive, is shown as failed in the status API, and is tried again when space is freed or it is written again',
