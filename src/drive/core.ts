@@ -100,6 +100,13 @@ export class DriveCore {
     return n;
   }
 
+  /** Space the queued commits will take on TeraBox when they land (it counts a file at its create). */
+  pendingQuotaBytes(): number {
+    let n = 0;
+    for (const c of this.uploader.pendingCommits()) n += c.size;
+    return n;
+  }
+
   async deleteRemote(path: string, opts: { missingOk: boolean }): Promise<void> {
     try {
       await this.api.delete([path]);

@@ -77,7 +77,10 @@ export class TeraBoxDrive implements Drive {
 
   async quota(): Promise<Quota> {
     this.core.assertOpen();
-    return mapErrors('quota', () => this.core.quotaCache.get());
+    const q = await mapErrors('quota', () => this.core.quotaCache.get());
+    // Files waiting for their commit already count, as they will once they land.
+    const pending = this.core.pendingQuotaBytes();
+    return pending === 0 ? q : { used: q.used + pending, available: Math.max(0, q.available - pending) };
   }
 
   // ---- writes ----

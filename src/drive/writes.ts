@@ -116,20 +116,17 @@ export class Writes {
    */
   private async stage(p: string, body: Readable, opts: WriteOptions) {
     const { core } = this;
-    const reserved = await this.reserveQuota(p, opts.size ?? 0);
-    try {
-      return await core.uploader.stage({
-        path: p,
-        body,
-        size: opts.size,
-        sizeHint: opts.sizeHint,
-        signal: opts.signal,
-        mtime: nowSeconds(),
-        admit: opts.size === undefined ? async (size) => (await this.reserveQuota(p, size))() : undefined,
-      });
-    } finally {
-      reserved();
-    }
+    return core.uploader.stage({
+      path: p,
+      body,
+      size: opts.size,
+      sizeHint: opts.sizeHint,
+      signal: opts.signal,
+      mtime: nowSeconds(),
+      // After the per-file limit (413 comes first), before a byte is read.
+      beforeBody: () => this.reserveQuota(p, opts.size ?? 0),
+      admit: opts.size === undefined ? async (size) => (await this.reserveQuota(p, size))() : undefined,
+    });
   }
 
   /**
@@ -147,7 +144,7 @@ export class Writes {
       // TeraBox unreachable: write-back takes the file; its commit waits for TeraBox.
       return () => {};
     }
-    const room = available - core.pendingBytes() - core.reservedQuota;
+    const room = available - core.pendingQuotaBytes() - core.reservedQuota;
     if (size > room) {
       throw new DriveError('QUOTA', `${p}: ${size} bytes do not fit in the ${Math.max(0, room)} bytes left on TeraBox after the uploads still pending`);
     }

@@ -39,7 +39,8 @@ export const MAX_NAME_BYTES = 255;
 export function assertValidNames(path: string, invalidChars: string, endpoint: string): void {
   assertRemotePath(path, endpoint);
   for (const name of path.split('/')) {
-    const bad = [...name].find((c) => invalidChars.includes(c));
+    // Control characters too: TeraBox refuses them like the listed ones (the emulator does the same).
+    const bad = [...name].find((c) => invalidChars.includes(c) || c < ' ' || c === '\x7f');
     const why =
       bad !== undefined
         ? `holds ${JSON.stringify(bad)}, which TeraBox does not allow in names`

@@ -22,6 +22,11 @@ export interface UploadRequest {
 }
 
 export interface StageRequest extends UploadRequest {
+  /**
+   * Called once the request passed the per-file limit and spool checks, before the body is read; may
+   * throw to refuse it (the drive's quota check). The function it returns is called once staging ends.
+   */
+  beforeBody?(): Promise<() => void>;
   /** Called with the body's size once it is spooled and hashed, before it is journalled; throw to refuse it. */
   admit?(size: number): void | Promise<void>;
 }

@@ -163,10 +163,13 @@ export class Uploader implements UploadService {
       throw new UploadError('QUOTA', `${path}: the local spool disk has no room for ${reserve} more bytes`);
     }
     this.reservedSpool += reserve;
+    let done: (() => void) | undefined;
     try {
+      done = await req.beforeBody?.();
       return await this.track({ path, spoolFile: this.spool.newFile(), resume: false }, req.signal, (op) => this.receiveAndStage(req, op, limit));
     } finally {
       this.reservedSpool -= reserve;
+      done?.();
     }
   }
 
