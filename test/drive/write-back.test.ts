@@ -112,6 +112,9 @@ describe('drive: write-back', function () {
     expect((await get(drive, '/wb/f.bin')).equals(data)).to.equal(true);
     expect((await get(drive, '/wb/f.bin', { start: PART - 3, end: PART + 9 })).equals(data.subarray(PART - 3, PART + 10))).to.equal(true);
     expect(drive.uploadStatus().totals).to.include({ pending: 0, active: 1, failed: 0 });
+    // The pending file already counts in the quota the drive shows, as it will once it lands.
+    const q = await api.quota();
+    expect(await drive.quota()).to.deep.equal({ used: q.used + data.length, available: q.free - data.length });
 
     g.release();
     await drive.idle();

@@ -96,6 +96,13 @@ describe('integration: write-back', function () {
       }
     });
 
+    it('refuses a name TeraBox would refuse (400) and a missing parent (409) before reading the body, storing nothing', async () => {
+      expect((await s.request('PUT', '/tab%09name.txt', { body: 'x' })).status).to.equal(400);
+      expect((await s.request('PUT', '/quote%22name.txt', { body: 'x' })).status).to.equal(400);
+      expect((await s.request('PUT', '/no/such/folder/f.txt', { body: 'x' })).status).to.equal(409);
+      expect((await uploads(s)).items.filter((i) => !i.path.startsWith('/wb/'))).to.deep.equal([]);
+    });
+
     it('a folder DELETE while a PUT into it is receiving its body: nothing comes back, on the drive or TeraBox', async () => {
       expect((await s.request('MKCOL', '/race/')).status).to.equal(201);
       const data = randomBody(400 * KiB);
