@@ -142,6 +142,7 @@ export class TeraBoxDrive implements Drive {
       };
       if (c.lastError !== undefined) item.lastError = c.lastError;
       if (c.startedAt !== undefined) item.startedAt = iso(c.startedAt);
+      if (c.rate !== undefined) item.rate = c.rate;
       return item;
     });
     return { items, totals };

@@ -41,12 +41,19 @@ export interface PendingCommit {
   queuedAt: number;
   startedAt?: number;
   updatedAt: number;
+  /** Bytes per second TeraBox confirmed over the last few seconds, while active. */
+  rate?: number;
 }
+
+/** How far back the upload rate looks. */
+const RATE_WINDOW_MS = 10_000;
 
 interface Item {
   row: JournalRow;
   view: PendingCommit;
   confirmed: Set<number>;
+  /** (time, confirmed bytes) samples of the last RATE_WINDOW_MS while active. */
+  samples: { at: number; bytes: number }[];
   /** Holds (cancel, hold, shutdown) that keep it from starting. */
   held: number;
   /** Not started again before this time (after a transient failure). */
@@ -111,6 +118,7 @@ export class WriteBackQueue {
     const item: Item = {
       row,
       confirmed: new Set(row.confirmed),
+      samples: [],
       held: 0,
       notBefore: 0,
       view: {
@@ -140,7 +148,13 @@ export class WriteBackQueue {
 
   /** Every commit not landed yet, in queue order. */
   list(): PendingCommit[] {
-    return [...this.items.values()].map((i) => ({ ...i.view }));
+    return [...this.items.values()].map((i) => {
+      const view = { ...i.view };
+      const first = i.samples[0];
+      const last = i.samples[i.samples.length - 1];
+      if (i.view.state === 'active' && first && last && last.at > first.at) view.rate = Math.round(((last.bytes - first.bytes) * 1000) / (last.at - first.at));
+      return view;
+    });
   }
 
   /** The newest commit at exactly this path. */
@@ -286,6 +300,7 @@ export class WriteBackQueue {
     i.view.attempts++;
     i.view.startedAt ??= now;
     i.view.updatedAt = now;
+    i.samples = [{ at: now, bytes: i.view.confirmedBytes }];
     const controller = new AbortController();
     i.controller = controller;
     i.running = this.commit(i, controller.signal).finally(() => {
@@ -309,8 +324,11 @@ export class WriteBackQueue {
       onConfirmed: (seq) => {
         i.confirmed.add(seq);
         this.d.journal.confirmPart(i.row.id, seq);
-        i.view.updatedAt = this.now();
+        const now = this.now();
+        i.view.updatedAt = now;
         this.recount(i);
+        i.samples.push({ at: now, bytes: i.view.confirmedBytes });
+        while (i.samples.length > 2 && i.samples[0]!.at < now - RATE_WINDOW_MS) i.samples.shift();
       },
       onNeeded: (needed) => {
         const missing = new Set(needed);

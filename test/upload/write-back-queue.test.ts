@@ -27,7 +27,7 @@ describe('WriteBackQueue', () => {
   /** Commits that ignore their signal, as a create already on the wire does. */
   let deaf: boolean;
 
-  function queue(opts: { maxActive?: number; failedRetryMs?: number } = {}) {
+  function queue(opts: { maxActive?: number; failedRetryMs?: number; now?: () => number } = {}) {
     const q = new WriteBackQueue({
       journal,
       commit: (row, hooks, signal) =>
@@ -45,6 +45,7 @@ describe('WriteBackQueue', () => {
       backoff: { baseMs: 1, maxMs: 2 },
       failedRetryMs: opts.failedRetryMs ?? 60_000,
       logger: { warn() {}, error() {}, info() {} } as never,
+      now: opts.now,
     });
     q.onLanded((c) => landed.push(c.path));
     return q;
@@ -89,6 +90,21 @@ describe('WriteBackQueue', () => {
     expect(landed).to.deep.equal(['/a', '/b']);
     expect(q.list()).to.deep.equal([]);
     expect(journal.list()).to.deep.equal([]);
+  });
+
+  it('reports bytes confirmed and the recent rate of an active commit, on its own clock', async () => {
+    let t = 1_000_000;
+    const q = queue({ now: () => t });
+    add(q, '/a', 10);
+    q.start();
+    await tick();
+    expect(q.at('/a')).to.include({ state: 'active', confirmedBytes: 0, startedAt: 1_000_000 });
+    t += 2_000;
+    calls[0]!.hooks.onConfirmed(0);
+    calls[0]!.hooks.onConfirmed(1);
+    expect(q.list()[0]).to.include({ confirmedBytes: 8, rate: 4, updatedAt: 1_002_000 });
+    calls[0]!.land();
+    await tick();
   });
 
   it('retries a transient failure with backoff, and marks a permanent one failed until retryFailed() or failedRetryMs', async () => {
