@@ -1,5 +1,6 @@
 // Basic authentication: scrypt password hashes (`scrypt$N$r$p$saltB64$hashB64`), the Basic header
-// parser, and the per-request decision between a user, anonymous access on loopback, and a 401.
+// parser, the per-request decision between a user, anonymous access on loopback, and a 401, and the
+// one method (OPTIONS) that needs no credentials.
 
 import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -126,6 +127,18 @@ export function isLoopbackHost(host: string | undefined): boolean {
   }
   if (name === 'localhost' || name.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(name)) return true;
   return name === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name);
+}
+
+/**
+ * Methods answered without credentials even when users are configured; for them no password is
+ * checked at all (valid, wrong or absent), so they cost no scrypt work and no place in the check
+ * limiter. Only OPTIONS: Windows' WebDAV redirector starts every mapping with an OPTIONS that carries
+ * no credentials and gives up on a 401. Its answer says what the server is (DAV classes, MS-Author-Via,
+ * Allow) and nothing about the drive. Without users, the anonymous loopback rules apply to it as to
+ * every method.
+ */
+export function isPublicMethod(method: string): boolean {
+  return method === 'OPTIONS';
 }
 
 /**

@@ -5,7 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Database } from 'better-sqlite3';
 import { isDriveError, type Drive } from '../drive/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import { createAuthenticator, type DavUser } from './auth.js';
+import { createAuthenticator, isPublicMethod, type DavUser } from './auth.js';
 import { RequestContext, type DavServices } from './context.js';
 import { DeadPropStore } from './dead-props.js';
 import { SqliteLockStore, type LockStore } from './locks.js';
@@ -14,7 +14,7 @@ import { handleDelete } from './methods/delete.js';
 import { handleGet } from './methods/get.js';
 import { handleLock, handleUnlock } from './methods/lock.js';
 import { handleMkcol } from './methods/mkcol.js';
-import { capabilityHeaders, handleOptions, isWriteMethod } from './methods/options.js';
+import { capabilityHeaders, isWriteMethod, sendOptions } from './methods/options.js';
 import { handlePropfind } from './methods/propfind.js';
 import { handleProppatch } from './methods/proppatch.js';
 import { handlePut } from './methods/put.js';
@@ -48,8 +48,8 @@ export interface DavOptions {
 
 type MethodHandler = (ctx: RequestContext) => Promise<void>;
 
+/** Every method but OPTIONS, which is answered before the path is read (sendOptions). */
 const HANDLERS: Record<string, MethodHandler> = {
-  OPTIONS: handleOptions,
   GET: handleGet,
   HEAD: handleGet,
   PUT: handlePut,
@@ -83,8 +83,12 @@ function buildHandler(opts: DavOptions): Handle {
     logger,
   };
   const authenticate = createAuthenticator({ users: opts.users ?? [], allowAnonymous: opts.allowAnonymous });
+  const hasUsers = (opts.users ?? []).length > 0;
 
   async function serve(req: IncomingMessage, res: ServerResponse, continuePending: boolean, signal: AbortSignal): Promise<void> {
+    const method = (req.method ?? '').toUpperCase();
+    // With users, OPTIONS is answered to anyone and its credentials are not even checked.
+    if (hasUsers && isPublicMethod(method)) return sendOptions(req, res, services.readOnly);
     const auth = await authenticate(req);
     if (!auth.ok && auth.busy) {
       return sendError(req, res, new DavError(503, 'Too many logins are being checked; retry shortly'), { 'Retry-After': '1' });
@@ -92,7 +96,8 @@ function buildHandler(opts: DavOptions): Handle {
     if (!auth.ok) {
       return sendError(req, res, new DavError(401, 'Authentication required'), { 'WWW-Authenticate': REALM });
     }
-    const method = (req.method ?? '').toUpperCase();
+    // The same answer for every path, never looked up: the drive is not touched.
+    if (method === 'OPTIONS') return sendOptions(req, res, services.readOnly);
     const handler = HANDLERS[method];
     if (!handler) {
       const status = KNOWN_UNSUPPORTED.has(method) ? 405 : 501;

@@ -38,6 +38,35 @@ describe('integration: authentication and read-only', () => {
       expect(s.emulator.entry('/sneaky.txt')).to.equal(null);
     });
 
+    it('answers OPTIONS without credentials or with wrong ones alike on an existing and a missing path, asking TeraBox nothing', async () => {
+      expect((await s.request('PUT', '/exists.txt', { headers: alice, body: 'here' })).status).to.equal(201);
+      const explorer = { 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19041', translate: 'f' };
+      const seen = (res: Awaited<ReturnType<DriveStack['request']>>) => {
+        const { date: _date, ...headers } = res.headers;
+        return { status: res.status, headers, body: res.text };
+      };
+      const authenticated = seen(await s.request('OPTIONS', '/exists.txt', { headers: { ...explorer, ...alice } }));
+      expect(authenticated.status).to.equal(200);
+      expect(authenticated.headers['dav']).to.equal('1, 2');
+      expect(authenticated.headers['ms-author-via']).to.equal('DAV');
+      s.emulator.resetStats();
+      for (const creds of [{}, basic('alice', 'wrong'), basic('mallory', 'builder')]) {
+        for (const path of ['/exists.txt', '/no/such/file.txt', '/']) {
+          const res = seen(await s.request('OPTIONS', path, { headers: { ...explorer, ...creds } }));
+          expect(res, `${JSON.stringify(creds)} ${path}`).to.deep.equal(authenticated);
+        }
+      }
+      const upstream = Object.values(s.emulator.stats().endpoints).reduce((n, e) => n + (e?.requests ?? 0), 0);
+      expect(upstream).to.equal(0);
+    });
+
+    it('answers PROPFIND without credentials 401 with only the Basic challenge', async () => {
+      const res = await s.request('PROPFIND', '/', { headers: { depth: '1', 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19041', translate: 'f' } });
+      expect(res.status).to.equal(401);
+      expect(res.headers['www-authenticate']).to.equal('Basic realm="terabox-webdav", charset="UTF-8"');
+      expect(res.text).to.not.include('exists.txt');
+    });
+
     it('serves a user with the right password (colons, slashes and non-ASCII in it included)', async () => {
       expect((await s.request('PUT', '/alice.txt', { headers: alice, body: 'from alice' })).status).to.equal(201);
       expect((await s.request('GET', '/alice.txt', { headers: bob })).text).to.equal('from alice');
