@@ -28,6 +28,14 @@ export class Session {
   private pending?: Promise<void>;
   /** The locateupload answer (shared while in flight), reused until the region changes. */
   uploadHost?: Promise<string>;
+  /** The upload host in use once located (for health; the region switch clears it). */
+  uploadHostName?: string;
+  /** The region prefix the session moved to, if any. */
+  region?: string;
+  /** When the page tokens were last scraped (ms since the epoch). */
+  tokensAt?: number;
+  /** Upload id → the uploadsign fields (JSON) precreate handed out for it (superfile2 sends them back). */
+  uploadSigns = new Map<string, string>();
 
   constructor(init: SessionInit) {
     this.cookie = init.cookie;
@@ -80,8 +88,10 @@ export class Session {
       this.logger.info({ from, to: origin }, 'terabox: web page moved to another host; following it');
       this.base = origin;
       this.uploadHost = undefined;
+      this.uploadHostName = undefined;
     }
     this.tokens = tokens;
+    this.tokensAt = Date.now();
     this.generation++;
     this.logger.debug({ hasBdstoken: tokens.bdstoken !== undefined }, 'terabox: page tokens refreshed');
   }
@@ -101,9 +111,12 @@ export class Session {
     if (next === this.base) return false;
     this.logger.info({ from: this.base, to: next, prefix }, 'terabox: switching region');
     this.base = next;
+    this.region = prefix;
     this.tokens = {};
     this.generation++;
+    // The upload host moves with the region (locateupload answers the region's own host).
     this.uploadHost = undefined;
+    this.uploadHostName = undefined;
     return true;
   }
 }

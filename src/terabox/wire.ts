@@ -51,6 +51,7 @@ export const Errno = {
   PART_TOO_SMALL: 31299,
   PCS_FAILED: 31355,
   BLOCK_MISS: 31363,
+  DLINK_NEED_VERIFY: 400141,
   SHARE_TRANSFER_VERIFY: 400810,
   JS_TOKEN_FILEMANAGER: 450016,
   SHARE_LIST_VERIFY: 4000020,
@@ -162,6 +163,8 @@ export interface WirePrecreateResponse extends WireBase {
   block_list?: number[];
   /** Present with return_type 2 when the server committed the file itself. */
   info?: WireFileItem;
+  /** Handed out on some accounts; superfile2 must send it back (§7). */
+  uploadsign?: string;
 }
 
 export interface WireFilemanagerResponse extends WireBase {
