@@ -87,7 +87,9 @@ function faults(value: unknown): EmulatorKnobs['faults'] {
     if (!isEndpoint(k)) fail('faults', k, `an endpoint name (${ENDPOINT_NAMES.join(', ')})`);
     const rates: FaultRates = {};
     for (const [kind, rate] of Object.entries(record(`faults.${k}`, v))) {
-      if (kind !== 'http5xx' && kind !== 'reset' && kind !== 'errno31034') fail(`faults.${k}`, kind, 'http5xx, reset or errno31034');
+      if (kind !== 'http5xx' && kind !== 'reset' && kind !== 'errno31034' && kind !== 'errnoMinus7') {
+        fail(`faults.${k}`, kind, 'http5xx, reset, errno31034 or errnoMinus7');
+      }
       if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) fail(`faults.${k}.${kind}`, rate, 'a rate in 0..1');
       rates[kind] = rate;
     }

@@ -28,6 +28,8 @@ export interface FaultRates {
   reset?: number;
   /** `errno 31034` ("operation too frequent"), `error_code` on PCS paths. */
   errno31034?: number;
+  /** `errno -7` ("invalid file name or path") for a valid name, as seen during regional migrations; /api paths only. */
+  errnoMinus7?: number;
 }
 
 export interface EmulatorKnobs {

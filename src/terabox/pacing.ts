@@ -85,10 +85,12 @@ export class ApiPacer {
   private readonly clock: PacerClock;
   private rate: number;
   private tokens: number;
+  /** Tokens accrue from here on; in the future while a pause lasts. */
   private refilledAt: number;
-  private pausedUntil = 0;
   private strikes = 0;
   private lastStrikeAt = -Infinity;
+  /** Bumped by every pause, so callers waiting on a reservation from before it queue again. */
+  private pauses = 0;
   private limited = 0;
   private readonly starts: number[] = [];
 
@@ -108,28 +110,29 @@ export class ApiPacer {
   }
 
   private refill(now: number): void {
-    if (now - this.lastStrikeAt >= RECOVER_AFTER_MS && this.rate < this.configured) {
+    if (now <= this.refilledAt) return;
+    const from = this.refilledAt;
+    if (this.rate < this.configured) {
       // Back up by a tenth of the configured rate per quiet second.
-      const quietSeconds = (now - Math.max(this.refilledAt, this.lastStrikeAt + RECOVER_AFTER_MS)) / 1000;
-      if (quietSeconds > 0) this.rate = Math.min(this.configured, this.rate + (this.configured / 10) * quietSeconds);
+      const quietFrom = Math.max(from, this.lastStrikeAt + RECOVER_AFTER_MS);
+      if (now > quietFrom) this.rate = Math.min(this.configured, this.rate + (this.configured / 10) * ((now - quietFrom) / 1000));
       if (this.rate >= this.configured) this.strikes = 0;
     }
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.rate);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - from) / 1000) * this.rate);
     this.refilledAt = now;
   }
 
   /** Waits for the right to start one API call. Each caller reserves its token, so waiters are served in order. */
   async take(signal?: AbortSignal): Promise<void> {
-    if (this.enabled) {
-      let now = this.clock.now();
+    while (this.enabled) {
+      const epoch = this.pauses;
+      const now = this.clock.now();
       this.refill(now);
       this.tokens -= 1;
-      const wait = Math.max(this.pausedUntil - now, this.tokens < 0 ? (-this.tokens / this.rate) * 1000 : 0);
+      const wait = Math.max(0, this.refilledAt - now) + (this.tokens < 0 ? (-this.tokens / this.rate) * 1000 : 0);
       if (wait > 0) await this.clock.sleep(Math.ceil(wait), signal);
-      // A rate-limit answer while we waited holds us back too.
-      for (now = this.clock.now(); now < this.pausedUntil; now = this.clock.now()) {
-        await this.clock.sleep(this.pausedUntil - now, signal);
-      }
+      // A pause began while we waited: our reservation was forgiven with the rest; queue behind the pause.
+      if (this.pauses === epoch) break;
     }
     this.note(this.clock.now());
   }
@@ -139,19 +142,24 @@ export class ApiPacer {
     while (this.starts.length > 0 && this.starts[0]! <= now - WINDOW_MS) this.starts.shift();
   }
 
-  /** A rate-limit answer: halve the rate and pause every caller (for Retry-After when the server says). */
+  /**
+   * A rate-limit answer: halve the rate and pause every caller (for Retry-After when the server says,
+   * else 1 s doubling with each answer in a row). Answers to calls sent before the pause began, arriving
+   * while it lasts, count once.
+   */
   penalize(pauseMs?: number): void {
     const now = this.clock.now();
     this.limited++;
+    if (!this.enabled || now < this.refilledAt) return;
+    this.refill(now);
     this.strikes++;
     this.lastStrikeAt = now;
-    if (this.enabled) {
-      this.refill(now);
-      this.rate = Math.max(this.configured * MIN_RATE_FRACTION, this.rate / 2);
-      this.tokens = Math.min(this.tokens, 0);
-    }
+    this.pauses++;
+    this.rate = Math.max(this.configured * MIN_RATE_FRACTION, this.rate / 2);
     const pause = pauseMs ?? Math.min(MAX_PAUSE_MS, PAUSE_MS * 2 ** (this.strikes - 1));
-    this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+    // One call may go when the pause ends; the rest follow at the slowed rate.
+    this.tokens = 1;
+    this.refilledAt = now + pause;
   }
 
   stats(): PacingStats {

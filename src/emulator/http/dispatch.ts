@@ -54,6 +54,8 @@ export async function dispatch(emu: EmulatorCore, listener: (req: IncomingMessag
     } else if (fault === 'errno31034') {
       if (r.pcs) await ctx.pcsFail(Errno.TOO_FREQUENT, 'operation too frequent');
       else await ctx.fail(Errno.TOO_FREQUENT, 'operation too frequent, try later');
+    } else if (fault === 'errnoMinus7' && !r.pcs) {
+      await ctx.fail(Errno.INVALID_NAME, 'param path file name is invalid');
     } else if (fault === 'reset' && r.endpoint !== 'superfile2' && r.endpoint !== 'data') {
       ctx.reset();
     } else {
