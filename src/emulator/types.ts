@@ -66,7 +66,7 @@ export interface EmulatorKnobs {
   precreateRapid: 'commit' | 'bare' | 'no-commit';
   /** superfile2 refuses a request without the `uploadsign` precreate handed out (error_code 31023). Default false. */
   requireUploadSign: boolean;
-  /** Download links (the dlink hop) answer errno 400141 "need verify", as from a datacenter IP. Default false. */
+  /** Download links (the dlink hop, and the data links filemetas hands out) answer errno 400141 "need verify" as a 200 JSON body, as from a datacenter IP. Default false. */
   dlinkNeedVerify: boolean;
   /**
    * API calls per account above this rate are refused as "too frequent" (a token bucket of `burst`);

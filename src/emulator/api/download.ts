@@ -69,6 +69,8 @@ async function* readBytes(blocks: BlockStore, blockList: string[], start: number
 
 /** GET|HEAD /file/<content>: the data URL. */
 export async function data(ctx: Ctx): Promise<void> {
+  // Under the knob the links filemetas hands out directly (dlna) are refused the same way.
+  if (ctx.emu.knobs.dlinkNeedVerify) return ctx.fail(NEED_VERIFY, 'need verify');
   const fields = await checked(ctx, 'data');
   if (!fields) return;
   await serveContent(ctx, fields.content, fields.fin);
