@@ -72,7 +72,7 @@ export interface EmulatorKnobs {
    * API calls per account above this rate are refused as "too frequent" (a token bucket of `burst`);
    * null (default) = no limit. Data transfers (superfile2, links, the PCS download route) and the web page are not counted.
    */
-  rateLimit: { callsPerSecond: number; burst: number; answer: 'errno31034' | 'http429' } | null;
+  rateLimit: { callsPerSecond: number; burst: number; answer?: 'errno31034' | 'http429' } | null;
 }
 
 export interface AccountOptions {

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { PageTokens } from './js-token.js';
 
 /** Fetches the web page at `baseUrl` and reads its tokens; `origin` is where the page finally came from. */
-export type TokenScraper = (baseUrl: string) => Promise<{ tokens: PageTokens; origin: string }>;
+export type TokenScraper = (baseUrl: string) => Promise<{ tokens: PageTokens; origin: string; region?: string }>;
 
 export interface SessionInit {
   cookie: string;
@@ -81,12 +81,13 @@ export class Session {
 
   private async scrapeNow(): Promise<void> {
     const from = this.base;
-    const { tokens, origin } = await this.scrape(from);
+    const { tokens, origin, region } = await this.scrape(from);
     // A region switch while the page was loading makes these tokens the wrong region's.
     if (this.base !== from) return;
     if (origin !== from) {
       this.logger.info({ from, to: origin }, 'terabox: web page moved to another host; following it');
       this.base = origin;
+      if (region !== undefined) this.region = region;
       this.uploadHost = undefined;
       this.uploadHostName = undefined;
     }
