@@ -1,5 +1,6 @@
 // TeraBox's wire format: the JSON shapes its web API sends and the protocol constants both the
-// client and the emulator must agree on. Nothing here does I/O; see ../shared/reference/terabox-protocol.md.
+// client and the emulator must agree on. Nothing here does I/O; the §n in comments are sections of
+// docs/terabox-protocol.md.
 
 /** app_id every web client sends (query of almost every call). */
 export const APP_ID = '250528';
