@@ -57,7 +57,8 @@ export class ApiCaller {
       if (e instanceof TeraBoxError) {
         const unreachable = e.status === undefined ? e.code === 'TRANSIENT' : e.status >= 500;
         if (!unreachable) this.health.answered();
-        this.health.failed(e.message, unreachable);
+        // "Not there" and "already there" are answers the drive asks for, not trouble.
+        if (e.code !== 'NOT_FOUND' && e.code !== 'EXISTS') this.health.failed(e.message, unreachable);
       }
       throw e;
     }
@@ -65,6 +66,6 @@ export class ApiCaller {
 
   /** Runs any idempotent exchange (page fetch, dlink resolution, download) under the retry settings. */
   retryIdempotent<T>(label: string, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return withRetry('idempotent', this.retry, attempt, { signal, logger: this.logger, label });
+    return this.watched(withRetry('idempotent', this.retry, attempt, { signal, logger: this.logger, label }));
   }
 }

@@ -25,7 +25,6 @@ export type DownloadRoute = 'dlna' | 'official' | 'pcs';
 export class HealthTracker {
   reachable = true;
   lastError?: { message: string; at: string };
-  lastTokenRefresh?: string;
   /** The route downloads use this session (moves to `pcs` after a 400141 "need verify"). */
   downloadRoute?: DownloadRoute;
   constructor(private readonly now: () => number = Date.now) {}
@@ -37,9 +36,5 @@ export class HealthTracker {
   failed(message: string, unreachable: boolean): void {
     if (unreachable) this.reachable = false;
     this.lastError = { message, at: new Date(this.now()).toISOString() };
-  }
-
-  tokensRefreshed(): void {
-    this.lastTokenRefresh = new Date(this.now()).toISOString();
   }
 }

@@ -311,10 +311,17 @@ describe('client and uploader against the live-service behaviours', function () 
     let h = api.health();
     expect(h).to.include({ reachable: true, apiStyle: 'api', downloadRoute: 'dlna' });
     expect(Date.parse(h.lastTokenRefresh!)).to.be.closeTo(Date.now(), 60_000);
+    // A missing folder is an answer, not trouble.
     await api.list('/health/missing').catch(() => undefined);
+    expect(api.health().lastError).to.equal(undefined);
+    emu.setKnobs({ faults: { quota: { http5xx: 1 } } });
+    await api.quota().catch(() => undefined);
     h = api.health();
-    expect(h.reachable).to.equal(true);
-    expect(h.lastError?.message).to.match(/\/api\/list/);
+    expect(h.reachable).to.equal(false);
+    expect(h.lastError?.message).to.match(/\/api\/quota/);
+    emu.setKnobs({ faults: {} });
+    await api.quota();
+    expect(api.health().reachable).to.equal(true);
     expect(JSON.stringify(h)).to.not.contain(emu.defaultCookie.split('=')[1]!.split(';')[0]!);
     const dead = createTeraBoxClient({ baseUrl: 'http://127.0.0.1:9', cookie: 'ndus=x', retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
     clients.push(dead);
