@@ -47,6 +47,7 @@ function linkFor(ctx: ClientContext, url: string, path?: string): DownloadLink {
 }
 
 const PCS_FILE = '/rest/2.0/pcs/file';
+const PCS_DOWNLOAD_LABEL = '/rest/2.0/pcs/file?method=download';
 
 /** The PCS download route for a path on the session's web host (no expiry of its own: the cookie authorises it). */
 export function pcsLink(ctx: ClientContext, path: string): DownloadLink {
@@ -62,6 +63,11 @@ function isPcsLink(link: DownloadLink): boolean {
   } catch {
     return false;
   }
+}
+
+/** Logged like API calls (the smoke test reads these lines); the link itself never is. */
+function logCall(ctx: ClientContext, endpoint: string, status: number, errno = 0): void {
+  ctx.opts.logger.debug({ endpoint, status, errno }, 'terabox: call');
 }
 
 /** Remembers for the session that dlinks answer 400141 here. */
@@ -129,9 +135,11 @@ async function resolveDlink(ctx: ClientContext, dlink: URL): Promise<string> {
     });
     if (res.statusCode >= 200 && res.statusCode < 300 && mayBeJsonError(res)) {
       const refusal = jsonErrno(res.headers, await res.body.text().catch(() => ''));
+      logCall(ctx, DLINK, res.statusCode, refusal?.errno);
       if (refusal) throw failure(DLINK, { errno: refusal.errno, requestId: refusal.requestId });
       return dlink.href;
     }
+    logCall(ctx, DLINK, res.statusCode);
     // Only the headers matter; dump() drops the connection rather than read a large (file data) body.
     await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
     const location = res.headers.location;
@@ -231,6 +239,7 @@ async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRan
     DATA,
     async () => {
       const { res, rethrow } = await transport.send(DATA, url, { method: 'GET', headers, follow: true, signal });
+      const label = isPcsLink(link) ? PCS_DOWNLOAD_LABEL : DATA;
       if ((res.statusCode === 200 || res.statusCode === 206) && mayBeJsonError(res)) {
         // A refusal in JSON (400141 "need verify") where the bytes should be; a real small JSON file passes through.
         let bytes: Buffer;
@@ -240,6 +249,7 @@ async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRan
           return rethrow(err);
         }
         const refusal = jsonErrno(res.headers, bytes.toString('utf8'));
+        logCall(ctx, label, res.statusCode, refusal?.errno);
         if (refusal) throw failure(DATA, { errno: refusal.errno, requestId: refusal.requestId });
         const total = /\/(\d+)\s*$/.exec(header(res.headers['content-range']) ?? '')?.[1];
         return {
@@ -252,6 +262,7 @@ async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRan
         };
       }
       if (res.statusCode === 200 || res.statusCode === 206) {
+        logCall(ctx, label, res.statusCode);
         const length = nonNegative(header(res.headers['content-length']));
         const total = /\/(\d+)\s*$/.exec(header(res.headers['content-range']) ?? '')?.[1];
         const crc = nonNegative(header(res.headers['x-bs-meta-crc32']));
@@ -271,6 +282,7 @@ async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRan
         rethrow(err);
       }
       const { errno, requestId } = decodeReply(DATA, res.statusCode, res.headers, text);
+      logCall(ctx, label, res.statusCode, errno);
       if (res.statusCode === 403 || res.statusCode === 410) {
         throw new TeraBoxError(`${DATA}: the download link expired or was refused (HTTP ${res.statusCode})`, {
           code: 'LINK_EXPIRED',

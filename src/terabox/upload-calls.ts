@@ -59,7 +59,19 @@ export async function locateUpload(ctx: ClientContext): Promise<string> {
   });
   const host = typeof body.host === 'string' ? body.host.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '') : '';
   if (!HOST.test(host)) throw bad(endpoint, 'answer has no usable upload host', requestId);
-  return host;
+  return qualifyUploadHost(host, ctx.caller.session.baseUrl);
+}
+
+/**
+ * `dm`-region accounts are sent to upload clusters named like `dm1` (docs/terabox-protocol.md §7); a
+ * bare name is taken to live beside the web host (`dm1` on www.terabox.com → dm1.terabox.com). Our
+ * reading: no source shows a bare answer's full host.
+ */
+export function qualifyUploadHost(host: string, baseUrl: string): string {
+  if (host.includes('.') || host.includes(':') || host === 'localhost') return host;
+  const labels = new URL(baseUrl).hostname.split('.');
+  if (labels.length < 2 || labels.every((l) => /^\d+$/.test(l))) return host;
+  return [host, ...(labels.length > 2 ? labels.slice(1) : labels)].join('.');
 }
 
 /**

@@ -12,6 +12,7 @@ import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js'
 import { createTeraBoxClient, type TeraBoxClient, type TeraBoxClientOptions } from '../../src/terabox/client.js';
 import { TeraBoxError } from '../../src/terabox/errors.js';
 import { downloadSign } from '../../src/terabox/sign.js';
+import { qualifyUploadHost } from '../../src/terabox/upload-calls.js';
 import { PLACEHOLDER_BLOCK_MD5 } from '../../src/terabox/wire.js';
 import { bodyOf, bytes } from '../upload/helpers.js';
 import { Rig, SMALL_LADDER } from '../upload/rig.js';
@@ -302,6 +303,13 @@ describe('client and uploader against the live-service behaviours', function () 
     expect(h.uploadHost).to.equal(new URL(emu.regionUploadUrls.dm!).host);
     expect(h.uploadHost).to.not.equal(new URL(emu.regionUrls.dm!).host);
     expect(api.baseUrl).to.equal(emu.regionUrls.dm);
+  });
+
+  it('takes a bare cluster name from locateupload as a host beside the web host', () => {
+    expect(qualifyUploadHost('dm1', 'https://www.terabox.com')).to.equal('dm1.terabox.com');
+    expect(qualifyUploadHost('dm1', 'https://dm.1024terabox.com')).to.equal('dm1.1024terabox.com');
+    expect(qualifyUploadHost('dm-data.terabox.com', 'https://www.terabox.com')).to.equal('dm-data.terabox.com');
+    expect(qualifyUploadHost('127.0.0.1:8080', 'http://127.0.0.1:9')).to.equal('127.0.0.1:8080');
   });
 
   it('health(): reachable, token refresh time, api style, and the last error without secrets', async () => {
