@@ -88,6 +88,9 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       maxConnections: tb.maxConnections,
       timeouts: tb.timeouts,
       retry: tb.retry,
+      // The embedded emulator has no rate limit to stay under.
+      apiCallsPerSecond: emulator ? 0 : tb.apiCallsPerSecond,
+      apiBurst: tb.apiBurst,
       logger: logger.child({ component: 'terabox' }),
     });
     closers.push(() => api.close());
@@ -140,6 +143,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
         readOnly: srv.readOnly,
       },
       quota: () => drive.quota(),
+      terabox: () => api.health(),
     });
 
     const server: Server = createDavServer({

@@ -34,6 +34,10 @@ export interface Config {
     maxConnections: number;
     timeouts: { connectMs: number; requestMs: number; partMs: number };
     retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+    /** API calls per second, shared by every caller (0 = no pacing); data transfers are not counted. */
+    apiCallsPerSecond: number;
+    /** API calls that may go at once after a quiet spell. */
+    apiBurst: number;
   };
   upload: {
     parallel: number;
@@ -99,6 +103,8 @@ const SCHEMA: Branch = {
     maxConnections: int(1, 1024),
     timeouts: { connectMs: int(1, MAX_INT32), requestMs: int(1, MAX_INT32), partMs: int(1, MAX_INT32) },
     retry: { attempts: int(1, 20), baseDelayMs: int(0, 600_000), maxDelayMs: int(0, 600_000) },
+    apiCallsPerSecond: int(0, 100_000),
+    apiBurst: int(1, 100_000),
   },
   upload: {
     parallel: int(1, 16),

@@ -99,6 +99,7 @@ export const ERRNO_TABLE: ReadonlyMap<number, ErrnoMeaning> = new Map<number, Er
   [31360, { code: 'LINK_EXPIRED', meaning: 'download link expired' }],
   [31362, { code: 'LINK_EXPIRED', meaning: 'download link sign error' }],
   [31363, { code: 'BAD_REQUEST', meaning: 'block missing (upload state expired)' }],
+  [400141, { code: 'LINK_EXPIRED', meaning: 'need verify: download link refused from this address' }],
   [400810, { code: 'TOKEN_EXPIRED', meaning: 'verification needed (jsToken)' }],
   [450016, { code: 'TOKEN_EXPIRED', meaning: 'jsToken invalid' }],
   [4000020, { code: 'TOKEN_EXPIRED', meaning: 'verification needed (jsToken)' }],

@@ -3,6 +3,7 @@
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { GiB } from './chunk-size.js';
+import type { PacerClock } from './pacing.js';
 import { DESKTOP_USER_AGENT } from './wire.js';
 
 export interface TeraBoxTimeouts {
@@ -49,6 +50,12 @@ export interface TeraBoxClientOptions {
    */
   invalidNameChars?: string;
   logger?: Logger;
+  /** API calls per second (token bucket shared by every caller; data transfers are not counted). 0 = no pacing (the default here; the app's setting defaults to 5). */
+  apiCallsPerSecond?: number;
+  /** Calls that may go at once after a quiet spell (default 10). */
+  apiBurst?: number;
+  /** For tests: the pacer's clock. */
+  pacingClock?: PacerClock;
 }
 
 export interface ResolvedOptions {
@@ -66,6 +73,9 @@ export interface ResolvedOptions {
   freeMaxFileSize: number;
   invalidNameChars: string;
   logger: Logger;
+  apiCallsPerSecond: number;
+  apiBurst: number;
+  pacingClock?: PacerClock;
 }
 
 export const DEFAULT_BASE_URL = 'https://www.terabox.com';
@@ -116,5 +126,8 @@ export function resolveOptions(opts: TeraBoxClientOptions): ResolvedOptions {
     freeMaxFileSize: positive('freeMaxFileSize', opts.freeMaxFileSize ?? 4 * GiB),
     invalidNameChars: opts.invalidNameChars ?? DEFAULT_INVALID_NAME_CHARS,
     logger: opts.logger ?? silentLogger,
+    apiCallsPerSecond: opts.apiCallsPerSecond ?? 0,
+    apiBurst: opts.apiBurst ?? 10,
+    pacingClock: opts.pacingClock,
   };
 }

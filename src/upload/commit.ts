@@ -173,6 +173,20 @@ async function create(t: CommitTarget, ctx: CommitContext, uploadId: string): Pr
   }
 }
 
+/**
+ * [issue 11, live] precreate answered return_type 2. With `info`, that entry is the committed file;
+ * without, filemetas says whether the file is there. Either way it counts only with our size and
+ * server md5 (an old version at the path is not our file); null sends the upload on to create.
+ */
+async function committedAtPrecreate(t: CommitTarget, ctx: CommitContext, info: RemoteEntry | undefined): Promise<RemoteEntry | null> {
+  const entry = info ?? (await withRetries(ctx, 'filemetas', () => ctx.api.stat([t.path])))[0] ?? undefined;
+  const expected = serverMd5For(t.blockMd5s);
+  const md5 = entry?.md5?.toLowerCase();
+  if (entry && !entry.isDir && entry.size === t.size && (md5 === undefined || md5 === expected)) return entry;
+  ctx.logger.info({ path: t.path, info: info !== undefined }, 'precreate answered return_type 2 but the file is not ours yet; committing with create');
+  return null;
+}
+
 export async function commit(t: CommitTarget, ctx: CommitContext): Promise<CommitOutcome> {
   // rapidupload takes no signal and commits at once: a caller gone by now must not replace the file.
   ctx.signal?.throwIfAborted();
@@ -181,7 +195,12 @@ export async function commit(t: CommitTarget, ctx: CommitContext): Promise<Commi
 
   const { pre, resumed } = await openSession(t, ctx);
   ctx.onUploadId(pre.uploadId);
-  if (pre.returnType === 2 && pre.entry && pre.entry.size === t.size) return { entry: pre.entry, rapid: true, partsSent: 0 };
+  // [issue 11, live] return_type 2: TeraBox already had the content and (Baidu-style) committed the file.
+  if (pre.returnType === 2) {
+    const done = await committedAtPrecreate(t, ctx, pre.entry);
+    if (done) return { entry: done, rapid: true, partsSent: 0 };
+    if (pre.uploadId === '') throw new UploadError('INTEGRITY', `precreate answered ${t.path} as already there, but it is not what was sent`);
+  }
 
   const needed = pre.returnType === 2 ? [] : partsToSend(t, ctx, pre.needed, resumed && pre.uploadId === t.uploadId);
   await sendParts({

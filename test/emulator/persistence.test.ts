@@ -53,6 +53,7 @@ describe('emulator: restart persistence', () => {
       // Blocks stored before the restart still count for precreate.
       const pre = await raw.precreate('/again.bin', data.length, [md5(data.subarray(0, PART)), md5(data.subarray(PART, 2 * PART)), md5(data.subarray(2 * PART))]);
       expect(pre.json.return_type).to.equal(2);
+      expect(await second.emu.readFile('/again.bin')).to.deep.equal(data);
     } finally {
       await second.close();
     }

@@ -63,6 +63,8 @@ export class DriveStack {
       config.emulator.knobs = knobs;
       config.upload.ladder = { baseChunkSize: MIN_PART, baseLimit: 1 * MiB, maxChunkSize: 512 * KiB };
       config.terabox.retry = { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 };
+      // Tests are not a free account: no pacing unless a test asks for it.
+      config.terabox.apiCallsPerSecond = 0;
       config.log.level = 'warn';
       if (opts.account) {
         upstream = await startEmulator({ dataDir: join(tmp, 'upstream'), knobs, defaultAccount: opts.account });

@@ -2,12 +2,14 @@
 // clients' `uploadedfile` too), streamed to the block store while hashed, never held in memory.
 // Errors in PCS style: unknown or expired uploadid 31363, no file field 31208, bad parameters 31023.
 // `path` is not used (TeraBox is lenient about it: clients send it double-encoded or wrong).
+// Under the requireUploadSign knob a missing or wrong `uploadsign` (precreate's) is refused with 31023.
 
 import busboy from 'busboy';
 import { pipeline } from 'node:stream/promises';
 import { Errno } from '../../terabox/wire.js';
 import type { Ctx } from '../http/context.js';
 import { BlockTooLargeError } from '../store/blocks.js';
+import { uploadSignFor } from './precreate.js';
 
 const FILE_FIELDS = ['file', 'uploadedfile'];
 
@@ -21,6 +23,9 @@ export async function superfile2(ctx: Ctx): Promise<void> {
   const uploadId = q.get('uploadid') ?? '';
   if (!ctx.emu.sessions.live(account.id, uploadId, Date.now())) {
     return ctx.pcsFail(Errno.BLOCK_MISS, 'uploadid invalid or expired: block miss in superfile2');
+  }
+  if (ctx.emu.knobs.requireUploadSign && q.get('uploadsign') !== uploadSignFor(ctx.emu, uploadId)) {
+    return ctx.pcsFail(31023, 'param error: uploadsign invalid');
   }
   if (!(ctx.req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
     return ctx.pcsFail(31208, 'content_type is not exists');

@@ -19,6 +19,8 @@ export interface ListenerInfo {
   region: string | null;
   /** host:port clients reach this listener at. */
   host: string;
+  /** host:port of the region's own upload listener, which locateupload names (options.regionUploadHosts). */
+  uploadHost?: string;
 }
 
 /** The PCS hosts answer errors with these HTTP statuses (TeraBox's /api/* always answers 200). */
