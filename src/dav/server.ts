@@ -22,7 +22,7 @@ import { decodeRequestTarget } from './paths.js';
 import { checkPreconditions } from './preconditions.js';
 import { sendEmpty, sendError } from './respond.js';
 import { DavError, driveErrorToDav } from './status.js';
-import { handleWellKnown, isWellKnownPath } from './well-known.js';
+import { handleWellKnown, isWellKnownPath, type DavMetrics } from './well-known.js';
 import type { DriveStatus } from '../drive/status.js';
 
 export interface DavOptions {
@@ -43,6 +43,8 @@ export interface DavOptions {
   lockStore?: LockStore;
   /** The status snapshot served at /.well-known/terabox-webdav/status.json. */
   status?: () => Promise<DriveStatus>;
+  /** Request counts and durations, and the text served at /.well-known/terabox-webdav/metrics. */
+  metrics?: DavMetrics;
   logger?: Logger;
 }
 
@@ -80,6 +82,7 @@ function buildHandler(opts: DavOptions): Handle {
     maxXmlBodyBytes: opts.maxXmlBodyBytes ?? 1024 * 1024,
     lockMaxTimeoutSeconds: opts.lockMaxTimeoutSeconds ?? 86_400,
     bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 120_000,
+    status: opts.status,
     logger,
   };
   const authenticate = createAuthenticator({ users: opts.users ?? [], allowAnonymous: opts.allowAnonymous });
@@ -100,7 +103,7 @@ function buildHandler(opts: DavOptions): Handle {
     }
     if (services.readOnly && isWriteMethod(method)) throw new DavError(403, 'The server is read-only');
     const target = decodeRequestTarget(req.url ?? '/');
-    if (isWellKnownPath(target.path)) return handleWellKnown(req, res, target.path, { status: opts.status });
+    if (isWellKnownPath(target.path)) return handleWellKnown(req, res, target, { status: opts.status, metrics: opts.metrics });
     const ctx = new RequestContext({ req, res, target, user: auth.user, services, signal, continuePending });
     if ((await checkPreconditions(ctx)) === 304) {
       const entry = await ctx.targetState();
@@ -135,16 +138,27 @@ function buildHandler(opts: DavOptions): Handle {
 
   return (req, res, continuePending) => {
     const started = performance.now();
+    // Keep-alive requests on one connection run one after another, so the socket's counters between
+    // start and end are this request's bytes (headers included).
+    const socket = req.socket;
+    const readAtStart = socket.bytesRead;
+    const writtenAtStart = socket.bytesWritten;
     const aborter = new AbortController();
     // Errors on either stream mean the client went away; they are handled through `aborter`.
     req.on('error', () => aborter.abort());
     res.on('error', () => aborter.abort());
     res.once('close', () => {
       if (!res.writableFinished) aborter.abort();
-      logger.debug(
-        { method: req.method, url: req.url, status: aborter.signal.aborted ? 499 : res.statusCode, ms: Math.round(performance.now() - started) },
-        'request',
-      );
+      const status = aborter.signal.aborted ? 499 : res.statusCode;
+      const ms = performance.now() - started;
+      logger.debug({ method: req.method, url: req.url, status, ms: Math.round(ms) }, 'request');
+      opts.metrics?.requestEnded({
+        method: (req.method ?? '').toUpperCase(),
+        status,
+        seconds: ms / 1000,
+        bytesIn: Math.max(0, socket.bytesRead - readAtStart),
+        bytesOut: Math.max(0, socket.bytesWritten - writtenAtStart),
+      });
     });
     serve(req, res, continuePending, aborter.signal).catch((err: unknown) => {
       try {
