@@ -2,6 +2,7 @@
 // with every failure turned into a status (never a crash, never a hang) and one log line per request.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Database } from 'better-sqlite3';
 import { isDriveError, type Drive } from '../drive/types.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -72,6 +73,21 @@ const REALM = 'Basic realm="terabox-webdav", charset="UTF-8"';
 
 type Handle = (req: IncomingMessage, res: ServerResponse, continuePending: boolean) => void;
 
+/** What each connection had counted when its last request ended. */
+const counted = new WeakMap<Socket, { read: number; written: number }>();
+
+/**
+ * The bytes a connection moved since its previous request ended, headers included. Keep-alive requests
+ * on a connection run one after another, so this is the request that just ended (plus any bytes the
+ * next one had already sent), and over all requests the sums are the wire's.
+ */
+function wireBytes(socket: Socket): { bytesIn: number; bytesOut: number } {
+  const last = counted.get(socket) ?? { read: 0, written: 0 };
+  const now = { read: socket.bytesRead, written: socket.bytesWritten };
+  counted.set(socket, now);
+  return { bytesIn: Math.max(0, now.read - last.read), bytesOut: Math.max(0, now.written - last.written) };
+}
+
 function buildHandler(opts: DavOptions): Handle {
   const logger = opts.logger ?? silentLogger;
   const services: DavServices = {
@@ -138,11 +154,7 @@ function buildHandler(opts: DavOptions): Handle {
 
   return (req, res, continuePending) => {
     const started = performance.now();
-    // Keep-alive requests on one connection run one after another, so the socket's counters between
-    // start and end are this request's bytes (headers included).
     const socket = req.socket;
-    const readAtStart = socket.bytesRead;
-    const writtenAtStart = socket.bytesWritten;
     const aborter = new AbortController();
     // Errors on either stream mean the client went away; they are handled through `aborter`.
     req.on('error', () => aborter.abort());
@@ -156,8 +168,7 @@ function buildHandler(opts: DavOptions): Handle {
         method: (req.method ?? '').toUpperCase(),
         status,
         seconds: ms / 1000,
-        bytesIn: Math.max(0, socket.bytesRead - readAtStart),
-        bytesOut: Math.max(0, socket.bytesWritten - writtenAtStart),
+        ...wireBytes(socket),
       });
     });
     serve(req, res, continuePending, aborter.signal).catch((err: unknown) => {

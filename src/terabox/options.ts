@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { GiB } from './chunk-size.js';
 import { DESKTOP_USER_AGENT } from './wire.js';
+import type { TransportObserver } from './http.js';
 
 export interface TeraBoxTimeouts {
   /** TCP/TLS connect. */
@@ -49,6 +50,8 @@ export interface TeraBoxClientOptions {
    */
   invalidNameChars?: string;
   logger?: Logger;
+  /** Told about every request (endpoint, errno, bytes), for metrics. */
+  observer?: TransportObserver;
 }
 
 export interface ResolvedOptions {
@@ -66,6 +69,7 @@ export interface ResolvedOptions {
   freeMaxFileSize: number;
   invalidNameChars: string;
   logger: Logger;
+  observer?: TransportObserver;
 }
 
 export const DEFAULT_BASE_URL = 'https://www.terabox.com';
@@ -116,5 +120,6 @@ export function resolveOptions(opts: TeraBoxClientOptions): ResolvedOptions {
     freeMaxFileSize: positive('freeMaxFileSize', opts.freeMaxFileSize ?? 4 * GiB),
     invalidNameChars: opts.invalidNameChars ?? DEFAULT_INVALID_NAME_CHARS,
     logger: opts.logger ?? silentLogger,
+    observer: opts.observer,
   };
 }
