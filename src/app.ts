@@ -12,7 +12,7 @@ import { createUploader } from './upload/index.js';
 import { createTeraBoxDrive, openLocalState } from './drive/index.js';
 import { createDavServer } from './dav/server.js';
 import { startEmulator, type EmulatorHandle, type EmulatorKnobs } from './emulator/index.js';
-import { createStatusSource } from './status.js';
+import { createStatusSource, type StatusParts } from './status.js';
 import { createDriveMetrics, metricsPort, serveMetrics } from './metrics.js';
 import type { DriveStatus } from './drive/status.js';
 import { packageVersion } from './version.js';
@@ -28,7 +28,12 @@ export interface RunningDrive {
 }
 
 /** Serves the settings' drive until close(). */
-export async function startDrive(config: Config, logger: Logger): Promise<RunningDrive> {
+/** For tests and embedders: sections of the status snapshot supplied from outside (they win over the drive's own). */
+export interface DriveHooks {
+  status?: Partial<Pick<StatusParts, 'uploads' | 'cache' | 'terabox'>>;
+}
+
+export async function startDrive(config: Config, logger: Logger, hooks: DriveHooks = {}): Promise<RunningDrive> {
   const { server: srv } = config;
   if (srv.users.length === 0 && !isLoopback(srv.host)) {
     throw new Error(
@@ -149,6 +154,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
         readOnly: srv.readOnly,
       },
       quota: () => drive.quota(),
+      ...hooks.status,
     });
 
     const server: Server = createDavServer({

@@ -19,6 +19,12 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** "2026-12-06T08:13:39.402Z" → "2026-12-06 08:13:39 UTC"; anything else as it is. */
+function readableTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
 const STATE_ORDER: Record<UploadStatus['state'], number> = { active: 0, failed: 1, pending: 2 };
 
 function uploadCard(u: UploadStatus): string {
@@ -28,7 +34,7 @@ function uploadCard(u: UploadStatus): string {
     `${formatBytes(u.confirmedBytes)} of ${formatBytes(u.size)}`,
     u.state === 'active' ? formatRate(u.rate) : undefined,
     u.state === 'active' ? `ETA ${formatDuration(uploadEtaSeconds(u))}` : undefined,
-    `attempt${u.attempts === 1 ? '' : 's'} ${u.attempts}`,
+    u.attempts > 0 ? `attempt${u.attempts === 1 ? '' : 's'} ${u.attempts}` : undefined,
   ].filter((f): f is string => f !== undefined);
   const error = u.lastError ? `<div class="error">${escapeHtml(u.lastError)}</div>` : '';
   return (
@@ -97,8 +103,8 @@ function teraboxSection(s: DriveStatus): string {
   const rows: [string, string][] = [
     ['Reachable', h.reachable ? '<span class="ok">yes</span>' : '<span class="bad">no</span>'],
   ];
-  if (h.lastError) rows.push(['Last error', `${escapeHtml(h.lastError.message)} <span class="muted">(${escapeHtml(h.lastError.at)})</span>`]);
-  if (h.lastTokenRefresh) rows.push(['Last token refresh', escapeHtml(h.lastTokenRefresh)]);
+  if (h.lastError) rows.push(['Last error', `${escapeHtml(h.lastError.message)} <span class="muted">(${escapeHtml(readableTime(h.lastError.at))})</span>`]);
+  if (h.lastTokenRefresh) rows.push(['Last token refresh', escapeHtml(readableTime(h.lastTokenRefresh))]);
   if (h.region) rows.push(['Region', escapeHtml(h.region)]);
   if (h.uploadHost) rows.push(['Upload host', escapeHtml(h.uploadHost)]);
   if (h.apiStyle) rows.push(['API style', escapeHtml(h.apiStyle)]);
@@ -117,7 +123,7 @@ function driveSection(s: DriveStatus): string {
     definitionList([
       ['Version', escapeHtml(s.version)],
       ['Up for', escapeHtml(formatDuration(s.uptimeSeconds))],
-      ['Started', escapeHtml(s.startedAt)],
+      ['Started', escapeHtml(readableTime(s.startedAt))],
       ['Upload mode', escapeHtml(st.uploadMode)],
       ['Parallel parts', escapeHtml(`${st.uploadParallel} per upload, ${st.uploadGlobalParallel} in all`)],
       ['Read cache', escapeHtml(st.cacheMode)],
@@ -168,7 +174,7 @@ export interface StatusPageOptions {
 /** The status page for one snapshot. */
 export function renderStatusPage(s: DriveStatus, opts: StatusPageOptions = {}): string {
   const refresh = Math.min(300, Math.max(1, Math.round(opts.refreshSeconds ?? 5)));
-  const now = (opts.now ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const now = readableTime((opts.now ?? new Date()).toISOString());
   // Replaces <main> with the one from a fresh copy of the page; on any failure the next tick retries.
   const script =
     `<script>setInterval(function(){fetch(location.href,{cache:"no-store",credentials:"same-origin"})` +
