@@ -81,6 +81,7 @@ program
   .option('--config <file>', 'JSON settings file (env TERABOX_WEBDAV_CONFIG)')
   .option('--read-only', 'refuse every write (server.readOnly)')
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .addOption(new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices(['json', 'pretty', 'auto']))
   .action(async (opts: Record<string, string | boolean | undefined>) => {
     const config = settings(
       {
@@ -91,10 +92,11 @@ program
         'terabox.cookie': opts.cookie,
         'server.readOnly': opts.readOnly,
         'log.level': opts.logLevel,
+        'log.format': opts.logFormat,
       },
       opts.config as string | undefined,
     );
-    const logger = createLogger(config.log.level);
+    const logger = createLogger(config.log.level, undefined, config.log.format);
     const { startDrive } = await import('./app.js');
     try {
       const running = await startDrive(config, logger);
@@ -116,12 +118,13 @@ program
   .option('--token-ttl <seconds>', 'jsToken lifetime, seconds')
   .option('--fault <endpoint:kind=rate>', 'fault rate for an endpoint, repeatable (kind: http5xx, reset, errno31034)', collectFault, {})
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .addOption(new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices(['json', 'pretty', 'auto']))
   .action(async (opts: Record<string, unknown>) => {
     const config = settings(
-      { 'emulator.port': opts.port, 'emulator.host': opts.host, dataDir: opts.data, 'log.level': opts.logLevel },
+      { 'emulator.port': opts.port, 'emulator.host': opts.host, dataDir: opts.data, 'log.level': opts.logLevel, 'log.format': opts.logFormat },
       opts.config as string | undefined,
     );
-    const logger = createLogger(config.log.level);
+    const logger = createLogger(config.log.level, undefined, config.log.format);
     const knobs: Record<string, unknown> = { ...config.emulator.knobs };
     const number = (flag: string, value: unknown, scale = 1): number | undefined => {
       if (value === undefined) return undefined;
