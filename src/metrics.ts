@@ -36,9 +36,22 @@ function mirroredCounter(registry: Registry, name: string, help: string): Counte
   });
 }
 
+/**
+ * Node's default metrics describe the process, not a drive, and each collection keeps observers and
+ * timers for good: one registry per process holds them, merged into every drive's scrape.
+ */
+let processRegistry: Registry | undefined;
+function processMetricsRegistry(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: PREFIX });
+  }
+  return processRegistry;
+}
+
 export function createDriveMetrics(opts: MetricsOptions = {}): DriveMetrics {
   const registry = new Registry();
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  const withProcess = opts.processMetrics ?? true;
 
   const requests = new Counter({
     name: `${PREFIX}requests_total`,
@@ -149,7 +162,8 @@ export function createDriveMetrics(opts: MetricsOptions = {}): DriveMetrics {
           // The snapshot failed (e.g. during shutdown): serve the counters without fresh gauges.
         }
       }
-      return { contentType: registry.contentType, text: await registry.metrics() };
+      const exposed = withProcess ? Registry.merge([registry, processMetricsRegistry()]) : registry;
+      return { contentType: registry.contentType, text: await exposed.metrics() };
     },
   };
 }
