@@ -75,6 +75,23 @@ describe('metrics', () => {
     expect(ea.value('terabox_webdav_process_cpu_user_seconds_total')).to.be.a('number');
   });
 
+  it('hears from the TeraBox client about calls that got no answer (errno "network")', async () => {
+    const { createTeraBoxClient } = await import('../src/terabox/client.js');
+    const m = createDriveMetrics({ processMetrics: false });
+    const port = await freePort(); // nothing listens there
+    const api = createTeraBoxClient({ baseUrl: `http://127.0.0.1:${port}`, cookie: 'ndus=x', retry: { attempts: 1 }, observer: m.upstream });
+    try {
+      await api.quota().then(
+        () => expect.fail('no TeraBox there'),
+        () => undefined,
+      );
+    } finally {
+      await api.close();
+    }
+    const e = parsePrometheus((await m.scrape()).text);
+    expect(e.sum('terabox_webdav_upstream_calls_total', { errno: 'network' })).to.be.at.least(1);
+  });
+
   describe('on the running drive', () => {
     let dir: string;
     beforeEach(() => {
