@@ -27,12 +27,12 @@ export interface RunningDrive {
   close(): Promise<void>;
 }
 
-/** Serves the settings' drive until close(). */
 /** For tests and embedders: sections of the status snapshot supplied from outside (they win over the drive's own). */
 export interface DriveHooks {
   status?: Partial<Pick<StatusParts, 'uploads' | 'cache' | 'terabox'>>;
 }
 
+/** Serves the settings' drive until close(). */
 export async function startDrive(config: Config, logger: Logger, hooks: DriveHooks = {}): Promise<RunningDrive> {
   const { server: srv } = config;
   if (srv.users.length === 0 && !isLoopback(srv.host)) {
@@ -194,10 +194,13 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
     let metricsUrl: string | undefined;
     if (srv.metricsPort > 0) {
       const metricsServer = await serveMetrics(metrics, srv.metricsPort);
-      closers.push(() => new Promise<void>((done) => {
-        metricsServer.close(() => done());
-        metricsServer.closeAllConnections();
-      }));
+      closers.push(
+        () =>
+          new Promise<void>((done) => {
+            metricsServer.close(() => done());
+            metricsServer.closeAllConnections();
+          }),
+      );
       metricsUrl = `http://127.0.0.1:${metricsPort(metricsServer)}/metrics`;
       logger.info({ metrics: metricsUrl }, `serving Prometheus metrics without authentication at ${metricsUrl}`);
     }
