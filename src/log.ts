@@ -36,7 +36,7 @@ export function createLogger(level: LevelWithSilent = 'info', destination?: Node
   const tty = (out as { isTTY?: boolean }).isTTY === true;
   if (format === 'pretty' || (format === 'auto' && tty)) {
     // In-process and synchronous (no worker thread), so a line is out before a crash or an exit.
-    const pretty = PinoPretty({ destination: out, colorize: tty, translateTime: 'SYS:HH:MM:ss.l', sync: true });
+    const pretty = PinoPretty({ destination: out, colorize: tty, translateTime: 'SYS:HH:MM:ss.l', singleLine: true, sync: true });
     return pino(opts, pretty);
   }
   return destination ? pino(opts, destination as pino.DestinationStream) : pino(opts);
