@@ -37,6 +37,15 @@ function refreshSeconds(url: string | undefined): number {
   return q ? Math.min(300, Math.max(1, Number(q[1]))) : 5;
 }
 
+/** The snapshot, or a 503 that says so (a status page must not fail as a 500 because a part of the drive did). */
+async function snapshot(status: () => Promise<DriveStatus>): Promise<DriveStatus> {
+  try {
+    return await status();
+  } catch {
+    throw new DavError(503, 'The drive status is not available right now');
+  }
+}
+
 /** Answers a request whose path is under the reserved prefix. */
 export async function handleWellKnown(req: IncomingMessage, res: ServerResponse, target: DavPath, opts: WellKnownOptions): Promise<void> {
   const method = (req.method ?? '').toUpperCase();
@@ -49,8 +58,7 @@ export async function handleWellKnown(req: IncomingMessage, res: ServerResponse,
     return sendEmpty(req, res, 301, { Location: `${WELL_KNOWN_PREFIX}/`, ...NO_STORE });
   }
   if (page === '' && opts.status) {
-    const snapshot = await opts.status();
-    const html = renderStatusPage(snapshot, { refreshSeconds: refreshSeconds(req.url) });
+    const html = renderStatusPage(await snapshot(opts.status), { refreshSeconds: refreshSeconds(req.url) });
     return sendBody(req, res, 200, html, {
       'Content-Type': 'text/html; charset=utf-8',
       // The page is the drive's own: no framing by other sites, no scripts but its own inline one.
@@ -60,8 +68,7 @@ export async function handleWellKnown(req: IncomingMessage, res: ServerResponse,
     });
   }
   if (page === '/status.json' && opts.status) {
-    const snapshot = await opts.status();
-    return sendBody(req, res, 200, JSON.stringify(snapshot), {
+    return sendBody(req, res, 200, JSON.stringify(await snapshot(opts.status)), {
       'Content-Type': 'application/json; charset=utf-8',
       ...NO_STORE,
     });

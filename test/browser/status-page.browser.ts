@@ -168,7 +168,9 @@ describe('the status page in a browser', function () {
 
   it('shows the real drive\'s own upload queue for a PUT in flight (needs the write-back upload queue)', async function () {
     const size = 24 * MiB;
-    drive = await startDrive(slowConfig(dir, 2 * MiB), silentLogger);
+    // 1 MiB/s per connection: 4 parts of 4 MiB in flight take about 4 s a round, so the progress
+    // moves in steps a few seconds apart, well inside the waits below.
+    drive = await startDrive(slowConfig(dir, MiB), silentLogger);
     const emulator = drive.emulator!;
     const put = startPut(`${drive.url}in-flight.bin`, size);
     try {

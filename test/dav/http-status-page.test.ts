@@ -140,6 +140,24 @@ describe('dav over HTTP: the status page behind a password', () => {
   });
 });
 
+describe('dav over HTTP: a status source that fails', () => {
+  let s: RunningDav;
+  before(async () => {
+    s = await startDav({ status: () => Promise.reject(new Error('boom')) });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it('answers 503 for the page and the JSON, and still serves directory indexes (without the summary)', async () => {
+    expect((await dav(s.origin, 'GET', PAGE)).status).to.equal(503);
+    expect((await dav(s.origin, 'GET', PAGE + 'status.json')).status).to.equal(503);
+    const index = await dav(s.origin, 'GET', '/');
+    expect(index.status).to.equal(200);
+    expect(index.text).to.not.include('drive-status');
+  });
+});
+
 describe('dav over HTTP: without a status source', () => {
   let s: RunningDav;
   before(async () => {
