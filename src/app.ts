@@ -12,7 +12,9 @@ import { createUploader } from './upload/index.js';
 import { createTeraBoxDrive, openLocalState } from './drive/index.js';
 import { createDavServer } from './dav/server.js';
 import { startEmulator, type EmulatorHandle, type EmulatorKnobs } from './emulator/index.js';
-import { createStatusSource } from './status.js';
+import { createStatusSource, type StatusParts } from './status.js';
+import { createDriveMetrics, metricsPort, serveMetrics } from './metrics.js';
+import type { DriveStatus } from './drive/status.js';
 import { packageVersion } from './version.js';
 
 export interface RunningDrive {
@@ -20,11 +22,18 @@ export interface RunningDrive {
   url: string;
   /** The embedded emulator, when no cookie was configured. */
   emulator?: EmulatorHandle;
+  /** The unauthenticated loopback metrics address, when server.metricsPort is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
+/** For tests and embedders: sections of the status snapshot supplied from outside (they win over the drive's own). */
+export interface DriveHooks {
+  status?: Partial<Pick<StatusParts, 'uploads' | 'cache' | 'terabox'>>;
+}
+
 /** Serves the settings' drive until close(). */
-export async function startDrive(config: Config, logger: Logger): Promise<RunningDrive> {
+export async function startDrive(config: Config, logger: Logger, hooks: DriveHooks = {}): Promise<RunningDrive> {
   const { server: srv } = config;
   if (srv.users.length === 0 && !isLoopback(srv.host)) {
     throw new Error(
@@ -76,6 +85,10 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       logger.info({ upstream: baseUrl }, `using TeraBox at ${baseUrl}`);
     }
 
+    // The metrics read the status snapshot at scrape time; the snapshot is built once the drive exists.
+    let status: () => Promise<DriveStatus> = () => Promise.reject(new Error('the drive is starting'));
+    const metrics = createDriveMetrics({ status: () => status() });
+
     const { terabox: tb } = config;
     const api = createTeraBoxClient({
       baseUrl,
@@ -92,6 +105,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       apiCallsPerSecond: emulator ? 0 : tb.apiCallsPerSecond,
       apiBurst: tb.apiBurst,
       logger: logger.child({ component: 'terabox' }),
+      observer: metrics.upstream,
     });
     closers.push(() => api.close());
 
@@ -131,7 +145,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
     });
     closers.push(() => drive.close());
 
-    const status = createStatusSource({
+    status = createStatusSource({
       version: packageVersion(),
       startedAt: new Date(),
       settings: {
@@ -144,11 +158,13 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       },
       quota: () => drive.quota(),
       terabox: () => api.health(),
+      ...hooks.status,
     });
 
     const server: Server = createDavServer({
       drive,
       status,
+      metrics,
       db,
       users: srv.users,
       allowAnonymous: srv.users.length === 0,
@@ -179,6 +195,19 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
     const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
     const url = `http://${host}:${port}/`;
     logger.info({ url, readOnly: srv.readOnly, users: srv.users.length }, `serving WebDAV at ${url}`);
+    let metricsUrl: string | undefined;
+    if (srv.metricsPort > 0) {
+      const metricsServer = await serveMetrics(metrics, srv.metricsPort);
+      closers.push(
+        () =>
+          new Promise<void>((done) => {
+            metricsServer.close(() => done());
+            metricsServer.closeAllConnections();
+          }),
+      );
+      metricsUrl = `http://127.0.0.1:${metricsPort(metricsServer)}/metrics`;
+      logger.info({ metrics: metricsUrl }, `serving Prometheus metrics without authentication at ${metricsUrl}`);
+    }
 
     // Journalled commits from a previous run finish in the background; new requests are served meanwhile.
     void drive.resumeUploads().then(
@@ -188,7 +217,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       (e: unknown) => logger.error({ err: e }, 'resuming journalled uploads failed'),
     );
 
-    return { url, emulator, close: closeAll };
+    return { url, metricsUrl, emulator, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

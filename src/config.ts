@@ -21,6 +21,8 @@ export interface Config {
     users: UserSetting[];
     maxXmlBodyBytes: number;
     lockMaxTimeoutSeconds: number;
+    /** A loopback port serving the Prometheus metrics without authentication; 0 = off. */
+    metricsPort: number;
   };
   terabox: {
     cookie: string;
@@ -54,7 +56,11 @@ export interface Config {
   cache: { dirTtlSeconds: number; maxDirs: number; linkMarginSeconds: number; quotaTtlSeconds: number };
   overlay: { patterns: string[] };
   emulator: { host: string; port: number; knobs: Record<string, unknown> };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** JSON lines, readable lines, or readable on a terminal and JSON otherwise. */
+    format: 'json' | 'pretty' | 'auto';
+  };
 }
 
 export class ConfigError extends Error {
@@ -91,6 +97,7 @@ const SCHEMA: Branch = {
     users: { kind: 'users' },
     maxXmlBodyBytes: int(1024, 64 * 1024 * 1024),
     lockMaxTimeoutSeconds: int(1, MAX_INT32),
+    metricsPort: int(0, 65535),
   },
   terabox: {
     cookie: str(),
@@ -124,7 +131,7 @@ const SCHEMA: Branch = {
   },
   overlay: { patterns: { kind: 'strings' } },
   emulator: { host: str(), port: int(0, 65535), knobs: { kind: 'object' } },
-  log: { level: str(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  log: { level: str(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), format: str(['json', 'pretty', 'auto']) },
 };
 
 /** Environment variables and the setting each one sets. */
@@ -137,6 +144,8 @@ export const ENV_SETTINGS: Readonly<Record<string, string>> = {
   TERABOX_WEBDAV_DATA: 'dataDir',
   TERABOX_WEBDAV_READ_ONLY: 'server.readOnly',
   TERABOX_WEBDAV_LOG_LEVEL: 'log.level',
+  TERABOX_WEBDAV_LOG_FORMAT: 'log.format',
+  TERABOX_WEBDAV_METRICS_PORT: 'server.metricsPort',
   TERABOX_UPLOAD_PARALLEL: 'upload.parallel',
 };
 

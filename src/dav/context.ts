@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Drive, Entry } from '../drive/types.js';
+import type { DriveStatus } from '../drive/status.js';
 import type { Logger } from '../log.js';
 import { readBody } from './body.js';
 import type { DeadPropStore } from './dead-props.js';
@@ -20,6 +21,8 @@ export interface DavServices {
   lockMaxTimeoutSeconds: number;
   /** How long a request body or a response may stall on the client before the request is dropped. */
   bodyIdleTimeoutMs: number;
+  /** The status snapshot, for the one-line summary on directory indexes. */
+  status?: () => Promise<DriveStatus>;
   logger: Logger;
 }
 

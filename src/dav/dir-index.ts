@@ -1,13 +1,12 @@
-// The small HTML page a browser gets for GET on a collection.
+// The small HTML page a browser gets for GET on a collection, with a link to the status page and a
+// one-line summary of the uploads in flight.
 
 import type { Entry } from '../drive/types.js';
 import { hrefFor } from './paths.js';
+import { escapeHtml, STATUS_PAGE_PATH } from './status-page.js';
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-export function renderDirectoryIndex(dir: Entry, members: Entry[]): string {
+/** `summary`: e.g. "3 uploads pending, 1.2 GiB"; undefined when the drive has no status to show. */
+export function renderDirectoryIndex(dir: Entry, members: Entry[], summary?: string): string {
   const title = escapeHtml(dir.path === '/' ? '/' : dir.path + '/');
   const sorted = [...members].sort((a, b) => Number(b.isDir) - Number(a.isDir) || a.name.localeCompare(b.name));
   const rows = sorted.map((e) => {
@@ -21,7 +20,9 @@ export function renderDirectoryIndex(dir: Entry, members: Entry[]): string {
     title +
     '</title></head><body><h1>Index of ' +
     title +
-    '</h1><table><tr><th>Name</th><th>Size</th><th>Modified</th></tr>' +
+    '</h1>' +
+    (summary === undefined ? '' : `<p id="drive-status"><a href="${STATUS_PAGE_PATH}">Status</a>: ${escapeHtml(summary)}</p>`) +
+    '<table><tr><th>Name</th><th>Size</th><th>Modified</th></tr>' +
     up +
     rows.join('') +
     '</table></body></html>\n'

@@ -2,6 +2,7 @@
 // with every failure turned into a status (never a crash, never a hang) and one log line per request.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Database } from 'better-sqlite3';
 import { isDriveError, type Drive } from '../drive/types.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -22,7 +23,7 @@ import { decodeRequestTarget } from './paths.js';
 import { checkPreconditions } from './preconditions.js';
 import { sendEmpty, sendError } from './respond.js';
 import { DavError, driveErrorToDav } from './status.js';
-import { handleWellKnown, isWellKnownPath } from './well-known.js';
+import { handleWellKnown, isWellKnownPath, type DavMetrics } from './well-known.js';
 import type { DriveStatus } from '../drive/status.js';
 
 export interface DavOptions {
@@ -43,6 +44,8 @@ export interface DavOptions {
   lockStore?: LockStore;
   /** The status snapshot served at /.well-known/terabox-webdav/status.json. */
   status?: () => Promise<DriveStatus>;
+  /** Request counts and durations, and the text served at /.well-known/terabox-webdav/metrics. */
+  metrics?: DavMetrics;
   logger?: Logger;
 }
 
@@ -70,6 +73,21 @@ const REALM = 'Basic realm="terabox-webdav", charset="UTF-8"';
 
 type Handle = (req: IncomingMessage, res: ServerResponse, continuePending: boolean) => void;
 
+/** What each connection had counted when its last request ended. */
+const counted = new WeakMap<Socket, { read: number; written: number }>();
+
+/**
+ * The bytes a connection moved since its previous request ended, headers included. Keep-alive requests
+ * on a connection run one after another, so this is the request that just ended (plus any bytes the
+ * next one had already sent), and over all requests the sums are the wire's.
+ */
+function wireBytes(socket: Socket): { bytesIn: number; bytesOut: number } {
+  const last = counted.get(socket) ?? { read: 0, written: 0 };
+  const now = { read: socket.bytesRead, written: socket.bytesWritten };
+  counted.set(socket, now);
+  return { bytesIn: Math.max(0, now.read - last.read), bytesOut: Math.max(0, now.written - last.written) };
+}
+
 function buildHandler(opts: DavOptions): Handle {
   const logger = opts.logger ?? silentLogger;
   const services: DavServices = {
@@ -80,6 +98,7 @@ function buildHandler(opts: DavOptions): Handle {
     maxXmlBodyBytes: opts.maxXmlBodyBytes ?? 1024 * 1024,
     lockMaxTimeoutSeconds: opts.lockMaxTimeoutSeconds ?? 86_400,
     bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 120_000,
+    status: opts.status,
     logger,
   };
   const authenticate = createAuthenticator({ users: opts.users ?? [], allowAnonymous: opts.allowAnonymous });
@@ -105,7 +124,7 @@ function buildHandler(opts: DavOptions): Handle {
     }
     if (services.readOnly && isWriteMethod(method)) throw new DavError(403, 'The server is read-only');
     const target = decodeRequestTarget(req.url ?? '/');
-    if (isWellKnownPath(target.path)) return handleWellKnown(req, res, target.path, { status: opts.status });
+    if (isWellKnownPath(target.path)) return handleWellKnown(req, res, target, { status: opts.status, metrics: opts.metrics });
     const ctx = new RequestContext({ req, res, target, user: auth.user, services, signal, continuePending });
     if ((await checkPreconditions(ctx)) === 304) {
       const entry = await ctx.targetState();
@@ -140,16 +159,22 @@ function buildHandler(opts: DavOptions): Handle {
 
   return (req, res, continuePending) => {
     const started = performance.now();
+    const socket = req.socket;
     const aborter = new AbortController();
     // Errors on either stream mean the client went away; they are handled through `aborter`.
     req.on('error', () => aborter.abort());
     res.on('error', () => aborter.abort());
     res.once('close', () => {
       if (!res.writableFinished) aborter.abort();
-      logger.debug(
-        { method: req.method, url: req.url, status: aborter.signal.aborted ? 499 : res.statusCode, ms: Math.round(performance.now() - started) },
-        'request',
-      );
+      const status = aborter.signal.aborted ? 499 : res.statusCode;
+      const ms = performance.now() - started;
+      logger.debug({ method: req.method, url: req.url, status, ms: Math.round(ms) }, 'request');
+      opts.metrics?.requestEnded({
+        method: (req.method ?? '').toUpperCase(),
+        status,
+        seconds: ms / 1000,
+        ...wireBytes(socket),
+      });
     });
     serve(req, res, continuePending, aborter.signal).catch((err: unknown) => {
       try {

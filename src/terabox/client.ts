@@ -49,6 +49,7 @@ export class TeraBoxClient implements TeraBoxApi {
       timeouts: opts.timeouts,
       maxConnections: opts.maxConnections,
       logger: opts.logger,
+      observer: opts.observer,
     });
     const session = new Session({
       cookie: opts.cookie,

@@ -5,6 +5,7 @@ import { silentLogger } from '../log.js';
 import { GiB } from './chunk-size.js';
 import type { PacerClock } from './pacing.js';
 import { DESKTOP_USER_AGENT } from './wire.js';
+import type { TransportObserver } from './http.js';
 
 export interface TeraBoxTimeouts {
   /** TCP/TLS connect. */
@@ -56,6 +57,8 @@ export interface TeraBoxClientOptions {
   apiBurst?: number;
   /** For tests: the pacer's clock. */
   pacingClock?: PacerClock;
+  /** Told about every request (endpoint, errno, bytes), for metrics. */
+  observer?: TransportObserver;
 }
 
 export interface ResolvedOptions {
@@ -76,6 +79,7 @@ export interface ResolvedOptions {
   apiCallsPerSecond: number;
   apiBurst: number;
   pacingClock?: PacerClock;
+  observer?: TransportObserver;
 }
 
 export const DEFAULT_BASE_URL = 'https://www.terabox.com';
@@ -129,5 +133,6 @@ export function resolveOptions(opts: TeraBoxClientOptions): ResolvedOptions {
     apiCallsPerSecond: opts.apiCallsPerSecond ?? 0,
     apiBurst: opts.apiBurst ?? 10,
     pacingClock: opts.pacingClock,
+    observer: opts.observer,
   };
 }

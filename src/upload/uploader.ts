@@ -204,6 +204,7 @@ export class Uploader implements UploadService {
     });
     await this.supersede(op);
     const started = Date.now();
+    this.o.logger.info({ path: req.path, size, parts: digests.blockMd5s.length }, 'upload started');
     const outcome = await this.commitOp(op, {
       path: req.path,
       size,
@@ -213,8 +214,10 @@ export class Uploader implements UploadService {
       spool: await openAsBlob(op.spoolFile),
       mtime: req.mtime,
     });
+    const ms = Date.now() - started;
     this.o.logger.info(
-      { path: req.path, size, parts: digests.blockMd5s.length, partsSent: outcome.partsSent, rapid: outcome.rapid, ms: Date.now() - started },
+      // rate: bytes per second over the commit (spooled → committed), whatever rapid upload skipped.
+      { path: req.path, size, parts: digests.blockMd5s.length, partsSent: outcome.partsSent, rapid: outcome.rapid, ms, rate: Math.round(size / Math.max(ms, 1) * 1000) },
       'upload committed',
     );
     return { kind: 'committed', ...outcome };

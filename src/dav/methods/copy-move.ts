@@ -7,6 +7,7 @@ import { decodeUriReference } from '../paths.js';
 import { sendEmpty } from '../respond.js';
 import { headerValue } from '../headers.js';
 import { DavError } from '../status.js';
+import { isWellKnownPath } from '../well-known.js';
 
 function parseOverwrite(value: string | undefined): boolean {
   if (value === undefined) return true; // RFC 4918 §10.6: absent means T
@@ -27,6 +28,7 @@ export async function handleCopyMove(ctx: RequestContext): Promise<void> {
   const destHeader = headerValue(req.headers, 'destination');
   if (destHeader === undefined) throw new DavError(400, `${method} needs a Destination header`);
   const dest = decodeUriReference(destHeader, ctx.target).path;
+  if (isWellKnownPath(dest)) throw new DavError(403, `${method} into the drive's reserved status pages is not allowed`);
   const overwrite = parseOverwrite(headerValue(req.headers, 'overwrite')) || overwriteFalseMeansTrue(headerValue(req.headers, 'user-agent'));
   const depth = parseDepth(headerValue(req.headers, 'depth'), method);
 

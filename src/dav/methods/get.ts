@@ -11,6 +11,8 @@ import { parseRange } from '../range.js';
 import { sendBody, sendEmpty } from '../respond.js';
 import { watchResponseStall } from '../stall-watch.js';
 import { DavError } from '../status.js';
+import { isWellKnownPath } from '../well-known.js';
+import { uploadSummary } from '../../drive/status-format.js';
 
 function validatorHeaders(entry: Entry): Record<string, string> {
   return { ETag: entry.etag, 'Last-Modified': entry.mtime.toUTCString() };
@@ -91,7 +93,18 @@ async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRang
 }
 
 async function sendIndex(ctx: RequestContext, dir: Entry): Promise<void> {
-  const members = await ctx.drive.list(dir.path);
-  const html = renderDirectoryIndex(dir, members);
+  const members = (await ctx.drive.list(dir.path)).filter((m) => !isWellKnownPath(m.path));
+  const html = renderDirectoryIndex(dir, members, await statusSummary(ctx));
   sendBody(ctx.req, ctx.res, 200, html, { ...validatorHeaders(dir), 'Content-Type': 'text/html; charset=utf-8' });
+}
+
+/** The one-line upload summary for an index; a failing status source leaves it out rather than failing the page. */
+async function statusSummary(ctx: RequestContext): Promise<string | undefined> {
+  if (!ctx.services.status) return undefined;
+  try {
+    return uploadSummary(await ctx.services.status());
+  } catch (e) {
+    ctx.services.logger.warn({ err: (e as Error).message }, 'status snapshot failed');
+    return undefined;
+  }
 }

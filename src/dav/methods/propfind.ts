@@ -9,6 +9,7 @@ import { isQuotaProp, liveNames, liveValue, type PropName, type ResourceView } f
 import { headerValue } from '../headers.js';
 import { sendXml } from '../respond.js';
 import { DavError, driveErrorToDav } from '../status.js';
+import { isWellKnownPath } from '../well-known.js';
 import { isDriveError } from '../../drive/types.js';
 import { DAV_NS, childElements, findChild, isElement, propertyElement, type XmlElement } from '../xml.js';
 
@@ -47,7 +48,8 @@ export async function handlePropfind(ctx: RequestContext): Promise<void> {
   const request = parseRequest(await ctx.readXml());
   const entry = await ctx.targetState();
   if (!entry) throw new DavError(404, `${ctx.path} does not exist`);
-  const members = depth === 1 && entry.isDir ? await ctx.drive.list(entry.path) : [];
+  // The reserved prefix is the drive's own, never a listed member, whatever TeraBox holds there.
+  const members = depth === 1 && entry.isDir ? (await ctx.drive.list(entry.path)).filter((m) => !isWellKnownPath(m.path)) : [];
   const resources = [entry, ...members];
 
   const wanted = request.kind === 'prop' ? request.names : request.kind === 'allprop' ? request.include : [];
