@@ -21,6 +21,10 @@ export interface Config {
     users: UserSetting[];
     maxXmlBodyBytes: number;
     lockMaxTimeoutSeconds: number;
+    /** The drive's public URL behind a reverse proxy ('' = none): Destination headers may name its authority. */
+    publicUrl: string;
+    /** Most resources one PROPFIND Depth: infinity answer lists (above: 403 propfind-finite-depth). */
+    propfindMaxEntries: number;
   };
   terabox: {
     cookie: string;
@@ -31,6 +35,8 @@ export interface Config {
     downloadApi: 'dlna' | 'official';
     /** Characters refused in names before anything is sent (TeraBox answers errno -7 for them). */
     invalidNameChars: string;
+    /** `fullwidth`: refused characters travel as full-width look-alikes; `refuse`: such names get 400. */
+    nameEncoding: 'fullwidth' | 'refuse';
     maxConnections: number;
     timeouts: { connectMs: number; requestMs: number; partMs: number };
     retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
@@ -87,6 +93,8 @@ const SCHEMA: Branch = {
     users: { kind: 'users' },
     maxXmlBodyBytes: int(1024, 64 * 1024 * 1024),
     lockMaxTimeoutSeconds: int(1, MAX_INT32),
+    publicUrl: str(),
+    propfindMaxEntries: int(1, 10_000_000),
   },
   terabox: {
     cookie: str(),
@@ -96,6 +104,7 @@ const SCHEMA: Branch = {
     uploadHost: str(),
     downloadApi: str(['dlna', 'official']),
     invalidNameChars: str(),
+    nameEncoding: str(['fullwidth', 'refuse']),
     maxConnections: int(1, 1024),
     timeouts: { connectMs: int(1, MAX_INT32), requestMs: int(1, MAX_INT32), partMs: int(1, MAX_INT32) },
     retry: { attempts: int(1, 20), baseDelayMs: int(0, 600_000), maxDelayMs: int(0, 600_000) },

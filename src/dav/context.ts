@@ -20,6 +20,10 @@ export interface DavServices {
   lockMaxTimeoutSeconds: number;
   /** How long a request body or a response may stall on the client before the request is dropped. */
   bodyIdleTimeoutMs: number;
+  /** The authority of server.publicUrl (lower case), which a Destination may name besides Host. */
+  publicAuthority?: string;
+  /** The cap on one PROPFIND Depth: infinity answer. */
+  propfindMaxEntries: number;
   logger: Logger;
 }
 
@@ -86,7 +90,7 @@ export class RequestContext {
 
   /** The XML request body, or null when there is none. Size-capped; malformed XML is a 400. */
   async readXml(): Promise<XmlElement | null> {
-    const body = await readBody(this.req, this.services.maxXmlBodyBytes, this.services.bodyIdleTimeoutMs, () => this.sendContinue());
+    const body = await readBody(this.req, this.services.maxXmlBodyBytes, this.services.bodyIdleTimeoutMs, () => this.sendContinue(), this.res);
     return body.length === 0 || body.toString('utf8').trim() === '' ? null : parseXml(body);
   }
 }

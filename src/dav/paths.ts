@@ -63,8 +63,8 @@ function stripOrigin(uri: string): string {
 
 /**
  * A Destination header (RFC 4918 §10.3) or an If resource tag: an absolute URI or an absolute path,
- * or (leniently) a path relative to the request's collection. The host is not compared: behind a
- * reverse proxy the public host name differs from ours, and there is only one server here.
+ * or (leniently) a path relative to the request's collection. The host is not compared here: COPY and
+ * MOVE check a Destination's authority themselves (own Host or server.publicUrl).
  */
 export function decodeUriReference(value: string, base: DavPath): DavPath {
   const trimmed = value.trim();
