@@ -108,12 +108,17 @@ describe('integration: name mapping', () => {
       await r?.close();
     });
 
-    it('answers 400 for every refused character and stores nothing', async () => {
-      for (const { c, url } of CHARS) {
+    it('answers 400 for every refused character (PUT, MKCOL, COPY) and stores nothing', async () => {
+      expect((await r.request('PUT', '/plain.txt', { body: 'x' })).status).to.equal(201);
+      for (const { c, url } of [...CHARS, { c: '\n', url: '%0A' }, { c: '\t', url: '%09' }]) {
         const res = await r.request('PUT', `/a${url}b.txt`, { body: 'x' });
         expect(res.status, JSON.stringify(c)).to.equal(400);
+        expect(res.text, JSON.stringify(c)).to.match(/name/);
+        expect((await r.request('MKCOL', `/d${url}/`)).status, `MKCOL ${JSON.stringify(c)}`).to.equal(400);
+        expect((await r.request('COPY', '/plain.txt', { headers: { destination: `/c${url}.txt` } })).status, `COPY ${JSON.stringify(c)}`).to.equal(400);
       }
-      expect((await r.request('PUT', '/plain.txt', { body: 'x' })).status).to.equal(201);
+      const listing = await r.request('PROPFIND', '/', { headers: { depth: '1' } });
+      expect(parseMultistatus(listing.text).map((x) => x.href).sort()).to.deep.equal(['/', '/plain.txt']);
     });
   });
 });
