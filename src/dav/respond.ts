@@ -58,7 +58,11 @@ const MAX_REASON = 160;
  */
 export function reasonPhrase(status: number, message: string): string {
   const standard = STATUS_CODES[status] ?? 'Error';
-  const detail = message.replace(/[^\x20-\x7e]/g, '?').trim();
+  // Long paths are shortened in the middle so the reason itself fits.
+  const detail = message
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/\S{41,}/g, (w) => `${w.slice(0, 24)}...${w.slice(-12)}`)
+    .trim();
   if (detail === '' || detail === standard) return standard;
   const text = `${standard}: ${detail}`;
   return text.length > MAX_REASON ? text.slice(0, MAX_REASON - 3) + '...' : text;

@@ -139,9 +139,11 @@ export class NameCodec {
 
 /** INVALID_NAME, before any request, for names and paths TeraBox cannot hold however they are spelt. */
 function assertSizes(original: string, encoded: string): void {
+  // The limit comes first in the message: clients that show only a status line cut it short.
+  const shown = (s: string) => JSON.stringify(s.length > 60 ? s.slice(0, 60) + '…' : s);
   if (encoded.length > MAX_PATH_CHARS) {
     throw new TeraBoxError(
-      `the path ${JSON.stringify(original.slice(0, 80))}... is ${encoded.length} characters long on TeraBox; TeraBox takes at most ${MAX_PATH_CHARS}`,
+      `a path of ${encoded.length} characters (as stored on TeraBox) is over TeraBox's limit of ${MAX_PATH_CHARS}: ${shown(original)}`,
       { code: 'INVALID_NAME', endpoint: 'name check' },
     );
   }
@@ -151,7 +153,7 @@ function assertSizes(original: string, encoded: string): void {
     const bytes = Buffer.byteLength(segments[i]!);
     if (bytes > MAX_NAME_BYTES) {
       throw new TeraBoxError(
-        `the name ${JSON.stringify(originals[i] ?? segments[i])} is ${bytes} bytes long on TeraBox; TeraBox takes at most ${MAX_NAME_BYTES}`,
+        `a name of ${bytes} bytes (UTF-8, as stored on TeraBox) is over TeraBox's limit of ${MAX_NAME_BYTES}: ${shown(originals[i] ?? segments[i]!)}`,
         { code: 'INVALID_NAME', endpoint: 'name check' },
       );
     }
