@@ -263,7 +263,7 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
   if (!err.code?.startsWith('HPE_') && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') return void socket.destroy();
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const reason = STATUS_CODES[status] ?? 'Bad Request';
-  const body = `${reason}: the bytes after the last request are not an HTTP request\n`;
+  const body = `${reason}: what was sent is not a well-formed HTTP request (${err.code})\n`;
   const answer = `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
   const reject = () => {
     if (!socket.writable) return void socket.destroy();
