@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { isLoopback, type Config } from './config.js';
 import type { Logger } from './log.js';
 import { createTeraBoxClient } from './terabox/client.js';
+import { withNameEncoding } from './terabox/name-encoding.js';
 import { createUploader } from './upload/index.js';
 import { createTeraBoxDrive, openLocalState } from './drive/index.js';
 import { createDavServer } from './dav/server.js';
@@ -90,7 +91,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
     const metrics = createDriveMetrics({ status: () => status() });
 
     const { terabox: tb } = config;
-    const api = createTeraBoxClient({
+    const client = createTeraBoxClient({
       baseUrl,
       cookie,
       userAgent: tb.userAgent,
@@ -107,6 +108,8 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       logger: logger.child({ component: 'terabox' }),
       observer: metrics.upstream,
     });
+    // Every path to and from TeraBox goes through the name mapping (or, in refuse mode, its size checks).
+    const api = withNameEncoding(client, tb.nameEncoding, tb.invalidNameChars);
     closers.push(() => api.close());
 
     const spoolDir = config.upload.spoolDir || join(config.dataDir, 'spool');
@@ -157,7 +160,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
         readOnly: srv.readOnly,
       },
       quota: () => drive.quota(),
-      terabox: () => api.health(),
+      terabox: () => client.health(),
       ...hooks.status,
     });
 
@@ -171,6 +174,8 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       readOnly: srv.readOnly,
       maxXmlBodyBytes: srv.maxXmlBodyBytes,
       lockMaxTimeoutSeconds: srv.lockMaxTimeoutSeconds,
+      publicUrl: srv.publicUrl || undefined,
+      propfindMaxEntries: srv.propfindMaxEntries,
       logger: logger.child({ component: 'dav' }),
     });
     await new Promise<void>((resolveListen, rejectListen) => {

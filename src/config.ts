@@ -23,6 +23,10 @@ export interface Config {
     lockMaxTimeoutSeconds: number;
     /** A loopback port serving the Prometheus metrics without authentication; 0 = off. */
     metricsPort: number;
+    /** The drive's public URL behind a reverse proxy ('' = none): Destination headers may name its authority. */
+    publicUrl: string;
+    /** Most resources one PROPFIND Depth: infinity answer lists (above: 403 propfind-finite-depth). */
+    propfindMaxEntries: number;
   };
   terabox: {
     cookie: string;
@@ -33,6 +37,8 @@ export interface Config {
     downloadApi: 'dlna' | 'official';
     /** Characters refused in names before anything is sent (TeraBox answers errno -7 for them). */
     invalidNameChars: string;
+    /** `fullwidth`: refused characters travel as full-width look-alikes; `refuse`: such names get 400. */
+    nameEncoding: 'fullwidth' | 'refuse';
     maxConnections: number;
     timeouts: { connectMs: number; requestMs: number; partMs: number };
     retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
@@ -98,6 +104,8 @@ const SCHEMA: Branch = {
     maxXmlBodyBytes: int(1024, 64 * 1024 * 1024),
     lockMaxTimeoutSeconds: int(1, MAX_INT32),
     metricsPort: int(0, 65535),
+    publicUrl: str(),
+    propfindMaxEntries: int(1, 10_000_000),
   },
   terabox: {
     cookie: str(),
@@ -107,6 +115,7 @@ const SCHEMA: Branch = {
     uploadHost: str(),
     downloadApi: str(['dlna', 'official']),
     invalidNameChars: str(),
+    nameEncoding: str(['fullwidth', 'refuse']),
     maxConnections: int(1, 1024),
     timeouts: { connectMs: int(1, MAX_INT32), requestMs: int(1, MAX_INT32), partMs: int(1, MAX_INT32) },
     retry: { attempts: int(1, 20), baseDelayMs: int(0, 600_000), maxDelayMs: int(0, 600_000) },

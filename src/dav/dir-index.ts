@@ -5,6 +5,14 @@ import type { Entry } from '../drive/types.js';
 import { hrefFor } from './paths.js';
 import { escapeHtml, STATUS_PAGE_PATH } from './status-page.js';
 
+/**
+ * An href as a literal URL: percent-encoded all the way (`'` too, as %27), since some clients (lftp)
+ * take the attribute's characters as they are rather than HTML-decoding them.
+ */
+function literalHref(path: string, isDir: boolean): string {
+  return hrefFor(path, isDir).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
 /** `summary`: e.g. "3 uploads pending, 1.2 GiB"; undefined when the drive has no status to show. */
 export function renderDirectoryIndex(dir: Entry, members: Entry[], summary?: string): string {
   const title = escapeHtml(dir.path === '/' ? '/' : dir.path + '/');
@@ -12,7 +20,7 @@ export function renderDirectoryIndex(dir: Entry, members: Entry[], summary?: str
   const rows = sorted.map((e) => {
     const label = escapeHtml(e.name + (e.isDir ? '/' : ''));
     const size = e.isDir ? '' : String(e.size);
-    return `<tr><td><a href="${escapeHtml(hrefFor(e.path, e.isDir))}">${label}</a></td><td>${size}</td><td>${e.mtime.toUTCString()}</td></tr>`;
+    return `<tr><td><a href="${literalHref(e.path, e.isDir)}">${label}</a></td><td>${size}</td><td>${e.mtime.toUTCString()}</td></tr>`;
   });
   const up = dir.path === '/' ? '' : `<tr><td><a href="../">../</a></td><td></td><td></td></tr>`;
   return (

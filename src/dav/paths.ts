@@ -43,7 +43,13 @@ export function decodePathReference(raw: string): DavPath {
   const query = raw.indexOf('?');
   const pathPart = escapeRawBytes(query >= 0 ? raw.slice(0, query) : raw);
   if (!pathPart.startsWith('/')) throw badPath('not an absolute path');
-  const names = pathPart.split('/').filter((s) => s !== '').map(decodeSegment);
+  // A literal `.` segment names the folder it is in (RFC 3986 §5.2.4) and is dropped: Go's URL
+  // writer (rclone) sends `/./a:b.txt` for a first segment holding a colon. `..` and an encoded dot
+  // segment stay refused below.
+  const names = pathPart
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .map(decodeSegment);
   return { path: '/' + names.join('/'), trailingSlash: names.length > 0 && pathPart.endsWith('/') };
 }
 
@@ -63,8 +69,8 @@ function stripOrigin(uri: string): string {
 
 /**
  * A Destination header (RFC 4918 §10.3) or an If resource tag: an absolute URI or an absolute path,
- * or (leniently) a path relative to the request's collection. The host is not compared: behind a
- * reverse proxy the public host name differs from ours, and there is only one server here.
+ * or (leniently) a path relative to the request's collection. The host is not compared here: COPY and
+ * MOVE check a Destination's authority themselves (own Host or server.publicUrl).
  */
 export function decodeUriReference(value: string, base: DavPath): DavPath {
   const trimmed = value.trim();

@@ -4,6 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WELL_KNOWN_PREFIX, type DriveStatus } from '../drive/status.js';
+import type { Drive, Entry } from '../drive/types.js';
 import { sendBody, sendEmpty } from './respond.js';
 import { renderStatusPage } from './status-page.js';
 import { DavError } from './status.js';
@@ -12,6 +13,11 @@ import type { DavPath } from './paths.js';
 /** True when a decoded request path falls under the reserved prefix. */
 export function isWellKnownPath(path: string): boolean {
   return path === WELL_KNOWN_PREFIX || path.startsWith(WELL_KNOWN_PREFIX + '/');
+}
+
+/** A collection's members less the reserved prefix: it is the drive's own, whatever TeraBox holds there. */
+export async function listVisibleMembers(drive: Drive, path: string): Promise<Entry[]> {
+  return (await drive.list(path)).filter((m) => !isWellKnownPath(m.path));
 }
 
 /** What the dav layer needs of the metrics: a place to report requests, and the text to serve. */

@@ -177,6 +177,7 @@ export class TeraBoxDrive implements Drive {
             entry = this.remember(result.entry, etag).entry;
           }
         }
+        this.quotaCache.adjust((entry.size && !this.isJunk(baseName(p)) ? entry.size : 0) - (before?.remote ? before.entry.size : 0));
         return { entry, created: before === null };
       }),
     );
@@ -209,6 +210,8 @@ export class TeraBoxDrive implements Drive {
         // A directory goes upstream in one call with its whole tree; its overlay rows follow.
         if (at.remote) await this.deleteRemote(p, { missingOk: at.local });
         this.overlay.removeTree(p);
+        if (at.remote && at.entry.isDir) this.quotaCache.invalidate();
+        else if (at.remote) this.quotaCache.adjust(-at.entry.size);
       }),
     );
   }
@@ -275,6 +278,12 @@ export class TeraBoxDrive implements Drive {
         }
         if (src.local) await this.transferLocal(op, src, from, to, dst);
         else await this.transferRemote(op, src, from, to, dst, src.entry.isDir ? depth : 'infinity');
+        // Copies add bytes and replaced destinations free some; sizes of folders are not known here.
+        if (src.entry.isDir || dst?.entry.isDir) this.quotaCache.invalidate();
+        else {
+          const uploaded = src.local ? !this.isJunk(baseName(to)) : op === 'copy';
+          this.quotaCache.adjust((uploaded ? src.entry.size : 0) - (dst?.remote ? dst.entry.size : 0));
+        }
         return { created: dst === null };
       }),
     );

@@ -100,11 +100,14 @@ describe('integration: OPTIONS and PROPFIND', () => {
     }
   });
 
-  it('refuses Depth infinity and a missing Depth with 403 propfind-finite-depth', async () => {
+  it('answers Depth infinity and a missing Depth with the whole tree', async () => {
+    const one = parseMultistatus((await s.request('PROPFIND', '/docs/', { headers: { depth: '1' } })).text).map((r) => r.href);
     for (const headers of [{ depth: 'infinity' }, {} as Record<string, string>]) {
       const res = await s.request('PROPFIND', '/docs/', { headers });
-      expect(res.status).to.equal(403);
-      expect(res.text).to.match(/<D:propfind-finite-depth\s*\/>/);
+      expect(res.status).to.equal(207);
+      const hrefs = parseMultistatus(res.text).map((r) => r.href);
+      expect(hrefs).to.include.members(one);
+      expect(new Set(hrefs).size).to.equal(hrefs.length);
     }
   });
 

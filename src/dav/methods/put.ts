@@ -33,7 +33,7 @@ export async function handlePut(ctx: RequestContext): Promise<void> {
 
   // The stall watch starts once the client may send: before 100 Continue it is waiting for us.
   let stopWatch = () => {};
-  const watch = () => void (stopWatch = watchBodyStall(req, ctx.services.bodyIdleTimeoutMs));
+  const watch = () => void (stopWatch = watchBodyStall(req, ctx.services.bodyIdleTimeoutMs, ctx.res));
   let body: Readable = req;
   if (ctx.awaitingContinue) {
     body = continueOnFirstRead(req, () => {
