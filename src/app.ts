@@ -104,6 +104,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       rapidUpload: config.upload.rapidUpload,
       ladder: config.upload.ladder,
       maxFileSize: config.upload.maxFileSize || undefined,
+      backoff: tb.retry,
       logger: logger.child({ component: 'upload' }),
     });
     closers.push(() => uploader.close());

@@ -3,6 +3,7 @@
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { GiB } from './chunk-size.js';
+import type { RetrySettings } from './retry.js';
 import { DESKTOP_USER_AGENT } from './wire.js';
 
 export interface TeraBoxTimeouts {
@@ -14,12 +15,8 @@ export interface TeraBoxTimeouts {
   partMs: number;
 }
 
-export interface TeraBoxRetryOptions {
-  /** Tries in all, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+/** Transport tries and the backoff between them: also the backoff of the uploader's own retries. */
+export type TeraBoxRetryOptions = RetrySettings;
 
 export interface TeraBoxClientOptions {
   /** A full cookie string, or a bare `ndus` value (sent as `ndus=<v>; lang=en`). */

@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import { silentLogger, type Logger } from '../log.js';
 import type { TeraBoxApi } from '../terabox/api.js';
 import { DEFAULT_LADDER, type ChunkLadder } from '../terabox/chunk-size.js';
-import type { Backoff } from './retry.js';
+import { DEFAULT_RETRY } from '../terabox/options.js';
+import type { Backoff } from '../terabox/retry.js';
 
 export interface UploaderOptions {
   /** The only thing below the pipeline. */
@@ -30,7 +31,7 @@ export interface UploaderOptions {
   maxFileSize?: number;
   /** Hashing threads shared by all uploads. Default: one per spare core, 1–4, but two from two cores up (see defaultHashWorkers). */
   hashWorkers?: number;
-  /** Backoff between tries of a part or a commit call. Default 500 ms doubling up to 8 s. */
+  /** Backoff between tries of a part or a commit: the client's (terabox.retry) unless set. Default 500 ms doubling up to 8 s. */
   backoff?: Partial<Backoff>;
   /** How long close() lets commits in progress finish before leaving them to the journal. Default 30 s. */
   closeTimeoutMs?: number;
@@ -63,7 +64,7 @@ function defaultHashWorkers(): number {
   return Math.min(4, Math.max(Math.min(2, cores), cores - 1));
 }
 
-export const DEFAULT_BACKOFF: Readonly<Backoff> = { baseMs: 500, maxMs: 8_000 };
+export const DEFAULT_BACKOFF: Readonly<Backoff> = { baseDelayMs: DEFAULT_RETRY.baseDelayMs, maxDelayMs: DEFAULT_RETRY.maxDelayMs };
 
 function int(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -88,8 +89,8 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     throw new RangeError(`uploader option precreateBlockList must be "real" or "placeholder", got ${JSON.stringify(mode)}`);
   }
   const backoff = { ...DEFAULT_BACKOFF, ...o.backoff };
-  if (!(backoff.baseMs >= 0) || !(backoff.maxMs >= backoff.baseMs)) {
-    throw new RangeError('uploader option backoff needs 0 ≤ baseMs ≤ maxMs');
+  if (!(backoff.baseDelayMs >= 0) || !(backoff.maxDelayMs >= backoff.baseDelayMs)) {
+    throw new RangeError('uploader option backoff needs 0 ≤ baseDelayMs ≤ maxDelayMs');
   }
   return {
     api: o.api,

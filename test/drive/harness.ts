@@ -39,7 +39,7 @@ export class Stack {
       api,
       spoolDir: join(tmp, 'spool'),
       journalPath: join(tmp, 'journal.db'),
-      backoff: { baseMs: 10, maxMs: 50 },
+      backoff: { baseDelayMs: 10, maxDelayMs: 50 },
     });
     return new Stack(tmp, emu, api, uploader);
   }

@@ -52,7 +52,7 @@ function job(data: Buffer, api: TeraBoxApi, over: Partial<PartsJob> = {}): Parts
     parallel: 4,
     budget: new Semaphore(8),
     attempts: 5,
-    backoff: { baseMs: 1, maxMs: 2 },
+    backoff: { baseDelayMs: 1, maxDelayMs: 2 },
     onConfirmed: (p) => confirmed.push(p),
     logger: silentLogger,
     confirmed,

@@ -228,7 +228,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       journal.begin({ path: '/later.bin', size: old.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(old, 64 * KiB), spoolFile });
       journal.close();
 
-      const options = { api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER, backoff: { baseMs: 1, maxMs: 5 } };
+      const options = { api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER, backoff: { baseDelayMs: 1, maxDelayMs: 5 } };
       rig.emu.setKnobs({ faults: { precreate: { http5xx: 1 } } });
       const first = createUploader(options);
       try {
@@ -384,7 +384,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       journal.begin({ path: '/refused.bin', size: data.length, chunkSize: 16 * KiB, blockMd5s: blockMd5s(data, 16 * KiB), spoolFile });
       journal.close();
 
-      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, backoff: { baseMs: 1, maxMs: 5 } });
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, backoff: { baseDelayMs: 1, maxDelayMs: 5 } });
       try {
         const [outcome] = await uploader.resumePending();
         expect(outcome).to.include({ path: '/refused.bin', status: 'failed' });

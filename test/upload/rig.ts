@@ -48,7 +48,7 @@ export class Rig {
         api,
         spoolDir: join(tmp.dir, 'spool'),
         journalPath: join(tmp.dir, 'journal.db'),
-        backoff: { baseMs: 5, maxMs: 40 },
+        backoff: { baseDelayMs: 5, maxDelayMs: 40 },
         ...o.uploader,
       });
       return new Rig(tmp.dir, emu, api, uploader, tmp.remove);

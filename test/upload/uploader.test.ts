@@ -232,7 +232,7 @@ describe('uploader over the emulator: failures', () => {
         ladder: FLAT_LADDER,
         rapidUpload: false,
         parallel: 1,
-        backoff: { baseMs: 5, maxMs: 40 },
+        backoff: { baseDelayMs: 5, maxDelayMs: 40 },
       });
       const r = committed(
         await sequential.upload({ path: `/faults/flaky-${kind}.bin`, body: bodyOf(data), size: data.length }).finally(() => sequential.close()),
@@ -267,6 +267,23 @@ describe('uploader over the emulator: failures', () => {
     expect(e.code).to.equal('INTEGRITY');
     expect(rig.requests('create')).to.equal(3);
   });
+
+  // One owner for transport retries: the client tries precreate and create (rtype 3) as often as its
+  // policy says (this rig: 2 attempts) and the uploader adds none on top.
+  for (const endpoint of ['precreate', 'create'] as const) {
+    it(`sends exactly the client's attempts when ${endpoint} always answers 5xx, keeping the old version`, async () => {
+      const v1 = bytes(2 * 64 * KiB);
+      committed(await rig.uploader.upload({ path: `/faults/always-${endpoint}.bin`, body: bodyOf(v1), size: v1.length }));
+      rig.emu.resetStats();
+      rig.emu.setKnobs({ faults: { [endpoint]: { http5xx: 1 } } });
+      const v2 = bytes(3 * 64 * KiB + 1);
+      const e = await failure(rig.uploader.upload({ path: `/faults/always-${endpoint}.bin`, body: bodyOf(v2), size: v2.length }));
+      expect(e.code).to.equal('UPSTREAM');
+      expect(rig.requests(endpoint)).to.equal(2);
+      rig.emu.setKnobs({ faults: {} });
+      expect((await rig.emu.readFile(`/faults/always-${endpoint}.bin`)).equals(v1)).to.equal(true);
+    });
+  }
 
   it('keeps the old version when the body breaks off mid-way, and removes the spool', async () => {
     const v1 = bytes(200 * KiB);
