@@ -130,7 +130,7 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
   describe('a local file replacing a TeraBox entry while TeraBox fails', () => {
     /** The stack's API with one filemanager operation failing as TeraBox does after its retries. */
     function failing(op: 'delete' | 'rename'): TeraBoxApi {
-      const down = () => Promise.reject(new TeraBoxError('/api/filemanager: server error 502', { code: 'TRANSIENT', endpoint: '/api/filemanager' }));
+      const down = () => Promise.reject(new TeraBoxError('/api/filemanager: server error 502', { code: 'TRANSIENT', status: 502, endpoint: '/api/filemanager' }));
       return Object.create(s.api, { [op]: { value: down } }) as TeraBoxApi;
     }
     const onFailing = (op: 'delete' | 'rename') =>
