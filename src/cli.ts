@@ -148,7 +148,7 @@ program
   .command('hash-password')
   .description('read a password from standard input and print its scrypt hash for server.users')
   .action(async () => {
-    const { hashPassword } = await import('./dav/auth.js');
+    const { hashPassword } = await import('./util/password.js');
     const tty = process.stdin.isTTY === true;
     // readline echoes what it reads at a terminal to its output (and keeps the terminal's own echo
     // off): an output that drops everything reads the password unseen.

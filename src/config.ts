@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isPasswordHash } from './dav/auth.js';
+import { isPasswordHash } from './util/password.js';
 
 export interface UserSetting {
   name: string;
@@ -324,10 +324,4 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
   c.dataDir = resolve(c.dataDir);
   if (c.upload.spoolDir) c.upload.spoolDir = resolve(c.upload.spoolDir);
   return c;
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfig, ConfigError, isLoopback } from '../src/config.js';
+import { loadConfig, ConfigError } from '../src/config.js';
+import { isLoopback } from '../src/util/loopback.js';
 
 describe('config', () => {
   let dir: string;

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { ancestorsOf, isWithin } from './paths.js';
-import { subtreeClause } from './sql.js';
+import { subtreeClause } from '../drive/sql.js';
 
 export type LockScope = 'exclusive' | 'shared';
 export type LockDepth = 0 | 'infinity';

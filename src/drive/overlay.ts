@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Database, Statement } from 'better-sqlite3';
 import { DriveError, type ByteRange } from './types.js';
-import { parentOf, rebase, ROOT } from './paths.js';
+import { parentOf, rebase } from './paths.js';
+import { subtreeBounds } from './sql.js';
 
 export interface OverlayRow {
   path: string;
@@ -36,11 +37,6 @@ CREATE INDEX IF NOT EXISTS drive_overlay_parent ON drive_overlay (parent);
 
 /** Content files are named by a random UUID; a `.tmp` suffix marks one still being written. */
 const CONTENT_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.tmp)?$/;
-
-/** Bounds of the key range holding every path strictly under dir ('/' sorts just before '0'). */
-function subtreeBounds(dir: string): [string, string] {
-  return dir === ROOT ? ['/', '0'] : [`${dir}/`, `${dir}0`];
-}
 
 export class Overlay {
   private readonly q: {

@@ -10,7 +10,7 @@ import { TeraBoxError } from '../terabox/errors.js';
 import { PLACEHOLDER_BLOCK_MD5, SLICE_MD5_BYTES, type Rtype } from '../terabox/wire.js';
 import { retrying, type Backoff } from '../terabox/retry.js';
 import { sendParts } from './parts.js';
-import type { Semaphore } from './semaphore.js';
+import type { Semaphore } from '../util/semaphore.js';
 import { serverMd5For } from './server-md5.js';
 import { UploadError } from './types.js';
 

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { TeraBoxApi } from '../terabox/api.js';
 import { TeraBoxError } from '../terabox/errors.js';
 import { retrying, type Backoff } from '../terabox/retry.js';
-import type { Semaphore } from './semaphore.js';
+import type { Semaphore } from '../util/semaphore.js';
 import { UploadError } from './types.js';
 
 /** The server stored other bytes than the ones we hashed: the part is re-sent (it counts as a try). */

@@ -18,7 +18,7 @@ import { commit, type CommitOutcome, type CommitTarget } from './commit.js';
 import { HashPool, type Digests } from './hash-pool.js';
 import { Journal, type JournalRow } from './journal.js';
 import type { ResolvedUploaderOptions } from './options.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../util/semaphore.js';
 import { spoolBody } from './spool-body.js';
 import { SpoolDir } from './spool.js';
 import { UploadError, type ResumeOutcome, type UploadRequest, type UploadResult, type UploadService } from './types.js';

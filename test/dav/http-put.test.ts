@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { startDav, type RunningDav } from './harness.js';
 import { MemoryDrive } from './memory-drive.js';
 import { dav, header, raw, statusesOf } from './client.js';

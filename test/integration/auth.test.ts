@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import { header, lockBody } from '../dav/client.js';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { DriveStack } from './stack.js';
 
 function basic(user: string, password: string): Record<string, string> {

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { TeraBoxApi, UploadPartRequest } from '../../src/terabox/api.js';
 import { TeraBoxError } from '../../src/terabox/errors.js';
 import { sendParts, type PartsJob } from '../../src/upload/parts.js';
-import { Semaphore } from '../../src/upload/semaphore.js';
+import { Semaphore } from '../../src/util/semaphore.js';
 import { UploadError } from '../../src/upload/types.js';
 import { silentLogger } from '../../src/log.js';
 import { blockMd5s, bytes, md5 } from './helpers.js';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Semaphore } from '../../src/upload/semaphore.js';
+import { Semaphore } from '../../src/util/semaphore.js';
 
-describe('upload/semaphore', () => {
+describe('util/semaphore', () => {
   it('never lets more than its size run at once', async () => {
     const sem = new Semaphore(3);
     let running = 0;
