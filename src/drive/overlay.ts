@@ -12,6 +12,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { DriveError, type ByteRange } from './types.js';
 import { parentOf, rebase } from './paths.js';
 import { subtreeBounds } from './sql.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface OverlayRow {
   path: string;
@@ -52,6 +53,8 @@ export class Overlay {
   constructor(
     private readonly db: Database,
     private readonly dir: string,
+    /** The clock of mtime and ctime. */
+    private readonly now: Clock = systemClock,
   ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     db.exec(SCHEMA);
@@ -155,7 +158,7 @@ export class Overlay {
 
   /** Copies the row at `from` and the rows below it to `to` (content files duplicated), replacing rows at `to`. */
   async copy(from: string, to: string): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     const copies: OverlayRow[] = [];
     try {
       for (const row of this.tree(from)) {
@@ -180,7 +183,7 @@ export class Overlay {
   }
 
   private put(path: string, size: number, content: string | null): OverlayRow {
-    const now = Date.now();
+    const now = this.now();
     const replaced = this.db.transaction(() => {
       const previous = this.get(path);
       const row: OverlayRow = { path, size, mtime: now, ctime: previous?.ctime ?? now, content };

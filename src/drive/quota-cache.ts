@@ -1,6 +1,7 @@
 // Quota cache: Finder and rclone ask for quota properties on many PROPFINDs; /api/quota is asked at
 // most once per TTL, and concurrent askers share the call.
 
+import { systemClock, type Clock } from '../util/clock.js';
 import type { Quota as RemoteQuota } from '../terabox/api.js';
 import { SingleFlight } from './single-flight.js';
 import type { Quota } from './types.js';
@@ -12,7 +13,7 @@ export class QuotaCache {
   constructor(
     private readonly fetch: () => Promise<RemoteQuota>,
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = systemClock,
   ) {}
 
   get(): Promise<Quota> {

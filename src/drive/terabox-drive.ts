@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
 import { isTeraBoxError, TeraBoxError } from '../terabox/errors.js';
 import { UploadError, type ResumeOutcome, type UploadService } from '../upload/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { DirCache, type Listing, type RemoteItem } from './dir-cache.js';
 import { entryFromOverlay, entryFromRemote, rootEntry } from './entries.js';
 import { mapErrors, toDriveError } from './errors.js';
@@ -50,6 +51,8 @@ export interface TeraBoxDriveOptions {
   overlayPatterns?: string[];
   readOnly?: boolean;
   logger?: Logger;
+  /** The clock of the caches' TTLs and the overlay's timestamps. Default: the system clock. */
+  now?: Clock;
 }
 
 export const DRIVE_DEFAULTS = {
@@ -83,6 +86,7 @@ export class TeraBoxDrive implements Drive {
   private readonly isJunk: (name: string) => boolean;
   private readonly readOnly: boolean;
   private readonly log: Logger;
+  private readonly now: Clock;
   private closed = false;
 
   constructor(opts: TeraBoxDriveOptions) {
@@ -91,14 +95,16 @@ export class TeraBoxDrive implements Drive {
     this.readOnly = opts.readOnly ?? false;
     this.log = opts.logger ?? silentLogger;
     this.isJunk = junkMatcher(opts.overlayPatterns);
-    this.overlay = new Overlay(opts.db, opts.overlayDir);
+    this.now = opts.now ?? systemClock;
+    this.overlay = new Overlay(opts.db, opts.overlayDir, this.now);
     this.dirs = new DirCache({
       load: (dir) => this.loadDir(dir),
       ttlMs: opts.dirTtlMs ?? DRIVE_DEFAULTS.dirTtlMs,
       maxDirs: opts.maxCachedDirs ?? DRIVE_DEFAULTS.maxCachedDirs,
+      now: this.now,
     });
-    this.links = new LinkCache({ marginMs: opts.linkMarginMs ?? DRIVE_DEFAULTS.linkMarginMs });
-    this.quotaCache = new QuotaCache(() => this.api.quota(), opts.quotaTtlMs ?? DRIVE_DEFAULTS.quotaTtlMs);
+    this.links = new LinkCache({ marginMs: opts.linkMarginMs ?? DRIVE_DEFAULTS.linkMarginMs, now: this.now });
+    this.quotaCache = new QuotaCache(() => this.api.quota(), opts.quotaTtlMs ?? DRIVE_DEFAULTS.quotaTtlMs, this.now);
   }
 
   // ---- reads ----
@@ -228,7 +234,7 @@ export class TeraBoxDrive implements Drive {
    * goes, as write() removes it after a commit; otherwise only clocks would decide which one is shown.
    */
   async resumeUploads(): Promise<ResumeOutcome[]> {
-    const started = Date.now();
+    const started = this.now();
     const outcomes = await this.uploader.resumePending();
     for (const o of outcomes) {
       if (o.status !== 'committed') continue;

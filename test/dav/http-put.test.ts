@@ -5,6 +5,7 @@ import { hashPassword } from '../../src/util/password.js';
 import { startDav, type RunningDav } from './harness.js';
 import { MemoryDrive } from './memory-drive.js';
 import { dav, header, raw, statusesOf } from './client.js';
+import { waitFor } from '../support/wait-for.js';
 
 function portOf(s: RunningDav): number {
   return Number(new URL(s.url).port);
@@ -184,7 +185,7 @@ describe('dav over HTTP: PUT', () => {
     await raw(portOf(s), 'PUT /left HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5\nExpect: 100-continue', { body: 'never', waitForContinue: true, waitMs: 200 });
     await sleep(200);
     release();
-    for (let i = 0; i < 100 && outcome === 'pending'; i++) await sleep(20);
+    await waitFor(() => outcome !== 'pending', { what: 'the write ended' });
     expect(outcome).to.equal('failed');
     expect(s.drive.has('/left')).to.equal(false);
   });

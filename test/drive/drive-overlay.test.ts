@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
 import { createUploader } from '../../src/upload/index.js';
 import { body, bytes, codeOf, get, put, Stack } from './harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Files under dir that this process holds open (Linux: /proc/self/fd). */
 function openFilesUnder(dir: string): string[] {
@@ -189,8 +190,7 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
         expect(await codeOf(small.move(`${dir}/._big`, `${dir}/big.txt`, { overwrite: false }))).to.equal('TOO_LARGE');
         expect((await get(small, `${dir}/._big`)).toString()).to.equal('more than ten bytes');
         expect(await small.stat(`${dir}/big.txt`)).to.equal(null);
-        await new Promise((r) => setTimeout(r, 50));
-        expect(openFilesUnder(overlayDir)).to.deep.equal([]);
+        await waitFor(() => openFilesUnder(overlayDir).length === 0, { what: 'no overlay file is left open' });
       } finally {
         await small.close();
         await uploader.close();

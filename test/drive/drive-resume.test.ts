@@ -8,6 +8,7 @@ import type { TeraBoxApi } from '../../src/terabox/api.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { createUploader } from '../../src/upload/index.js';
 import { body, get } from './harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const KiB = 1024;
 const LADDER = { baseChunkSize: 64 * KiB, baseLimit: 1024 * 1024 * 1024, maxChunkSize: 64 * KiB };
@@ -55,7 +56,7 @@ describe('drive: uploads finished at start-up', () => {
       () => null,
       (e: unknown) => e,
     );
-    while ((emu.stats().endpoints.superfile2?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => (emu.stats().endpoints.superfile2?.requests ?? 0) >= 1, { what: 'a part upload started' });
     await first.close();
     expect(await write).to.have.property('code', 'UNAVAILABLE');
     await firstDrive.close();
@@ -95,7 +96,7 @@ describe('drive: uploads finished at start-up', () => {
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir });
     await firstDrive.write('/docs/photo.raw', body(''), { size: 0 });
     const write = firstDrive.write('/docs/photo.raw', body(data), { size: data.length }).catch((e: unknown) => e);
-    while ((emu.stats().endpoints.superfile2?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => (emu.stats().endpoints.superfile2?.requests ?? 0) >= 1, { what: 'a part upload started' });
     await first.close();
     expect(await write).to.have.property('code', 'UNAVAILABLE');
     await firstDrive.close();

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { header, parseMultistatus, propOf, raw, statusesOf, textOf } from '../dav/client.js';
 import { DriveStack, KiB, MiB, randomBody } from './stack.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** A body sent in several chunks, so undici uses Transfer-Encoding: chunked (no Content-Length). */
 function chunked(buf: Buffer, pieces = 5): Readable {
@@ -24,15 +25,6 @@ async function sizeInPropfind(s: DriveStack, path: string): Promise<number> {
 
 async function spoolFiles(s: DriveStack): Promise<string[]> {
   return readdir(join(s.dataDir, 'spool'));
-}
-
-/** Waits until the server finished cleaning up after a request it could not answer (the client is gone). */
-async function eventually(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
 }
 
 describe('integration: PUT', () => {
@@ -148,14 +140,14 @@ describe('integration: PUT', () => {
     const before = s.emulator.entry('/up/aborted.txt')!;
     const res = await raw(s.port, 'PUT /up/aborted.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 200000', { body: randomBody(50_000), waitMs: 300 });
     expect(statusesOf(res.text)).to.deep.equal([]);
-    await eventually(async () => (await spoolFiles(s)).length === 0, 'the spool is empty');
+    await waitFor(async () => (await spoolFiles(s)).length === 0, { what: 'the spool is empty' });
     expect((await s.request('GET', '/up/aborted.txt')).body.equals(old)).to.equal(true);
     expect(s.emulator.entry('/up/aborted.txt')).to.deep.equal(before);
   });
 
   it('creates nothing when a new file upload is aborted', async () => {
     await raw(s.port, 'PUT /up/never.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 300000', { body: randomBody(100_000), waitMs: 300 });
-    await eventually(async () => (await spoolFiles(s)).length === 0, 'the spool is empty');
+    await waitFor(async () => (await spoolFiles(s)).length === 0, { what: 'the spool is empty' });
     expect((await s.request('HEAD', '/up/never.bin')).status).to.equal(404);
     expect(s.emulator.entry('/up/never.bin')).to.equal(null);
   });

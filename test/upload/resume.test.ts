@@ -14,6 +14,7 @@ import type { ResumeOutcome, UploadResult } from '../../src/upload/types.js';
 import type { ChildSettings } from './fixtures/crash-child.js';
 import { blockMd5s, bodyOf, bytes, KiB } from './helpers.js';
 import { intercept, Rig, SMALL_LADDER } from './rig.js';
+import { waitFor } from '../support/wait-for.js';
 
 const FLAT_LADDER = { ...SMALL_LADDER, baseLimit: 1024 * 1024 * KiB };
 const CHILD = join(import.meta.dirname, 'fixtures', 'crash-child.ts');
@@ -162,7 +163,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      while (stalled === 0) await delay(5);
+      await waitFor(() => stalled > 0, { what: 'a part stalled' });
       await rig.uploader.close();
       expect(await upload).to.include({ code: 'UNAVAILABLE' });
       expect(journalRows(rig.journalPath)).to.have.length(1);
@@ -355,7 +356,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
           () => 'committed',
           (e: unknown) => e,
         );
-        while (journalRows(rig.journalPath).length < 2) await delay(5);
+        await waitFor(() => journalRows(rig.journalPath).length >= 2, { what: 'two commits are journalled' });
         gone.abort();
         releaseResumeCreate();
         expect(await upload).to.include({ code: 'ABORTED' });

@@ -12,6 +12,7 @@ import { createUploader } from '../../src/upload/index.js';
 import { UploadError, type UploadResult } from '../../src/upload/types.js';
 import { blockMd5s, bodyOf, bytes, KiB } from './helpers.js';
 import { intercept, Rig, SMALL_LADDER } from './rig.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** 64 KiB parts for every size these tests use, so part counts are easy to reason about. */
 const FLAT_LADDER = { ...SMALL_LADDER, baseLimit: 64 * MiB };
@@ -308,7 +309,7 @@ describe('uploader over the emulator: failures', () => {
     const gone = new AbortController();
     const v2 = bytes(8 * 64 * KiB);
     const upload = rig.uploader.upload({ path: '/abort/mid-commit.bin', body: bodyOf(v2), size: v2.length, signal: gone.signal });
-    while (rig.requests('superfile2') === 0) await delay(5);
+    await waitFor(() => rig.requests('superfile2') > 0, { what: 'a part upload started' });
     gone.abort();
     const e = await failure(upload);
     expect(e.code).to.equal('ABORTED');
