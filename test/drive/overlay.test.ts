@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -10,8 +9,10 @@ import { Overlay } from '../../src/drive/overlay.js';
 import { isDriveError } from '../../src/drive/types.js';
 import { ManualClock } from '../support/clock.js';
 import { waitFor } from '../support/wait-for.js';
+import { tempDir, type TempDir } from '../support/index.js';
 
 describe('Overlay', () => {
+  let temp: TempDir;
   let tmp: string;
   let db: Database;
   let dir: string;
@@ -19,7 +20,8 @@ describe('Overlay', () => {
   let clock: ManualClock;
 
   beforeEach(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'drive-overlay-'));
+    temp = await tempDir('drive-overlay-');
+    tmp = temp.dir;
     db = openLocalState(join(tmp, 'state.db'));
     dir = join(tmp, 'overlay');
     clock = new ManualClock();
@@ -27,7 +29,7 @@ describe('Overlay', () => {
   });
   afterEach(async () => {
     db.close();
-    await rm(tmp, { recursive: true, force: true });
+    await temp.remove();
   });
 
   const bytes = (s: string) => Readable.from([Buffer.from(s)]);

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Drive } from '../../src/drive/index.js';
 import type { TeraBoxApi } from '../../src/terabox/api.js';
 import { createTeraBoxDrive } from '../../src/drive/index.js';
-import { body, bytes, codeOf, get, put, Stack } from './harness.js';
+import { codeOf, get, put } from './harness.js';
+import { bytes, startStack, bodyOf, type Stack } from '../support/index.js';
 import { ManualClock } from '../support/clock.js';
 
 describe('TeraBoxDrive over the emulator: reads, writes and caches', function () {
@@ -12,7 +13,7 @@ describe('TeraBoxDrive over the emulator: reads, writes and caches', function ()
   let dir: string;
 
   before(async () => {
-    s = await Stack.start();
+    s = await startStack();
   });
   after(async () => {
     await s.stop();
@@ -255,7 +256,7 @@ describe('TeraBoxDrive over the emulator: reads, writes and caches', function ()
     });
 
     it('cannot be written, deleted or made', async () => {
-      expect(await codeOf(drive.write('/', body('x')))).to.equal('IS_A_DIRECTORY');
+      expect(await codeOf(drive.write('/', bodyOf('x')))).to.equal('IS_A_DIRECTORY');
       expect(await codeOf(drive.remove('/'))).to.equal('READ_ONLY');
       expect(await codeOf(drive.mkdir('/'))).to.equal('EXISTS');
     });

@@ -4,15 +4,16 @@
 import { expect } from 'chai';
 import { request } from 'undici';
 import { JS_TOKEN_PREFIX, JS_TOKEN_SUFFIX } from '../../src/terabox/wire.js';
-import { md5, Raw, rawClient, startHarness, type Harness } from './helpers.js';
+import { Raw, rawClient } from './helpers.js';
+import { md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: accounts, jsToken and regions', () => {
-  let h: Harness;
+  let h: Stack;
   before(async () => {
-    h = await startHarness({ regions: ['jp', 'us'], knobs: { tokenTtlMs: 60_000 } });
+    h = await startStack({ upTo: 'emulator', smallParts: true, emulator: { regions: ['jp', 'us'] }, knobs: { tokenTtlMs: 60_000 } });
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   describe('the web page', () => {

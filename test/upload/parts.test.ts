@@ -6,7 +6,8 @@ import { sendParts, type PartsJob } from '../../src/upload/parts.js';
 import { Semaphore } from '../../src/util/semaphore.js';
 import { UploadError } from '../../src/upload/types.js';
 import { silentLogger } from '../../src/log.js';
-import { blockMd5s, bytes, md5 } from './helpers.js';
+import { blockMd5s } from './helpers.js';
+import { bytes, md5 } from '../support/index.js';
 
 const CHUNK = 1000;
 

@@ -12,9 +12,9 @@ import { createUploader } from '../../src/upload/index.js';
 import { Journal } from '../../src/upload/journal.js';
 import type { ResumeOutcome, UploadResult } from '../../src/upload/types.js';
 import type { ChildSettings } from './fixtures/crash-child.js';
-import { blockMd5s, bodyOf, bytes, KiB } from './helpers.js';
-import { intercept, Rig, SMALL_LADDER } from './rig.js';
+import { blockMd5s } from './helpers.js';
 import { waitFor } from '../support/wait-for.js';
+import { bodyOf, bytes, KiB, intercept, SMALL_LADDER, startStack, type Stack } from '../support/index.js';
 
 const FLAT_LADDER = { ...SMALL_LADDER, baseLimit: 1024 * 1024 * KiB };
 const CHILD = join(import.meta.dirname, 'fixtures', 'crash-child.ts');
@@ -59,8 +59,8 @@ function journalRows(file: string): { id: number; upload_id: string | null; part
 }
 
 describe('uploader resume after a crash (child processes)', () => {
-  let rig: Rig;
-  before(async () => (rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } })));
+  let rig: Stack;
+  before(async () => (rig = await startStack({ knobs: { minPartSize: 64 * KiB } })));
   after(() => rig?.stop());
 
   const settings = (over: Partial<ChildSettings>, stateDir: string): ChildSettings => ({
@@ -74,7 +74,7 @@ describe('uploader resume after a crash (child processes)', () => {
   });
 
   async function crashAndResume(name: string, stall: Partial<ChildSettings>, parts: number, sentBefore: number) {
-    const stateDir = join(rig.dir, name);
+    const stateDir = join(rig.tmp, name);
     await mkdir(stateDir);
     const data = bytes(parts * 64 * KiB - 1000);
     const dataFile = join(stateDir, 'data.bin');
@@ -115,7 +115,7 @@ describe('uploader resume after a crash (child processes)', () => {
 
 describe('uploader start-up recovery and shutdown (in process)', () => {
   it('discards a journalled commit whose spool is gone and sweeps spool files no commit needs', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB } });
     try {
       await rig.uploader.close();
       const journal = new Journal(rig.journalPath);
@@ -144,7 +144,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
   it('on close, leaves a commit still running to the journal, and the next start finishes it', async () => {
     let stalling = true;
     let stalled = 0;
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false },
       wrap: (api) =>
@@ -188,7 +188,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
 
   it('answers the upload and still shuts down when its spool file cannot be removed afterwards', async () => {
     let spoolFile = '';
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER, rapidUpload: false },
       wrap: (api) =>
@@ -219,7 +219,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
   });
 
   it('keeps a resume that failed because TeraBox was down for the next start, until a newer upload of the path replaces it', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB }, uploader: { ladder: FLAT_LADDER } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB }, uploader: { ladder: FLAT_LADDER } });
     try {
       await rig.uploader.close();
       const old = bytes(100 * KiB);
@@ -265,7 +265,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     let releaseResumeCreate!: () => void;
     const resumeCreateReleased = new Promise<void>((r) => (releaseResumeCreate = r));
     let creates = 0;
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER, rapidUpload: false },
       wrap: (api) =>
@@ -320,7 +320,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     const resumeCreating = new Promise<void>((r) => (resumeCreateSent = r));
     let releaseResumeCreate!: () => void;
     const resumeCreateReleased = new Promise<void>((r) => (releaseResumeCreate = r));
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER },
       wrap: (api) =>
@@ -374,7 +374,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
   });
 
   it('drops a resume that TeraBox refuses for good (errno 31299) instead of keeping it for every next start', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB } });
     try {
       await rig.uploader.close();
       // Journalled with 16 KiB parts: TeraBox refuses such a commit whatever the number of tries.
@@ -402,7 +402,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
   });
 
   it('keeps only the newest journalled commit of a path', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB } });
     try {
       await rig.uploader.close();
       const olderData = bytes(100 * KiB);
