@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Database } from 'better-sqlite3';
+import { DEFAULTS } from '../defaults.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
 import { isTeraBoxError, TeraBoxError } from '../terabox/errors.js';
@@ -39,13 +40,13 @@ export interface TeraBoxDriveOptions {
   db: Database;
   /** Where overlay file bytes live. */
   overlayDir: string;
-  /** How long a directory listing is trusted (default 5 minutes, like rclone's dir cache; 0 = never). */
+  /** How long a directory listing is trusted (0 = never). Defaults: DRIVE_DEFAULTS, from config/default.json. */
   dirTtlMs?: number;
-  /** Most listings kept in memory (default 5,000). */
+  /** Most listings kept in memory. */
   maxCachedDirs?: number;
-  /** Refresh download links this long before they expire (default 60 s). */
+  /** Refresh download links this long before they expire. */
   linkMarginMs?: number;
-  /** How long the quota answer is reused (default 30 s). */
+  /** How long the quota answer is reused. */
   quotaTtlMs?: number;
   /** Base-name patterns (picomatch) kept in the overlay instead of TeraBox. */
   overlayPatterns?: string[];
@@ -55,11 +56,12 @@ export interface TeraBoxDriveOptions {
   now?: Clock;
 }
 
+/** The `cache.*` settings' defaults (config/default.json), for a drive made without settings. */
 export const DRIVE_DEFAULTS = {
-  dirTtlMs: 5 * 60_000,
-  maxCachedDirs: 5_000,
-  linkMarginMs: 60_000,
-  quotaTtlMs: 30_000,
+  dirTtlMs: DEFAULTS.cache.dirTtlSeconds * 1000,
+  maxCachedDirs: DEFAULTS.cache.maxDirs,
+  linkMarginMs: DEFAULTS.cache.linkMarginSeconds * 1000,
+  quotaTtlMs: DEFAULTS.cache.quotaTtlSeconds * 1000,
 } as const;
 
 /** What is at a path: the entry shown, and each kind of thing stored there. */

@@ -2,6 +2,7 @@
 // with a message naming it, never discovered in the middle of an upload.
 
 import { availableParallelism } from 'node:os';
+import { DEFAULTS } from '../defaults.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TeraBoxApi } from '../terabox/api.js';
 import { DEFAULT_LADDER, type ChunkLadder } from '../terabox/chunk-size.js';
@@ -96,11 +97,11 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     api: o.api,
     spoolDir: o.spoolDir,
     journalPath: o.journalPath,
-    parallel: int('parallel', o.parallel ?? 4, 1, 16),
-    globalParallel: int('globalParallel', o.globalParallel ?? 8, 1),
-    partAttempts: int('partAttempts', o.partAttempts ?? 5, 1),
+    parallel: int('parallel', o.parallel ?? DEFAULTS.upload.parallel, 1, 16),
+    globalParallel: int('globalParallel', o.globalParallel ?? DEFAULTS.upload.globalParallel, 1),
+    partAttempts: int('partAttempts', o.partAttempts ?? DEFAULTS.upload.partAttempts, 1),
     precreateBlockList: mode,
-    rapidUpload: o.rapidUpload ?? true,
+    rapidUpload: o.rapidUpload ?? DEFAULTS.upload.rapidUpload,
     ladder: checkLadder(o.ladder ?? DEFAULT_LADDER),
     maxFileSize: o.maxFileSize === undefined ? undefined : int('maxFileSize', o.maxFileSize, 1),
     hashWorkers: int('hashWorkers', o.hashWorkers ?? defaultHashWorkers(), 1, 64),
