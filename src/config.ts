@@ -213,7 +213,7 @@ function coerce(leaf: Leaf, value: unknown, fromText: boolean): { ok: true; valu
 function leafAt(path: string): Leaf {
   let node: Schema = SCHEMA;
   for (const key of path.split('.')) {
-    if (isLeaf(node) || !Object.prototype.hasOwnProperty.call(node, key)) throw new ConfigError(`unknown setting "${path}"`);
+    if (isLeaf(node) || !Object.hasOwn(node, key)) throw new ConfigError(`unknown setting "${path}"`);
     node = (node as Branch)[key]!;
   }
   if (!isLeaf(node)) throw new ConfigError(`"${path}" is a group of settings, not a setting`);
@@ -247,7 +247,7 @@ function applyFile(target: Record<string, unknown>, data: unknown, source: strin
     const path = prefix ? `${prefix}.${key}` : key;
     let node: Schema = SCHEMA;
     for (const k of path.split('.')) {
-      if (isLeaf(node) || !Object.prototype.hasOwnProperty.call(node, k)) throw new ConfigError(`${source}: unknown setting "${path}"`);
+      if (isLeaf(node) || !Object.hasOwn(node, k)) throw new ConfigError(`${source}: unknown setting "${path}"`);
       node = (node as Branch)[k]!;
     }
     if (isLeaf(node)) apply(target, path, value, source, false);

@@ -70,7 +70,8 @@ async function uploadOrigin(ctx: ClientContext): Promise<string> {
   const session = ctx.caller.session;
   let host = ctx.opts.uploadHost;
   if (host === undefined) {
-    const located = (session.uploadHost ??= locateUpload(ctx));
+    session.uploadHost ??= locateUpload(ctx);
+    const located = session.uploadHost;
     try {
       host = await located;
     } catch (e) {

@@ -58,9 +58,13 @@ export class HashPool {
       whole && this.slots.length > 1
         ? [this.share(file, chunkSize, { blocks: true, whole: false }), this.share(file, chunkSize, { blocks: false, whole: true })]
         : [this.share(file, chunkSize, { blocks: true, whole })];
-    const cancel = () => shares.forEach((s) => s.cancel());
+    const cancel = () => {
+      for (const s of shares) s.cancel();
+    };
     return {
-      grow: (length) => shares.forEach((s) => s.grow(length)),
+      grow: (length) => {
+        for (const s of shares) s.grow(length);
+      },
       finish: async (length) => {
         try {
           const parts = await Promise.all(shares.map((s) => s.finish(length)));
@@ -114,7 +118,11 @@ export class HashPool {
     let best = -1;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i];
-      if (!s) return (this.slots[i] = this.spawn(i));
+      if (!s) {
+        const spawned = this.spawn(i);
+        this.slots[i] = spawned;
+        return spawned;
+      }
       if (best < 0 || s.jobs.size < this.slots[best]!.jobs.size) best = i;
     }
     return this.slots[best]!;

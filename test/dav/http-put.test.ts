@@ -119,7 +119,10 @@ describe('dav over HTTP: PUT', () => {
     let release!: () => void;
     s.drive.commitGate = new Promise<void>((r) => (release = r));
     let answered = false;
-    const put = dav(s.origin, 'PUT', '/slow-commit', { body: 'data' }).then((r) => ((answered = true), r));
+    const put = dav(s.origin, 'PUT', '/slow-commit', { body: 'data' }).then((r) => {
+      answered = true;
+      return r;
+    });
     await sleep(300);
     expect(answered).to.equal(false);
     expect(s.drive.has('/slow-commit')).to.equal(false);
@@ -175,7 +178,10 @@ describe('dav over HTTP: PUT', () => {
     const write = s.drive.write.bind(s.drive);
     s.drive.write = (path, body, opts) =>
       write(path, body, opts).then(
-        (r) => ((outcome = 'stored'), r),
+        (r) => {
+          outcome = 'stored';
+          return r;
+        },
         (e: unknown) => {
           outcome = 'failed';
           throw e;

@@ -7,7 +7,7 @@ import { createUploader } from '../../src/upload/index.js';
 import { codeOf, get, put } from './harness.js';
 import { bytes, startStack, bodyOf, type Stack } from '../support/index.js';
 
-describe('TeraBoxDrive over the emulator: errors', function () {
+describe('TeraBoxDrive over the emulator: errors', () => {
   let s: Stack;
   let drive: Drive;
   let dir: string;

@@ -21,7 +21,7 @@ function openFilesUnder(dir: string): string[] {
   return open;
 }
 
-describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay', function () {
+describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay', () => {
   let s: Stack;
   let drive: Drive;
   let dir: string;

@@ -6,7 +6,7 @@ import { TeraBoxError } from '../../src/terabox/errors.js';
 import { codeOf, get, put } from './harness.js';
 import { startStack, bodyOf, type Stack } from '../support/index.js';
 
-describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function () {
+describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', () => {
   let s: Stack;
   let drive: Drive;
   let dir: string;

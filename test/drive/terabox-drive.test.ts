@@ -7,7 +7,7 @@ import { codeOf, get, put } from './harness.js';
 import { bytes, startStack, bodyOf, type Stack } from '../support/index.js';
 import { ManualClock } from '../support/clock.js';
 
-describe('TeraBoxDrive over the emulator: reads, writes and caches', function () {
+describe('TeraBoxDrive over the emulator: reads, writes and caches', () => {
   let s: Stack;
   let drive: Drive;
   let dir: string;

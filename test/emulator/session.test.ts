@@ -30,7 +30,7 @@ describe('emulator: accounts, jsToken and regions', () => {
       expect(data.uk).to.be.a('number');
       const fromTemplate = /%28%22(.*)%22%29/.exec(data.jsToken)![1];
       // OpenList/rclone's way: the text between the literal prefix and suffix with backticks.
-      const m = new RegExp('`' + escape(JS_TOKEN_PREFIX) + '(.*?)' + escape(JS_TOKEN_SUFFIX) + '`').exec(page.text);
+      const m = new RegExp('`' + escapeRegex(JS_TOKEN_PREFIX) + '(.*?)' + escapeRegex(JS_TOKEN_SUFFIX) + '`').exec(page.text);
       expect(m).to.not.equal(null);
       expect(m![1]).to.equal(fromTemplate);
       expect(page.text).to.include('eval(decodeURIComponent(`');
@@ -197,6 +197,6 @@ describe('emulator: accounts, jsToken and regions', () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -6,7 +6,6 @@ import { expect } from 'chai';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { header, parseMultistatus, propOf, raw, statusesOf, textOf } from '../dav/client.js';
 import { startStack, type Stack, KiB, MiB, bytes } from '../support/index.js';
 import { waitFor } from '../support/wait-for.js';

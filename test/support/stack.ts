@@ -198,7 +198,7 @@ export class Stack {
     const before = names.map((n) => this.requests(n));
     const result = await fn();
     const calls: Record<string, number> = {};
-    names.forEach((n, i) => (calls[n] = this.requests(n) - before[i]!));
+    for (const [i, n] of names.entries()) calls[n] = this.requests(n) - before[i]!;
     return { result, calls };
   }
 

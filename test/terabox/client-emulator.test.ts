@@ -47,7 +47,7 @@ class LogSink extends Writable {
   }
 }
 
-describe('TeraBoxClient against the emulator', function () {
+describe('TeraBoxClient against the emulator', () => {
   let stack: Stack;
   let dataDir: string;
   let emu: EmulatorHandle;
@@ -177,7 +177,7 @@ describe('TeraBoxClient against the emulator', function () {
       const entries = await api.list(dir);
       const byName = Object.fromEntries(entries.map((e) => [e.name, e]));
       expect(Object.keys(byName).sort()).to.deep.equal(['a file.bin', 'sub']);
-      expect(byName['sub']).to.include({ isDir: true, path: `${dir}/sub` });
+      expect(byName.sub).to.include({ isDir: true, path: `${dir}/sub` });
       expect(byName['a file.bin']).to.include({ isDir: false, size: 1500, path: `${dir}/a file.bin` });
       expect(byName['a file.bin']!.md5).to.equal(emu.entry(`${dir}/a file.bin`)!.md5);
     });

@@ -106,7 +106,7 @@ describe('upload/parts', () => {
   });
 
   it('retries transient failures with backoff until the part arrives', async () => {
-    const srv = partServer((req, attempt, real) => {
+    const srv = partServer((_req, attempt, real) => {
       if (attempt <= 2) throw new TeraBoxError('HTTP 503', { code: 'TRANSIENT', status: 503, endpoint: '/rest/2.0/pcs/superfile2' });
       return real;
     });

@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { createUploader } from '../../src/upload/index.js';
 import { Journal } from '../../src/upload/journal.js';
 import type { ResumeOutcome, UploadResult } from '../../src/upload/types.js';

@@ -3,7 +3,6 @@
 
 import { expect } from 'chai';
 import { PassThrough, Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { PrecreateRequest } from '../../src/terabox/api.js';
 import { MiB } from '../../src/terabox/chunk-size.js';
 import { PLACEHOLDER_BLOCK_MD5 } from '../../src/terabox/wire.js';
@@ -348,7 +347,13 @@ describe('uploader over the emulator: precreate block list and rapid-upload fall
     const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: SMALL_LADDER, precreateBlockList: 'placeholder' },
-      wrap: (api) => intercept(api, { precreate: ([req], call) => (seen.push(req), call()) }),
+      wrap: (api) =>
+        intercept(api, {
+          precreate: ([req], call) => {
+            seen.push(req);
+            return call();
+          },
+        }),
     });
     try {
       const data = bytes(3 * 64 * KiB + 1);

@@ -26,7 +26,11 @@ describe('util/semaphore', () => {
     const sem = new Semaphore(1);
     const release = await sem.acquire();
     const order: number[] = [];
-    const waiters = [1, 2, 3].map((n) => sem.acquire().then((r) => (order.push(n), r())));
+    const waiters = [1, 2, 3].map((n) => sem.acquire().then((r) => {
+        order.push(n);
+        r();
+      }),
+    );
     release();
     await Promise.all(waiters);
     expect(order).to.deep.equal([1, 2, 3]);

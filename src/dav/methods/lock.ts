@@ -63,7 +63,7 @@ export async function handleLock(ctx: RequestContext): Promise<void> {
     // The empty resource a lock on an unmapped URL creates is a file; `x/` names a collection.
     if (ctx.target.trailingSlash) throw new DavError(409, `${path}/ names a collection that does not exist; LOCK creates only files`);
     const parent = await drive.stat(parentOf(path));
-    if (!parent || !parent.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
+    if (!parent?.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
     assertWritable(ctx, { members: [path] });
   }
 

@@ -27,13 +27,15 @@ export async function handlePut(ctx: RequestContext): Promise<void> {
   if (existing?.isDir) throw new DavError(405, `${path} is a collection`);
   if (!existing) {
     const parent = await drive.stat(parentOf(path));
-    if (!parent || !parent.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
+    if (!parent?.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
   }
   assertWritable(ctx, existing ? { resources: [path] } : { resources: [path], members: [path] });
 
   // The stall watch starts once the client may send: before 100 Continue it is waiting for us.
   let stopWatch = () => {};
-  const watch = () => void (stopWatch = watchBodyStall(req, ctx.services.bodyIdleTimeoutMs));
+  const watch = () => {
+    stopWatch = watchBodyStall(req, ctx.services.bodyIdleTimeoutMs);
+  };
   let body: Readable = req;
   if (ctx.awaitingContinue) {
     body = continueOnFirstRead(req, () => {
