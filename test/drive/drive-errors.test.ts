@@ -5,23 +5,14 @@ import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { createUploader } from '../../src/upload/index.js';
 import { codeOf, get, put } from './harness.js';
-import { bytes, startStack, bodyOf, type Stack } from '../support/index.js';
+import { bytes, driveCases, bodyOf, type Stack } from '../support/index.js';
 
 describe('TeraBoxDrive over the emulator: errors', () => {
   let s: Stack;
   let drive: Drive;
   let dir: string;
 
-  before(async () => {
-    s = await startStack();
-  });
-  after(async () => {
-    await s.stop();
-  });
-  beforeEach(async () => {
-    drive = await s.freshDrive();
-    dir = await s.caseDir();
-  });
+  driveCases((c) => ({ s, drive, dir } = c));
 
   it('PUT: PARENT_MISSING, NOT_A_DIRECTORY under a file, IS_A_DIRECTORY on a collection', async () => {
     await put(drive, `${dir}/file`, 'f');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
 import { createUploader } from '../../src/upload/index.js';
 import { codeOf, get, put } from './harness.js';
-import { bytes, startStack, bodyOf, type Stack } from '../support/index.js';
+import { bytes, driveCases, bodyOf, type Stack } from '../support/index.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Files under dir that this process holds open (Linux: /proc/self/fd). */
@@ -26,16 +26,7 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
   let drive: Drive;
   let dir: string;
 
-  before(async () => {
-    s = await startStack();
-  });
-  after(async () => {
-    await s.stop();
-  });
-  beforeEach(async () => {
-    drive = await s.freshDrive();
-    dir = await s.caseDir();
-  });
+  driveCases((c) => ({ s, drive, dir } = c));
 
   describe('0-byte files', () => {
     it('keeps an empty PUT locally: listed with size 0, readable, never sent to TeraBox', async () => {

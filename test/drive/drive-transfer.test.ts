@@ -4,7 +4,7 @@ import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
 import type { TeraBoxApi } from '../../src/terabox/api.js';
 import { TeraBoxError } from '../../src/terabox/errors.js';
 import { codeOf, get, put } from './harness.js';
-import { startStack, bodyOf, type Stack } from '../support/index.js';
+import { driveCases, bodyOf, type Stack } from '../support/index.js';
 
 describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', () => {
   let s: Stack;
@@ -12,16 +12,7 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', () => {
   let dir: string;
   const noBytes = ['superfile2', 'data', 'precreate', 'create'] as const;
 
-  before(async () => {
-    s = await startStack();
-  });
-  after(async () => {
-    await s.stop();
-  });
-  beforeEach(async () => {
-    drive = await s.freshDrive();
-    dir = await s.caseDir();
-  });
+  driveCases((c) => ({ s, drive, dir } = c));
 
   const names = async (path: string) => (await drive.list(path)).map((e) => e.name).sort();
 

@@ -4,7 +4,7 @@ import type { Drive } from '../../src/drive/index.js';
 import type { TeraBoxApi } from '../../src/terabox/api.js';
 import { createTeraBoxDrive } from '../../src/drive/index.js';
 import { codeOf, get, put } from './harness.js';
-import { bytes, startStack, bodyOf, type Stack } from '../support/index.js';
+import { bytes, driveCases, bodyOf, type Stack } from '../support/index.js';
 import { ManualClock } from '../support/clock.js';
 
 describe('TeraBoxDrive over the emulator: reads, writes and caches', () => {
@@ -12,16 +12,7 @@ describe('TeraBoxDrive over the emulator: reads, writes and caches', () => {
   let drive: Drive;
   let dir: string;
 
-  before(async () => {
-    s = await startStack();
-  });
-  after(async () => {
-    await s.stop();
-  });
-  beforeEach(async () => {
-    drive = await s.freshDrive();
-    dir = await s.caseDir();
-  });
+  driveCases((c) => ({ s, drive, dir } = c));
 
   describe('read-after-write', () => {
     it('lists a new file with its exact size at once, and stores its bytes on TeraBox', async () => {

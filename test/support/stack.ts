@@ -316,3 +316,27 @@ export class Stack {
     }
   }
 }
+
+/** What driveCases() hands each test: the suite's stack, a fresh drive and a folder of its own. */
+export interface DriveCase {
+  s: Stack;
+  drive: Drive;
+  dir: string;
+}
+
+/**
+ * Mocha hooks for a suite of drive tests: one stack for the suite (stopped after it), and before each
+ * test a fresh drive (empty overlay, cold caches) and a remote folder of the test's own. Call inside
+ * a describe; `use` receives the case before each test.
+ */
+export function driveCases(use: (c: DriveCase) => void, opts: StackOptions = {}): void {
+  let s: Stack | undefined;
+  before(async () => {
+    s = await startStack(opts);
+  });
+  after(() => s?.stop());
+  beforeEach(async () => {
+    const stack = s!;
+    use({ s: stack, drive: await stack.freshDrive(), dir: await stack.caseDir() });
+  });
+}
