@@ -8,6 +8,7 @@ import type { TeraBoxApi } from '../terabox/api.js';
 import { DEFAULT_LADDER, type ChunkLadder } from '../terabox/chunk-size.js';
 import { DEFAULT_RETRY } from '../terabox/options.js';
 import type { Backoff } from '../terabox/retry.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface UploaderOptions {
   /** The only thing below the pipeline. */
@@ -37,6 +38,8 @@ export interface UploaderOptions {
   /** How long close() lets commits in progress finish before leaving them to the journal. Default 30 s. */
   closeTimeoutMs?: number;
   logger?: Logger;
+  /** The clock of the journal and its resume window. Default: the system clock. */
+  now?: Clock;
 }
 
 export interface ResolvedUploaderOptions {
@@ -54,6 +57,7 @@ export interface ResolvedUploaderOptions {
   backoff: Backoff;
   closeTimeoutMs: number;
   logger: Logger;
+  now: Clock;
 }
 
 /**
@@ -108,5 +112,6 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     backoff,
     closeTimeoutMs: int('closeTimeoutMs', o.closeTimeoutMs ?? 30_000, 0),
     logger: o.logger ?? silentLogger,
+    now: o.now ?? systemClock,
   };
 }

@@ -13,7 +13,7 @@ import type { ResumeOutcome, UploadResult } from '../../src/upload/types.js';
 import type { ChildSettings } from './fixtures/crash-child.js';
 import { blockMd5s } from './helpers.js';
 import { waitFor } from '../support/wait-for.js';
-import { bodyOf, bytes, KiB, intercept, SMALL_LADDER, startStack, type Stack } from '../support/index.js';
+import { bodyOf, bytes, KiB, intercept, ManualClock, SMALL_LADDER, startStack, type Stack } from '../support/index.js';
 
 const FLAT_LADDER = { ...SMALL_LADDER, baseLimit: 1024 * 1024 * KiB };
 const CHILD = join(import.meta.dirname, 'fixtures', 'crash-child.ts');
@@ -132,6 +132,42 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
         expect(await rig.spoolFiles()).to.deep.equal(['not-ours.txt']);
         expect(journalRows(rig.journalPath)).to.deep.equal([]);
         expect(rig.requests('precreate')).to.equal(0);
+      } finally {
+        await uploader.close();
+      }
+    } finally {
+      await rig.stop();
+    }
+  });
+
+  it('discards a journalled commit older than the resume window (7 days), and resumes one just inside it', async () => {
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB } });
+    try {
+      await rig.uploader.close();
+      const clock = new ManualClock();
+      const data = bytes(100);
+      const journal = new Journal(rig.journalPath, clock.now);
+      const journalAt = async (name: string) => {
+        const spoolFile = join(rig.spoolDir, `${name}.spool`);
+        await writeFile(spoolFile, data);
+        journal.begin({ path: `/${name}.bin`, size: data.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(data, 64 * KiB), spoolFile });
+      };
+      await journalAt('old');
+      clock.advance(3600_000);
+      await journalAt('recent');
+      journal.close();
+      // Seven days after the old one was journalled, and half an hour more: the recent one is 6 d 23.5 h old.
+      clock.advance(7 * 24 * 3600_000 - 3600_000 + 1800_000);
+
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, now: clock.now });
+      try {
+        const outcomes = await uploader.resumePending();
+        const byPath = Object.fromEntries(outcomes.map((o) => [o.path, o]));
+        expect(byPath['/old.bin']).to.include({ status: 'discarded' });
+        expect(byPath['/old.bin']!.error).to.match(/resume window/);
+        expect(byPath['/recent.bin'], byPath['/recent.bin']?.error).to.include({ status: 'committed' });
+        expect((await rig.emu.readFile('/recent.bin')).equals(data)).to.equal(true);
+        expect(rig.emu.entry('/old.bin')).to.equal(null);
       } finally {
         await uploader.close();
       }
