@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { isLoopback, type Config } from './config.js';
+import type { Config } from './config.js';
+import { isLoopback } from './util/loopback.js';
 import type { Logger } from './log.js';
 import { createTeraBoxClient } from './terabox/client.js';
 import { withNameEncoding } from './terabox/name-encoding.js';
@@ -124,6 +125,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       rapidUpload: config.upload.rapidUpload,
       ladder: config.upload.ladder,
       maxFileSize: config.upload.maxFileSize || undefined,
+      backoff: tb.retry,
       logger: logger.child({ component: 'upload' }),
     });
     closers.push(() => uploader.close());

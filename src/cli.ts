@@ -165,7 +165,7 @@ program
   .command('hash-password')
   .description('read a password from standard input and print its scrypt hash for server.users')
   .action(async () => {
-    const { hashPassword } = await import('./dav/auth.js');
+    const { hashPassword } = await import('./util/password.js');
     const line = await readPassword();
     if (!line) {
       process.stderr.write('terabox-webdav: no password given\n');

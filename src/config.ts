@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isPasswordHash } from './dav/auth.js';
+import { isPasswordHash } from './util/password.js';
 
 export interface UserSetting {
   name: string;
@@ -237,7 +237,7 @@ function coerce(leaf: Leaf, value: unknown, fromText: boolean): { ok: true; valu
 function leafAt(path: string): Leaf {
   let node: Schema = SCHEMA;
   for (const key of path.split('.')) {
-    if (isLeaf(node) || !Object.prototype.hasOwnProperty.call(node, key)) throw new ConfigError(`unknown setting "${path}"`);
+    if (isLeaf(node) || !Object.hasOwn(node, key)) throw new ConfigError(`unknown setting "${path}"`);
     node = (node as Branch)[key]!;
   }
   if (!isLeaf(node)) throw new ConfigError(`"${path}" is a group of settings, not a setting`);
@@ -271,7 +271,7 @@ function applyFile(target: Record<string, unknown>, data: unknown, source: strin
     const path = prefix ? `${prefix}.${key}` : key;
     let node: Schema = SCHEMA;
     for (const k of path.split('.')) {
-      if (isLeaf(node) || !Object.prototype.hasOwnProperty.call(node, k)) throw new ConfigError(`${source}: unknown setting "${path}"`);
+      if (isLeaf(node) || !Object.hasOwn(node, k)) throw new ConfigError(`${source}: unknown setting "${path}"`);
       node = (node as Branch)[k]!;
     }
     if (isLeaf(node)) apply(target, path, value, source, false);
@@ -348,10 +348,4 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
   c.dataDir = resolve(c.dataDir);
   if (c.upload.spoolDir) c.upload.spoolDir = resolve(c.upload.spoolDir);
   return c;
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }

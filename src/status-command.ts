@@ -3,7 +3,7 @@
 // pending. Exit codes: 0 nothing failed, 1 an upload failed, 2 the status could not be read, 3 --wait
 // reached its deadline with uploads still pending.
 
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { DriveStatus, UploadStatus } from './drive/status.js';
 import { WELL_KNOWN_PREFIX } from './drive/status.js';
 import { formatBytes, formatDuration, formatRate, uploadEtaSeconds, uploadFraction, uploadSummary } from './drive/status-format.js';
@@ -51,7 +51,7 @@ async function fetchStatus(opts: StatusCommandOptions): Promise<DriveStatus> {
   if (opts.user !== undefined) {
     headers.authorization = 'Basic ' + Buffer.from(`${opts.user}:${opts.password ?? ''}`, 'utf8').toString('base64');
   }
-  let res;
+  let res: Dispatcher.ResponseData;
   try {
     res = await request(opts.url, { headers, headersTimeout: 15_000, bodyTimeout: 15_000 });
   } catch (e) {

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { request } from 'undici';
 import { startDrive } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { hashPassword } from '../src/dav/auth.js';
+import { hashPassword } from '../src/util/password.js';
 import { createLogger } from '../src/log.js';
 
 function sink(tty = false): Writable & { text(): string; isTTY: boolean } {

@@ -148,7 +148,7 @@ describe('metrics', () => {
     });
 
     it('keeps the metrics behind the drive\'s password on the drive port', async () => {
-      const { hashPassword } = await import('../src/dav/auth.js');
+      const { hashPassword } = await import('../src/util/password.js');
       const config = loadConfig({ flags: { dataDir: dir, 'server.port': 0 }, env: {} });
       config.server.users = [{ name: 'bob', passwordHash: await hashPassword('pw') }];
       const drive = await startDrive(config, silentLogger);

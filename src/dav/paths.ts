@@ -1,7 +1,10 @@
 // Request paths: decoding and validating request targets, Destination headers and If tags, and
 // encoding drive paths back into hrefs. Every path the layer hands to the drive passes through here.
 
+import { parentOf } from '../util/paths.js';
 import { DavError } from './status.js';
+
+export { isWithin, parentOf } from '../util/paths.js';
 
 export interface DavPath {
   /** Decoded, absolute, `/`-separated, no trailing slash; the root is `/`. */
@@ -79,25 +82,15 @@ export function decodeUriReference(value: string, base: DavPath): DavPath {
     return decodePathReference(stripOrigin(trimmed));
   }
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(trimmed)) throw badPath('unsupported URI scheme');
-  const baseDir = base.trailingSlash ? base.path : parentPath(base.path);
+  const baseDir = base.trailingSlash ? base.path : parentOf(base.path);
   return decodePathReference(encodePath(baseDir) + (baseDir === '/' ? '' : '/') + trimmed);
-}
-
-export function parentPath(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
-/** True when `path` is `root` or lies below it. */
-export function isWithin(path: string, root: string): boolean {
-  return root === '/' || path === root || path.startsWith(root + '/');
 }
 
 /** The strict ancestors of a path, nearest last: `/a/b/c` → `/`, `/a`, `/a/b`. */
 export function ancestorsOf(path: string): string[] {
   const out: string[] = [];
   for (let p = path; p !== '/'; ) {
-    p = parentPath(p);
+    p = parentOf(p);
     out.unshift(p);
   }
   return out;

@@ -2,7 +2,7 @@
 // connection when a request body was left unread.
 
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { DavError } from './status.js';
+import type { DavError } from './status.js';
 import { davErrorBody } from './xml.js';
 
 /** Up to this many unread body bytes are drained so the connection can be reused; beyond, it is closed. */

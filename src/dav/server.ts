@@ -303,9 +303,15 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
   };
   const active = (socket as TrackedSocket)[ACTIVE];
   // The error is inside the request in flight (its body was cut short): it cannot be answered.
-  if (active && !active.req.complete) return void socket.destroy();
+  if (active && !active.req.complete) {
+    socket.destroy();
+    return;
+  }
   const pending = active?.res;
-  if (!pending || pending.writableEnded) return reject();
+  if (!pending || pending.writableEnded) {
+    reject();
+    return;
+  }
   // The request in flight is answered first: the 400 is queued on the socket right behind the last
   // byte of that answer, before Node could end or reuse the connection.
   pending.shouldKeepAlive = false;

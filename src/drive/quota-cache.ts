@@ -2,6 +2,7 @@
 // most once per TTL, and concurrent askers share the call. The drive's own writes, deletes and
 // overwrites adjust the cached figure (adjust), or drop it when their size is not known (invalidate).
 
+import { systemClock, type Clock } from '../util/clock.js';
 import type { Quota as RemoteQuota } from '../terabox/api.js';
 import { SingleFlight } from './single-flight.js';
 import type { Quota } from './types.js';
@@ -15,7 +16,7 @@ export class QuotaCache {
   constructor(
     private readonly fetch: () => Promise<RemoteQuota>,
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = systemClock,
   ) {}
 
   get(): Promise<Quota> {

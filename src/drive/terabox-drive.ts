@@ -5,10 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Database } from 'better-sqlite3';
+import { DEFAULTS } from '../defaults.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
 import { isTeraBoxError, TeraBoxError } from '../terabox/errors.js';
 import { UploadError, type ResumeOutcome, type UploadService } from '../upload/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { DirCache, type Listing, type RemoteItem } from './dir-cache.js';
 import { entryFromOverlay, entryFromRemote, rootEntry } from './entries.js';
 import { mapErrors, toDriveError } from './errors.js';
@@ -38,25 +40,28 @@ export interface TeraBoxDriveOptions {
   db: Database;
   /** Where overlay file bytes live. */
   overlayDir: string;
-  /** How long a directory listing is trusted (default 5 minutes, like rclone's dir cache; 0 = never). */
+  /** How long a directory listing is trusted (0 = never). Defaults: DRIVE_DEFAULTS, from config/default.json. */
   dirTtlMs?: number;
-  /** Most listings kept in memory (default 5,000). */
+  /** Most listings kept in memory. */
   maxCachedDirs?: number;
-  /** Refresh download links this long before they expire (default 60 s). */
+  /** Refresh download links this long before they expire. */
   linkMarginMs?: number;
-  /** How long the quota answer is reused (default 30 s). */
+  /** How long the quota answer is reused. */
   quotaTtlMs?: number;
   /** Base-name patterns (picomatch) kept in the overlay instead of TeraBox. */
   overlayPatterns?: string[];
   readOnly?: boolean;
   logger?: Logger;
+  /** The clock of the caches' TTLs and the overlay's timestamps. Default: the system clock. */
+  now?: Clock;
 }
 
+/** The `cache.*` settings' defaults (config/default.json), for a drive made without settings. */
 export const DRIVE_DEFAULTS = {
-  dirTtlMs: 5 * 60_000,
-  maxCachedDirs: 5_000,
-  linkMarginMs: 60_000,
-  quotaTtlMs: 30_000,
+  dirTtlMs: DEFAULTS.cache.dirTtlSeconds * 1000,
+  maxCachedDirs: DEFAULTS.cache.maxDirs,
+  linkMarginMs: DEFAULTS.cache.linkMarginSeconds * 1000,
+  quotaTtlMs: DEFAULTS.cache.quotaTtlSeconds * 1000,
 } as const;
 
 /** What is at a path: the entry shown, and each kind of thing stored there. */
@@ -83,6 +88,7 @@ export class TeraBoxDrive implements Drive {
   private readonly isJunk: (name: string) => boolean;
   private readonly readOnly: boolean;
   private readonly log: Logger;
+  private readonly now: Clock;
   private closed = false;
 
   constructor(opts: TeraBoxDriveOptions) {
@@ -91,14 +97,16 @@ export class TeraBoxDrive implements Drive {
     this.readOnly = opts.readOnly ?? false;
     this.log = opts.logger ?? silentLogger;
     this.isJunk = junkMatcher(opts.overlayPatterns);
-    this.overlay = new Overlay(opts.db, opts.overlayDir);
+    this.now = opts.now ?? systemClock;
+    this.overlay = new Overlay(opts.db, opts.overlayDir, this.now);
     this.dirs = new DirCache({
       load: (dir) => this.loadDir(dir),
       ttlMs: opts.dirTtlMs ?? DRIVE_DEFAULTS.dirTtlMs,
       maxDirs: opts.maxCachedDirs ?? DRIVE_DEFAULTS.maxCachedDirs,
+      now: this.now,
     });
-    this.links = new LinkCache({ marginMs: opts.linkMarginMs ?? DRIVE_DEFAULTS.linkMarginMs });
-    this.quotaCache = new QuotaCache(() => this.api.quota(), opts.quotaTtlMs ?? DRIVE_DEFAULTS.quotaTtlMs);
+    this.links = new LinkCache({ marginMs: opts.linkMarginMs ?? DRIVE_DEFAULTS.linkMarginMs, now: this.now });
+    this.quotaCache = new QuotaCache(() => this.api.quota(), opts.quotaTtlMs ?? DRIVE_DEFAULTS.quotaTtlMs, this.now);
   }
 
   // ---- reads ----
@@ -231,7 +239,7 @@ export class TeraBoxDrive implements Drive {
    * goes, as write() removes it after a commit; otherwise only clocks would decide which one is shown.
    */
   async resumeUploads(): Promise<ResumeOutcome[]> {
-    const started = Date.now();
+    const started = this.now();
     const outcomes = await this.uploader.resumePending();
     for (const o of outcomes) {
       if (o.status !== 'committed') continue;

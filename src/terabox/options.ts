@@ -1,9 +1,11 @@
 // TeraBoxClient options and their defaults: what working live clients do, every knob overridable.
 
+import { DEFAULTS } from '../defaults.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { GiB } from './chunk-size.js';
 import type { PacerClock } from './pacing.js';
+import type { RetrySettings } from './retry.js';
 import { DESKTOP_USER_AGENT } from './wire.js';
 import type { TransportObserver } from './http.js';
 
@@ -16,12 +18,8 @@ export interface TeraBoxTimeouts {
   partMs: number;
 }
 
-export interface TeraBoxRetryOptions {
-  /** Tries in all, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+/** Transport tries and the backoff between them: also the backoff of the uploader's own retries. */
+export type TeraBoxRetryOptions = RetrySettings;
 
 export interface TeraBoxClientOptions {
   /** A full cookie string, or a bare `ndus` value (sent as `ndus=<v>; lang=en`). */
@@ -86,9 +84,9 @@ export const DEFAULT_BASE_URL = 'https://www.terabox.com';
 
 export const DEFAULT_INVALID_NAME_CHARS = '\\:*?"<>|';
 
-export const DEFAULT_TIMEOUTS: Readonly<TeraBoxTimeouts> = { connectMs: 10_000, requestMs: 30_000, partMs: 300_000 };
+export const DEFAULT_TIMEOUTS: Readonly<TeraBoxTimeouts> = DEFAULTS.terabox.timeouts;
 
-export const DEFAULT_RETRY: Readonly<TeraBoxRetryOptions> = { attempts: 4, baseDelayMs: 500, maxDelayMs: 8_000 };
+export const DEFAULT_RETRY: Readonly<TeraBoxRetryOptions> = DEFAULTS.terabox.retry;
 
 /** `https://www.terabox.com` + `jp` → `https://jp.terabox.com` (OpenList/rclone behaviour, §1.2). */
 export function replaceFirstLabel(baseUrl: string, prefix: string): string {
@@ -125,7 +123,7 @@ export function resolveOptions(opts: TeraBoxClientOptions): ResolvedOptions {
     downloadApi: opts.downloadApi ?? 'dlna',
     timeouts,
     retry,
-    maxConnections: positive('maxConnections', opts.maxConnections ?? 16),
+    maxConnections: positive('maxConnections', opts.maxConnections ?? DEFAULTS.terabox.maxConnections),
     vipMaxFileSize: positive('vipMaxFileSize', opts.vipMaxFileSize ?? 128 * GiB),
     freeMaxFileSize: positive('freeMaxFileSize', opts.freeMaxFileSize ?? 4 * GiB),
     invalidNameChars: opts.invalidNameChars ?? DEFAULT_INVALID_NAME_CHARS,

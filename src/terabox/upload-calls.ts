@@ -18,7 +18,7 @@ import { commitPolicy, ENDPOINTS, type Endpoint } from './endpoints.js';
 import { TeraBoxError } from './errors.js';
 import { stat } from './file-calls.js';
 import type { Params } from './params.js';
-import { assertRemotePath, parentDir } from './paths.js';
+import { assertRemotePath, parentOf } from './paths.js';
 import {
   Errno,
   type WireCreateResponse,
@@ -41,7 +41,7 @@ function invalid(endpoint: string, message: string): TeraBoxError {
 
 /** Parent with a trailing slash, as rclone sends `target_path`. */
 function targetPath(path: string): string {
-  const parent = parentDir(path);
+  const parent = parentOf(path);
   return parent.endsWith('/') ? parent : `${parent}/`;
 }
 
@@ -82,7 +82,8 @@ async function uploadOrigin(ctx: ClientContext): Promise<string> {
   const session = ctx.caller.session;
   let host = ctx.opts.uploadHost;
   if (host === undefined) {
-    const located = (session.uploadHost ??= locateUpload(ctx));
+    session.uploadHost ??= locateUpload(ctx);
+    const located = session.uploadHost;
     try {
       host = await located;
       if (session.uploadHost === located) session.uploadHostName = host;

@@ -18,7 +18,7 @@ import { commit, type CommitOutcome, type CommitTarget } from './commit.js';
 import { HashPool, type Digests } from './hash-pool.js';
 import { Journal, type JournalRow } from './journal.js';
 import type { ResolvedUploaderOptions } from './options.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../util/semaphore.js';
 import { spoolBody } from './spool-body.js';
 import { SpoolDir } from './spool.js';
 import { UploadError, type ResumeOutcome, type UploadRequest, type UploadResult, type UploadService } from './types.js';
@@ -77,7 +77,7 @@ export class Uploader implements UploadService {
 
   constructor(private readonly o: ResolvedUploaderOptions) {
     this.spool = new SpoolDir(o.spoolDir);
-    this.journal = new Journal(o.journalPath);
+    this.journal = new Journal(o.journalPath, o.now);
     this.pool = new HashPool(o.hashWorkers);
     this.budget = new Semaphore(o.globalParallel);
   }
@@ -300,7 +300,7 @@ export class Uploader implements UploadService {
       return { path: row.path, status: 'discarded', partsSent: 0, error: why };
     };
     if (superseded) return discard('a later upload of the same path was journalled');
-    if (Date.now() - row.startedAt > RESUME_MAX_AGE_MS) return discard('it is older than the resume window');
+    if (this.o.now() - row.startedAt > RESUME_MAX_AGE_MS) return discard('it is older than the resume window');
     const spooled = await stat(row.spoolFile).catch(() => undefined);
     if (!spooled || spooled.size !== row.size) return discard(`its spool file is ${spooled ? `${spooled.size} bytes, not ${row.size}` : 'missing'}`);
 

@@ -28,7 +28,7 @@ function win32Proppatch(): string {
   return `<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="${MS}"><D:set><D:prop>${props}</D:prop></D:set></D:propertyupdate>`;
 }
 
-describe('Windows Explorer session (replayed) against the drive', function () {
+describe('Windows Explorer session (replayed) against the drive', () => {
   let rig: DriveRig;
   const report = randomBytes(6 * MiB + 7);
   const note = Buffer.from('written after a LOCK that created the file\r\n');

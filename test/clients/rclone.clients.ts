@@ -14,7 +14,7 @@ import { dav } from '../dav/client.js';
 /** Basic auth as users run it; the password has the characters Basic-auth parsers get wrong. */
 const USER = { name: 'alice', password: 's3cret+pass/word:x' };
 
-describe('rclone against the drive', function () {
+describe('rclone against the drive', () => {
   let rig: DriveRig;
   let src: string;
   let tree: Tree;

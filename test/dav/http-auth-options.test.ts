@@ -5,7 +5,7 @@
 
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { createLogger } from '../../src/log.js';
 import { dav, raw, type DavResponse } from './client.js';
 import { startDav, type RunningDav } from './harness.js';

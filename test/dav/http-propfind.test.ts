@@ -62,7 +62,10 @@ describe('dav over HTTP: PROPFIND', () => {
     const store = new SqliteLockStore(db);
     let lookups = 0;
     const covering = store.covering.bind(store);
-    store.covering = (path) => (lookups++, covering(path));
+    store.covering = (path) => {
+      lookups++;
+      return covering(path);
+    };
     s = await startDav({ drive, lockStore: store });
     try {
       // rclone's listing: four properties, none of them about locks.

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { startDav, type RunningDav } from './harness.js';
 import { dav, propfindBody, raw, statusesOf } from './client.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { startDav, type RunningDav } from './harness.js';
 import { dav, header, parseMultistatus } from './client.js';
 import { baseSnapshot, controlledStatus, upload, withUploads } from '../status-fixtures.js';

@@ -4,21 +4,22 @@
 
 import { expect } from 'chai';
 import { request } from 'undici';
-import { bytes, md5, PART, rawClient, split, startHarness, type Harness, type Raw } from './helpers.js';
+import { PART, rawClient, split, type Raw } from './helpers.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: live-service behaviours of 2025–2026', () => {
-  let h: Harness;
+  let h: Stack;
   let raw: Raw;
   const data = bytes(2 * PART + 99, 71);
   const list = split(data, PART).map((p) => md5(p));
   const etag = md5(JSON.stringify(list));
 
   before(async () => {
-    h = await startHarness({ regions: ['dm', 'jp'], regionUploadHosts: ['dm'] });
+    h = await startStack({ upTo: 'emulator', smallParts: true, emulator: { regions: ['dm', 'jp'], regionUploadHosts: ['dm'] } });
     raw = await rawClient(h.emu);
     expect((await raw.upload('/seed/original.bin', data)).json.errno).to.equal(0);
   });
-  after(() => h.close());
+  after(() => h.stop());
   afterEach(() => h.emu.setKnobs({ precreateRapid: 'commit', requireUploadSign: false, dlinkNeedVerify: false, rateLimit: null, faults: {} }));
 
   describe('precreate return_type 2', () => {
@@ -184,7 +185,7 @@ describe('emulator: live-service behaviours of 2025–2026', () => {
     it('refuses regionUploadHosts naming an unknown region', async () => {
       let err: unknown;
       try {
-        await startHarness({ regions: ['jp'], regionUploadHosts: ['dm'] });
+        await startStack({ upTo: 'emulator', emulator: { regions: ['jp'], regionUploadHosts: ['dm'] } });
       } catch (e) {
         err = e;
       }

@@ -2,15 +2,16 @@
 
 import { expect } from 'chai';
 import { decodeMd5 } from '../../src/terabox/md5-codec.js';
-import { bytes, md5, PART, rawClient, split, startHarness, type Harness } from './helpers.js';
+import { PART, rawClient, split } from './helpers.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: the seed upload flow replayed as raw HTTP', () => {
-  let h: Harness;
+  let h: Stack;
   before(async () => {
-    h = await startHarness();
+    h = await startStack({ upTo: 'emulator', smallParts: true });
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   const data = bytes(3 * PART + 1234, 7);

@@ -3,17 +3,18 @@
 import { expect } from 'chai';
 import { decodeMd5 } from '../../src/terabox/md5-codec.js';
 import { PLACEHOLDER_BLOCK_MD5 } from '../../src/terabox/wire.js';
-import { bytes, KiB, md5, PART, rawClient, split, startHarness, type Harness, type Raw } from './helpers.js';
+import { PART, rawClient, split, type Raw } from './helpers.js';
+import { bytes, KiB, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: precreate, superfile2 and create refusals', () => {
-  let h: Harness;
+  let h: Stack;
   let raw: Raw;
   before(async () => {
-    h = await startHarness({ defaultAccount: { quotaBytes: 100 * PART, maxFileSize: 6 * PART } });
+    h = await startStack({ upTo: 'emulator', smallParts: true, account: { quotaBytes: 100 * PART, maxFileSize: 6 * PART } });
     raw = await rawClient(h.emu);
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   /** Uploads parts to the store without creating a file. */

@@ -3,15 +3,15 @@
 
 import { expect } from 'chai';
 import { parseMultistatus, propfindBody, propOf, raw, statusesOf, textOf } from '../dav/client.js';
-import { DriveStack, KiB, randomBody } from './stack.js';
+import { KiB, bytes, startStack, type Stack } from '../support/index.js';
 
 describe('integration: root dates and quota after the drive\'s own writes', () => {
-  let s: DriveStack;
+  let s: Stack;
   before(async () => {
-    s = await DriveStack.start();
+    s = await startStack({ upTo: 'webdav', smallParts: true });
   });
   after(async () => {
-    await s?.close();
+    await s?.stop();
   });
 
   async function used(): Promise<number> {
@@ -35,9 +35,9 @@ describe('integration: root dates and quota after the drive\'s own writes', () =
 
   it('adjusts the quota at once for writes, overwrites, copies and deletes', async () => {
     const start = await used();
-    expect((await s.request('PUT', '/q.bin', { body: randomBody(300 * KiB) })).status).to.equal(201);
+    expect((await s.request('PUT', '/q.bin', { body: bytes(300 * KiB) })).status).to.equal(201);
     expect(await used()).to.equal(start + 300 * KiB);
-    expect((await s.request('PUT', '/q.bin', { body: randomBody(100 * KiB) })).status).to.equal(204);
+    expect((await s.request('PUT', '/q.bin', { body: bytes(100 * KiB) })).status).to.equal(204);
     expect(await used()).to.equal(start + 100 * KiB);
     expect((await s.request('COPY', '/q.bin', { headers: { destination: '/q2.bin' } })).status).to.equal(201);
     expect(await used()).to.equal(start + 200 * KiB);
@@ -51,7 +51,7 @@ describe('integration: root dates and quota after the drive\'s own writes', () =
       const ex = await raw(s.port, `PUT /huge.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${length}\nConnection: close`, { waitMs: 3000 });
       expect(statusesOf(ex.text), length).to.deep.equal([413]);
     }
-    expect(s.emulator.entry('/huge.bin')).to.equal(null);
+    expect(s.emu.entry('/huge.bin')).to.equal(null);
     expect(s.errorLines).to.deep.equal([]);
   });
 });

@@ -5,15 +5,15 @@
 import { expect } from 'chai';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { parseMultistatus } from '../dav/client.js';
-import { DriveStack } from './stack.js';
+import { startStack, type Stack } from '../support/index.js';
 
 const FOLDERS = 40;
 
 describe('integration: API pacing under a rate-limited TeraBox', () => {
-  let s: DriveStack;
+  let s: Stack;
 
   before(async () => {
-    s = await DriveStack.start({
+    s = await startStack({ upTo: 'webdav', smallParts: true, 
       account: {},
       configure: (c) => {
         c.terabox.apiCallsPerSecond = 30;
@@ -23,7 +23,7 @@ describe('integration: API pacing under a rate-limited TeraBox', () => {
       },
     });
     // Seed the folders straight on TeraBox, not through the drive (its caches stay cold).
-    const api = createTeraBoxClient({ baseUrl: s.emulator.url, cookie: s.emulator.defaultCookie });
+    const api = createTeraBoxClient({ baseUrl: s.emu.url, cookie: s.emu.defaultCookie });
     try {
       for (let i = 0; i < FOLDERS; i++) await api.mkdir(`/burst/f${String(i).padStart(2, '0')}`);
     } finally {
@@ -31,14 +31,14 @@ describe('integration: API pacing under a rate-limited TeraBox', () => {
     }
   });
   after(async () => {
-    await s?.close();
+    await s?.stop();
   });
 
   it('a burst of Depth-1 PROPFINDs over 40 folders gets no rate-limit answer, and status.json shows calls/s against the limit', async () => {
     // Above the drive's 30/s with bursts of 10, but not by much: unpaced, 80 list calls at once would trip it.
-    s.emulator.setKnobs({ rateLimit: { callsPerSecond: 45, burst: 15 } });
+    s.emu.setKnobs({ rateLimit: { callsPerSecond: 45, burst: 15 } });
     await new Promise((r) => setTimeout(r, 400));
-    s.emulator.resetStats();
+    s.emu.resetStats();
     const answers = await Promise.all(
       Array.from({ length: FOLDERS }, (_, i) => s.request('PROPFIND', `/burst/f${String(i).padStart(2, '0')}/`, { headers: { depth: '1' } })),
     );
@@ -46,7 +46,7 @@ describe('integration: API pacing under a rate-limited TeraBox', () => {
       expect(res.status).to.equal(207);
       expect(parseMultistatus(res.text)).to.have.length(1);
     }
-    const stats = s.emulator.stats().endpoints;
+    const stats = s.emu.stats().endpoints;
     const refused = Object.values(stats).reduce((n, e) => n + e.errors, 0);
     expect(refused, JSON.stringify(stats)).to.equal(0);
     expect(stats.list?.requests).to.be.at.least(FOLDERS);
@@ -61,15 +61,15 @@ describe('integration: API pacing under a rate-limited TeraBox', () => {
   });
 
   it('the same burst with pacing off trips the limit (so the test above can fail)', async () => {
-    const api = createTeraBoxClient({ baseUrl: s.emulator.url, cookie: s.emulator.defaultCookie, retry: { attempts: 1 } });
+    const api = createTeraBoxClient({ baseUrl: s.emu.url, cookie: s.emu.defaultCookie, retry: { attempts: 1 } });
     try {
       await new Promise((r) => setTimeout(r, 600));
-      s.emulator.resetStats();
+      s.emu.resetStats();
       const results = await Promise.allSettled(Array.from({ length: FOLDERS }, (_, i) => api.list(`/burst/f${String(i).padStart(2, '0')}`)));
       expect(results.filter((r) => r.status === 'rejected').length).to.be.greaterThan(0);
     } finally {
       await api.close();
-      s.emulator.setKnobs({ rateLimit: null });
+      s.emu.setKnobs({ rateLimit: null });
     }
   });
 });

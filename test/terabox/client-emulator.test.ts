@@ -2,32 +2,21 @@
 // stored, each errno path, token expiry and refresh, region switch, retries on injected faults, and
 // that non-idempotent calls are never repeated.
 
-import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { startEmulator, type EmulatorHandle, type EndpointName } from '../../src/emulator/index.js';
+import type { EmulatorHandle, EndpointName } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/log.js';
 import type { RemoteEntry } from '../../src/terabox/api.js';
 import { createTeraBoxClient, type TeraBoxClient, type TeraBoxClientOptions } from '../../src/terabox/client.js';
 import { TeraBoxError, type TeraBoxErrorCode } from '../../src/terabox/errors.js';
 import { PLACEHOLDER_BLOCK_MD5, type Rtype } from '../../src/terabox/wire.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 const ATTEMPTS = 3;
 const PART = 1024;
-
-function md5(data: Uint8Array | string): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
-function bytes(n: number, seed: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
-  return out;
-}
 
 function partsOf(data: Buffer, part = PART): Buffer[] {
   const out: Buffer[] = [];
@@ -58,7 +47,8 @@ class LogSink extends Writable {
   }
 }
 
-describe('TeraBoxClient against the emulator', function () {
+describe('TeraBoxClient against the emulator', () => {
+  let stack: Stack;
   let dataDir: string;
   let emu: EmulatorHandle;
   let api: TeraBoxClient;
@@ -102,13 +92,12 @@ describe('TeraBoxClient against the emulator', function () {
   }
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'terabox-client-emu-'));
-    emu = await startEmulator({ dataDir, regions: ['jp'], knobs: { minPartSize: PART } });
+    stack = await startStack({ upTo: 'emulator', emulator: { regions: ['jp'] }, knobs: { minPartSize: PART } });
+    ({ emu, tmp: dataDir } = stack);
   });
 
   after(async () => {
-    await emu.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stack.stop();
   });
 
   beforeEach(() => {
@@ -188,7 +177,7 @@ describe('TeraBoxClient against the emulator', function () {
       const entries = await api.list(dir);
       const byName = Object.fromEntries(entries.map((e) => [e.name, e]));
       expect(Object.keys(byName).sort()).to.deep.equal(['a file.bin', 'sub']);
-      expect(byName['sub']).to.include({ isDir: true, path: `${dir}/sub` });
+      expect(byName.sub).to.include({ isDir: true, path: `${dir}/sub` });
       expect(byName['a file.bin']).to.include({ isDir: false, size: 1500, path: `${dir}/a file.bin` });
       expect(byName['a file.bin']!.md5).to.equal(emu.entry(`${dir}/a file.bin`)!.md5);
     });

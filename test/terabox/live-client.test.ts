@@ -14,8 +14,7 @@ import { TeraBoxError } from '../../src/terabox/errors.js';
 import { downloadSign } from '../../src/terabox/sign.js';
 import { qualifyUploadHost } from '../../src/terabox/upload-calls.js';
 import { PLACEHOLDER_BLOCK_MD5 } from '../../src/terabox/wire.js';
-import { bodyOf, bytes } from '../upload/helpers.js';
-import { Rig, SMALL_LADDER } from '../upload/rig.js';
+import { bodyOf, bytes, SMALL_LADDER, startStack, type Stack } from '../support/index.js';
 import { FakeServer, json } from './fake-server.js';
 
 const PART = 1024;
@@ -146,10 +145,10 @@ describe('client and uploader against the live-service behaviours', function () 
   });
 
   describe('precreate return_type 2 through the uploader', () => {
-    let rig: Rig;
+    let rig: Stack;
     const data = bytes(5 * 64 * 1024 + 11);
     before(async () => {
-      rig = await Rig.start({ knobs: { minPartSize: 64 * 1024 }, uploader: { rapidUpload: false, ladder: SMALL_LADDER } });
+      rig = await startStack({ upTo: 'uploader', knobs: { minPartSize: 64 * 1024 }, uploader: { rapidUpload: false, ladder: SMALL_LADDER } });
       const first = await rig.uploader.upload({ path: '/rt2/first.bin', body: bodyOf(data), size: data.length });
       expect(first.kind).to.equal('committed');
     });
