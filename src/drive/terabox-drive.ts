@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Database } from 'better-sqlite3';
 import { silentLogger, type Logger } from '../log.js';
-import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
+import type { DownloadLink, RemoteEntry, TeraBoxApi } from '../terabox/api.js';
 import { isTeraBoxError, TeraBoxError } from '../terabox/errors.js';
 import { UploadError, type ResumeOutcome, type UploadService } from '../upload/types.js';
 import { DirCache, type Listing, type RemoteItem } from './dir-cache.js';
@@ -20,6 +20,7 @@ import { PathLocks } from './path-locks.js';
 import { baseName, isStrictlyUnder, joinPath, normalizePath, parentOf, ROOT } from './paths.js';
 import { QuotaCache } from './quota-cache.js';
 import { withDriveErrors } from './read-stream.js';
+import type { ReadCache } from './cache/index.js'; // [read cache]
 import {
   DriveError,
   type ByteRange,
@@ -50,6 +51,8 @@ export interface TeraBoxDriveOptions {
   overlayPatterns?: string[];
   readOnly?: boolean;
   logger?: Logger;
+  /** [read cache] When set (cache.mode full), TeraBox files are read through the block cache. */
+  readCache?: ReadCache;
 }
 
 export const DRIVE_DEFAULTS = {
@@ -83,6 +86,7 @@ export class TeraBoxDrive implements Drive {
   private readonly isJunk: (name: string) => boolean;
   private readonly readOnly: boolean;
   private readonly log: Logger;
+  private readonly readCache?: ReadCache; // [read cache]
   private closed = false;
 
   constructor(opts: TeraBoxDriveOptions) {
@@ -90,6 +94,7 @@ export class TeraBoxDrive implements Drive {
     this.uploader = opts.uploader;
     this.readOnly = opts.readOnly ?? false;
     this.log = opts.logger ?? silentLogger;
+    this.readCache = opts.readCache; // [read cache]
     this.isJunk = junkMatcher(opts.overlayPatterns);
     this.overlay = new Overlay(opts.db, opts.overlayDir);
     this.dirs = new DirCache({
@@ -133,6 +138,12 @@ export class TeraBoxDrive implements Drive {
     if (at.entry.isDir) throw new DriveError('IS_A_DIRECTORY', `${p} is a collection`);
     if (at.local) {
       const stream = await mapErrors(`read ${p}`, () => this.overlay.open(at.row!, range));
+      return { entry: at.entry, stream };
+    }
+    // [read cache] chunks from disk, missing ones fetched (with read-ahead) through download() below.
+    if (this.readCache) {
+      const remote = at.remote!;
+      const stream = await this.readCache.read(remote, range, signal, (r, s) => this.download(at.entry, remote, r, s));
       return { entry: at.entry, stream };
     }
     return { entry: at.entry, stream: await this.download(at.entry, at.remote!, range, signal) };
@@ -444,8 +455,9 @@ export class TeraBoxDrive implements Drive {
     const key = `${remote.path}\n${entry.etag}`;
     const what = `read ${remote.path}`;
     for (let attempt = 1; ; attempt++) {
+      let link: DownloadLink | undefined; // [read cache] so parallel fetches share one re-mint
       try {
-        const link = await this.links.get(key, () => this.api.downloadLink(remote));
+        link = await this.links.get(key, () => this.api.downloadLink(remote));
         const res = await this.api.download(link, range, signal);
         const expected = range ? range.end - range.start + 1 : entry.size;
         if (res.length !== expected || res.totalSize !== entry.size) {
@@ -460,7 +472,7 @@ export class TeraBoxDrive implements Drive {
         return res.body;
       } catch (e) {
         if (attempt === 1 && isTeraBoxError(e, 'LINK_EXPIRED')) {
-          this.links.forget(key);
+          this.links.forget(key, link); // [read cache] only if no other fetch re-minted it already
           continue;
         }
         if (isTeraBoxError(e, 'NOT_FOUND')) this.dirs.invalidate(parentOf(remote.path));
