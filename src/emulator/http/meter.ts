@@ -65,6 +65,8 @@ export class Meter extends Transform {
     for (let off = 0; off < chunk.length; off += slice) {
       const part = chunk.subarray(off, off + slice);
       await this.opts.pace.take(part.length, this.opts.rate());
+      // The client went away while we waited: what is left is never sent, so it is not counted.
+      if (this.destroyed) return;
       this.passed += part.length;
       this.opts.count(part.length);
       this.push(part);
