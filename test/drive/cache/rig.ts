@@ -55,6 +55,13 @@ export class CacheRig {
     return this.open(tuning);
   }
 
+  /** A drive on the local state in dir (left there by another process). */
+  async at(dir: string, tuning: CacheTuning = {}): Promise<Drive> {
+    await this.closeDrive();
+    this.stateDir = dir;
+    return this.open(tuning);
+  }
+
   /** A new drive and cache on the same local state, as after a restart. */
   async restart(tuning: CacheTuning = {}): Promise<Drive> {
     await this.closeDrive();
@@ -83,11 +90,14 @@ export class CacheRig {
     await rm(this.tmp, { recursive: true, force: true });
   }
 
+  /** For tests that stand between the drive and TeraBox. */
+  wrapApi?: (api: TeraBoxApi) => TeraBoxApi;
+
   private open(tuning: CacheTuning): Drive {
     this.db = openLocalState(this.statePath);
     this.cache = createReadCache({ db: this.db, dir: this.cacheDir, chunkSize: 64 * KiB, parallel: 4, ...tuning });
     this.drive = createTeraBoxDrive({
-      api: this.api,
+      api: this.wrapApi ? this.wrapApi(this.api) : this.api,
       uploader: this.uploader,
       db: this.db,
       overlayDir: join(this.stateDir, 'overlay'),
