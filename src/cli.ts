@@ -66,6 +66,9 @@ program
   .option('--cookie <cookie>', 'TeraBox cookie or bare ndus value (terabox.cookie; prefer env TERABOX_COOKIE: flags show in ps)')
   .option('--config <file>', 'JSON settings file (env TERABOX_WEBDAV_CONFIG)')
   .option('--read-only', 'refuse every write (server.readOnly)')
+  .addOption(new Option('--cache-mode <mode>', 'block cache for reads (cache.mode; env TERABOX_WEBDAV_CACHE_MODE)').choices(['full', 'off']))
+  .option('--cache-max-bytes <bytes>', 'most bytes the block cache holds (cache.maxBytes; env TERABOX_WEBDAV_CACHE_MAX_BYTES)')
+  .option('--download-parallel <n>', 'chunk fetches in flight per sequential reader (download.parallel; env TERABOX_DOWNLOAD_PARALLEL)')
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action(async (opts: Record<string, string | boolean | undefined>) => {
     const config = settings(
@@ -76,6 +79,9 @@ program
         'terabox.baseUrl': opts.upstream,
         'terabox.cookie': opts.cookie,
         'server.readOnly': opts.readOnly,
+        'cache.mode': opts.cacheMode,
+        'cache.maxBytes': opts.cacheMaxBytes,
+        'download.parallel': opts.downloadParallel,
         'log.level': opts.logLevel,
       },
       opts.config as string | undefined,
