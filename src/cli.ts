@@ -105,6 +105,8 @@ program
   .option('--config <file>', 'JSON settings file; its emulator.knobs apply')
   .option('--latency <ms>', 'added latency per call, ms')
   .option('--bandwidth <bytesPerSecond>', 'bandwidth cap per connection, bytes/s (0 = none)')
+  .option('--account-download-bandwidth <bytesPerSecond>', 'download cap per account over all its connections, bytes/s (0 = none)')
+  .option('--account-upload-bandwidth <bytesPerSecond>', 'upload cap per account over all its connections, bytes/s (0 = none)')
   .option('--token-ttl <seconds>', 'jsToken lifetime, seconds')
   .option('--fault <endpoint:kind=rate>', 'fault rate for an endpoint, repeatable (kind: http5xx, reset, errno31034)', collectFault, {})
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
@@ -129,6 +131,10 @@ program
     const tokenTtl = number('token-ttl', opts.tokenTtl, 1000);
     if (latency !== undefined) knobs.latencyMs = latency;
     if (bandwidth !== undefined) knobs.bandwidthBytesPerSec = bandwidth;
+    const accountDown = number('account-download-bandwidth', opts.accountDownloadBandwidth);
+    const accountUp = number('account-upload-bandwidth', opts.accountUploadBandwidth);
+    if (accountDown !== undefined) knobs.accountDownloadBytesPerSec = accountDown;
+    if (accountUp !== undefined) knobs.accountUploadBytesPerSec = accountUp;
     if (tokenTtl !== undefined) knobs.tokenTtlMs = tokenTtl;
     if (Object.keys(opts.fault as object).length > 0) knobs.faults = opts.fault;
 

@@ -87,6 +87,9 @@ export async function data(ctx: Ctx): Promise<void> {
   const length = end - start + 1;
   const partial = range.kind === 'partial' ? { 'content-range': `bytes ${start}-${end}/${total}` } : {};
   const body = Readable.from(readBytes(blocks, content.blockList, start, end));
+  // fid is `<uk>-<app_id>-<fs_id>`: the account whose download cap applies.
+  ctx.throttleAccount(fields.fid.split('-')[0]!);
+  if (ctx.req.method !== 'HEAD') ctx.sentTo = ctx.emu.stats.download({ requestId: ctx.requestId, file: fields.fin, start, end, status, bytes: 0 });
   const cut = ctx.fault === 'reset' ? Math.max(1, Math.floor(length / 2)) : undefined;
   await ctx.stream(status, { ...headers, ...partial, 'content-length': length }, body, cut);
 }
