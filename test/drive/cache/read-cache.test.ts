@@ -81,11 +81,15 @@ describe('read cache over the emulator', function () {
   it('fetches at most one chunk for a 10-byte read of a large file', async () => {
     const f = await file(40 * CHUNK);
     const r = { start: 17 * CHUNK + 500, end: 17 * CHUNK + 509 };
+    rig.emu.resetStats();
     const got = await rig.upstream(() => read(f.path, r));
     expect(got.result.equals(f.data.subarray(r.start, r.end + 1))).to.equal(true);
     await settled();
     expect(got.requests).to.equal(1);
     expect(got.bytes).to.be.at.most(CHUNK);
+    // Exactly the chunk holding the 10 bytes, as TeraBox saw it.
+    const asked = rig.emu.stats().downloads.map((d) => [d.start, d.end, d.bytes]);
+    expect(asked).to.deep.equal([[17 * CHUNK, 18 * CHUNK - 1, CHUNK]]);
   });
 
   it('on a partial hit fetches only the chunks that are missing', async () => {
