@@ -45,7 +45,7 @@ export interface ChunkHandle {
 
 const TABLE = 'drive_cache_chunks';
 /** Largest piece read from a cached chunk at once. */
-const READ_PIECE = 256 * 1024;
+const READ_PIECE = 1024 * 1024;
 
 function statfsFree(dir: string): number {
   const s = statfsSync(dir);

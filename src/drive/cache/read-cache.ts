@@ -44,9 +44,9 @@ interface File {
 
 type Source = { kind: 'disk'; handle: ChunkHandle } | { kind: 'fetch'; fetch: ChunkFetch };
 
-/** One read: the fetches it uses. */
+/** One read: the fetches of its window, by chunk index (dropped once served, so memory stays bounded). */
 interface Reader {
-  fetches: Set<ChunkFetch>;
+  fetches: Map<number, ChunkFetch>;
   released: boolean;
 }
 
@@ -105,7 +105,7 @@ export class ReadCache {
     // A reader reading consecutive ranges gets chunks fetched past its current range, for its next read.
     const horizon = consecutive ? Math.floor((file.size - 1) / cs) : last;
 
-    const reader: Reader = { fetches: new Set(), released: false };
+    const reader: Reader = { fetches: new Map(), released: false };
     const release = (aborted: boolean) => this.release(reader, aborted);
     signal?.throwIfAborted();
     this.ahead(file, first, window, horizon, reader, open);
@@ -123,7 +123,11 @@ export class ReadCache {
       let pending: Source | undefined = firstSource;
       try {
         for (let i = first; i <= last; i++) {
-          if (i > first) self.ahead(file, i, window, horizon, reader, open);
+          if (i > first) {
+            // Chunks are fetched no faster than they reach the disk: memory stays bounded by the window.
+            while (self.writes.size >= self.parallel) await Promise.race(self.writes);
+            self.ahead(file, i, window, horizon, reader, open);
+          }
           const src: Source = pending ?? (await self.source(file, i, reader, open));
           pending = undefined;
           const from = i === first ? start - i * cs : 0;
@@ -136,6 +140,7 @@ export class ReadCache {
             }
           } else {
             yield* src.fetch.serve(from, to);
+            self.disown(reader, i);
           }
         }
         finished = true;
@@ -191,14 +196,21 @@ export class ReadCache {
   /** Starts fetches for chunks idx .. idx+window-1 (up to horizon) that are neither cached nor in flight. */
   private ahead(file: File, idx: number, window: number, horizon: number, reader: Reader, open: RangeOpener): void {
     for (let j = idx; j < idx + window && j <= horizon; j++) {
+      if (reader.fetches.has(j)) continue;
       const f = this.inflight.get(chunkId(file.key, j));
-      if (f) this.own(reader, f);
-      else if (!this.store.has(file.key, j)) this.own(reader, this.fetch(file, j, open));
+      if (f) this.own(reader, j, f);
+      else if (!this.store.has(file.key, j)) this.own(reader, j, this.fetch(file, j, open));
     }
   }
 
   /** Where chunk idx comes from for this reader: disk if cached, else its (shared) fetch. */
   private async source(file: File, idx: number, reader: Reader, open: RangeOpener): Promise<Source> {
+    // A fetch this reader started is used even when it finished meanwhile (and was not stored).
+    const mine = reader.fetches.get(idx);
+    if (mine && !mine.error) {
+      this.misses++;
+      return { kind: 'fetch', fetch: mine };
+    }
     const inflight = this.inflight.get(chunkId(file.key, idx));
     if (!inflight) {
       const handle = await this.store.open(file.key, idx, this.chunkLength(file, idx));
@@ -209,21 +221,28 @@ export class ReadCache {
     }
     this.misses++;
     const f = this.inflight.get(chunkId(file.key, idx)) ?? this.fetch(file, idx, open);
-    this.own(reader, f);
+    this.own(reader, idx, f);
     return { kind: 'fetch', fetch: f };
   }
 
-  private own(reader: Reader, f: ChunkFetch): void {
+  private own(reader: Reader, idx: number, f: ChunkFetch): void {
     if (reader.released) return;
-    reader.fetches.add(f);
+    reader.fetches.get(idx)?.owners.delete(reader);
+    reader.fetches.set(idx, f);
     f.owners.add(reader);
+  }
+
+  /** The reader is done with chunk idx. */
+  private disown(reader: Reader, idx: number): void {
+    reader.fetches.get(idx)?.owners.delete(reader);
+    reader.fetches.delete(idx);
   }
 
   /** Lets go of a reader's fetches; when it was cut short, those no other reader uses are cancelled. */
   private release(reader: Reader, aborted: boolean): void {
     if (reader.released) return;
     reader.released = true;
-    for (const f of reader.fetches) {
+    for (const f of reader.fetches.values()) {
       f.owners.delete(reader);
       if (aborted && f.owners.size === 0 && !f.done && !f.error) f.abort.abort();
     }

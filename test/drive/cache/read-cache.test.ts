@@ -164,6 +164,17 @@ describe('read cache over the emulator', function () {
     await rig.restart();
   });
 
+  it('fetches each chunk of a long read once even when the cache has no room for any', async () => {
+    await rig.restart({ maxBytes: 0 });
+    const f = await file(12 * CHUNK + 9);
+    const got = await rig.upstream(() => read(f.path));
+    expect(got.result.equals(f.data)).to.equal(true);
+    expect(got.requests).to.equal(13);
+    expect(got.bytes).to.equal(f.data.length);
+    expect(rig.chunkRows()).to.equal(0);
+    await rig.restart();
+  });
+
   it('gives byte-exact reads with 20% faults on the data endpoint', async () => {
     const f = await file(30 * CHUNK + 77);
     rig.emu.setKnobs({ faultSeed: 3, faults: { data: { http5xx: 0.1, reset: 0.1 } } });
