@@ -151,7 +151,8 @@ export class ReadCache {
         release(!finished);
       }
     }
-    const out = Readable.from(bytes(), { objectMode: false });
+    // A few pieces buffered ahead, so the next read from disk overlaps the socket write of this one.
+    const out = Readable.from(bytes(), { objectMode: false, highWaterMark: 4 * 1024 * 1024 });
     // A client that goes away (or a reader that stops early) cancels read-ahead nobody else uses.
     const onAbort = () => {
       if (!finished) {
