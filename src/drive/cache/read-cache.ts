@@ -107,7 +107,7 @@ export class ReadCache {
 
     const reader: Reader = { fetches: new Map(), released: false };
     const release = (aborted: boolean) => this.release(reader, aborted);
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw new DriveError('ABORTED', `read ${file.path}: aborted`);
     this.ahead(file, first, window, horizon, reader, open);
     let firstSource: Source;
     try {
