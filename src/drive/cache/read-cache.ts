@@ -10,6 +10,7 @@
 // A reader whose client goes away releases its fetches; one no other reader uses is cancelled.
 
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import { silentLogger, type Logger } from '../../log.js';
@@ -166,6 +167,36 @@ export class ReadCache {
       if (!finished) release(true);
     });
     return out;
+  }
+
+  /**
+   * Stores a local copy of a file version's bytes (say, a body whose commit to TeraBox just landed)
+   * as its chunks, so reading it does not fetch it again. Returns the chunks stored; a source whose
+   * size is not the version's stores nothing.
+   */
+  async adopt(version: FileVersion, source: string): Promise<number> {
+    const key = versionKey(version, this.chunkSize);
+    const fh = await open(source, 'r');
+    try {
+      if ((await fh.stat()).size !== version.size) return 0;
+      let stored = 0;
+      const file: File = { key, path: version.path, size: version.size };
+      for (let idx = 0; idx * this.chunkSize < version.size; idx++) {
+        if (this.closed) break;
+        if (this.store.has(key, idx)) continue;
+        const buf = Buffer.allocUnsafe(this.chunkLength(file, idx));
+        let off = 0;
+        while (off < buf.length) {
+          const { bytesRead } = await fh.read(buf, off, buf.length - off, idx * this.chunkSize + off);
+          if (bytesRead <= 0) return stored;
+          off += bytesRead;
+        }
+        if (await this.store.put(key, idx, buf, version.path)) stored++;
+      }
+      return stored;
+    } finally {
+      await fh.close();
+    }
   }
 
   status(): CacheStatus {

@@ -3,6 +3,8 @@
 // sequential readers only, stale versions never served, eviction under the limit, faults survived.
 
 import { expect } from 'chai';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -225,6 +227,20 @@ describe('read cache over the emulator', function () {
     // Only the first window was ever asked for, and it was cut short.
     expect(got.requests).to.be.at.most(4);
     expect(got.bytes).to.be.lessThan(4 * CHUNK);
+  });
+
+  it('adopts a local copy of a committed file as its chunks (for write-back), so reading it fetches nothing', async () => {
+    const f = await file(3 * CHUNK + 50);
+    const local = join(rig.tmp, 'local-copy.bin');
+    await writeFile(local, f.data);
+    const [remote] = await rig.api.stat([f.path]);
+    expect(await rig.cache.adopt(remote!, local)).to.equal(4);
+    const got = await rig.upstream(() => read(f.path));
+    expect(got.result.equals(f.data)).to.equal(true);
+    expect(got.requests).to.equal(0);
+    // A local file of another size is not taken for the version.
+    await writeFile(local, f.data.subarray(1));
+    expect(await rig.cache.adopt({ ...remote!, fsId: remote!.fsId + 1 }, local)).to.equal(0);
   });
 
   it('counts hits, misses and bytes fetched for the status page', async () => {
