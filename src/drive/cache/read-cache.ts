@@ -229,7 +229,7 @@ export class ReadCache {
   private ahead(file: File, idx: number, window: number, horizon: number, reader: Reader, open: RangeOpener): void {
     for (let j = idx; j < idx + window && j <= horizon; j++) {
       if (reader.fetches.has(j)) continue;
-      const f = this.inflight.get(chunkId(file.key, j));
+      const f = this.live(file.key, j);
       if (f) this.own(reader, j, f);
       else if (!this.store.has(file.key, j)) this.own(reader, j, this.fetch(file, j, open));
     }
@@ -243,8 +243,7 @@ export class ReadCache {
       this.misses++;
       return { kind: 'fetch', fetch: mine };
     }
-    const inflight = this.inflight.get(chunkId(file.key, idx));
-    if (!inflight) {
+    if (!this.live(file.key, idx)) {
       const handle = await this.store.open(file.key, idx, this.chunkLength(file, idx));
       if (handle) {
         this.hits++;
@@ -252,9 +251,15 @@ export class ReadCache {
       }
     }
     this.misses++;
-    const f = this.inflight.get(chunkId(file.key, idx)) ?? this.fetch(file, idx, open);
+    const f = this.live(file.key, idx) ?? this.fetch(file, idx, open);
     this.own(reader, idx, f);
     return { kind: 'fetch', fetch: f };
+  }
+
+  /** The fetch of a chunk in flight, unless it was cancelled or failed (a new reader starts afresh). */
+  private live(key: string, idx: number): ChunkFetch | undefined {
+    const f = this.inflight.get(chunkId(key, idx));
+    return f && !f.error && !f.abort.signal.aborted ? f : undefined;
   }
 
   private own(reader: Reader, idx: number, f: ChunkFetch): void {
@@ -288,6 +293,7 @@ export class ReadCache {
     const forget = () => {
       if (this.inflight.get(id) === f) this.inflight.delete(id);
     };
+    f.abort.signal.addEventListener('abort', forget, { once: true });
     void (async () => {
       const start = idx * this.chunkSize;
       try {
