@@ -213,6 +213,14 @@ export class ReadCache {
     };
   }
 
+  /** Resolves once no fetch is in flight and every chunk fetched is on disk (tests, shutdown). */
+  async idle(deadlineMs = 30_000): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while ((this.inflight.size > 0 || this.writes.size > 0) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Cancels the fetches in flight and waits for chunk writes to finish. */
   async close(): Promise<void> {
     this.closed = true;
