@@ -16,6 +16,7 @@ import { writeSection } from './bench/report.js';
 import { measured, parseArgs, withBenchRun, type BenchRun } from './bench/run.js';
 import { repoRoot, type ServerProcess } from './bench/servers.js';
 import { markdownTable } from './bench/table.js';
+import { readsUpstreamBench } from './bench/reads-upstream.js';
 
 const BIG = GiB;
 const RANGE_BYTES = 64 * KiB;
@@ -220,12 +221,14 @@ async function main(): Promise<void> {
   const sections = await withBenchRun(args, 'npm run bench', async (run) => ({
     sideBySide: await sideBySideBench(run),
     upload: await uploadBench(run),
+    readsUpstream: await readsUpstreamBench(run),
   }));
-  process.stdout.write(`${sections.sideBySide}\n\n${sections.upload}\n`);
+  process.stdout.write(`${sections.sideBySide}\n\n${sections.upload}\n\n${sections.readsUpstream}\n`);
   if (args.quick) return;
   const file = join(repoRoot(), 'BENCHMARKS.md');
   await writeSection(file, 'side-by-side', sections.sideBySide);
   await writeSection(file, 'upload', sections.upload);
+  await writeSection(file, 'upstream-reads', sections.readsUpstream);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

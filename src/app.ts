@@ -12,6 +12,7 @@ import { createTeraBoxClient } from './terabox/client.js';
 import { withNameEncoding } from './terabox/name-encoding.js';
 import { createUploader } from './upload/index.js';
 import { createTeraBoxDrive, openLocalState } from './drive/index.js';
+import { createReadCache } from './drive/cache/index.js';
 import { createDavServer } from './dav/server.js';
 import { startEmulator, type EmulatorHandle, type EmulatorKnobs } from './emulator/index.js';
 import { createStatusSource, type StatusParts } from './status.js';
@@ -134,6 +135,19 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
     closers.push(() => {
       db.close();
     });
+    // The block cache for reads (closed before the DB it indexes in, after the drive that reads through it).
+    const readCache =
+      config.cache.mode === 'full'
+        ? createReadCache({
+            db,
+            dir: join(config.dataDir, 'cache'),
+            maxBytes: config.cache.maxBytes,
+            chunkSize: config.cache.chunkSize,
+            parallel: config.download.parallel,
+            logger: logger.child({ component: 'cache' }),
+          })
+        : undefined;
+    if (readCache) closers.push(() => readCache.close());
     const overlayDir = join(config.dataDir, 'overlay');
     const drive = createTeraBoxDrive({
       api,
@@ -147,6 +161,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       overlayPatterns: config.overlay.patterns,
       readOnly: srv.readOnly,
       logger: logger.child({ component: 'drive' }),
+      readCache,
     });
     closers.push(() => drive.close());
 
@@ -157,12 +172,13 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
         uploadMode: 'write-through',
         uploadParallel: config.upload.parallel,
         uploadGlobalParallel: config.upload.globalParallel,
-        cacheMode: 'off',
-        downloadParallel: 1,
+        cacheMode: config.cache.mode,
+        downloadParallel: config.download.parallel,
         readOnly: srv.readOnly,
       },
       quota: () => drive.quota(),
       terabox: () => client.health(),
+      cache: readCache ? () => readCache.status() : undefined,
       ...hooks.status,
     });
 

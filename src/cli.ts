@@ -80,6 +80,9 @@ program
   .option('--cookie <cookie>', 'TeraBox cookie or bare ndus value (terabox.cookie; prefer env TERABOX_COOKIE: flags show in ps)')
   .option('--config <file>', 'JSON settings file (env TERABOX_WEBDAV_CONFIG)')
   .option('--read-only', 'refuse every write (server.readOnly)')
+  .addOption(new Option('--cache-mode <mode>', 'block cache for reads (cache.mode; env TERABOX_WEBDAV_CACHE_MODE)').choices(['full', 'off']))
+  .option('--cache-max-bytes <bytes>', 'most bytes the block cache holds (cache.maxBytes; env TERABOX_WEBDAV_CACHE_MAX_BYTES)')
+  .option('--download-parallel <n>', 'chunk fetches in flight per sequential reader (download.parallel; env TERABOX_DOWNLOAD_PARALLEL)')
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .addOption(new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices(['json', 'pretty', 'auto']))
   .action(async (opts: Record<string, string | boolean | undefined>) => {
@@ -91,6 +94,9 @@ program
         'terabox.baseUrl': opts.upstream,
         'terabox.cookie': opts.cookie,
         'server.readOnly': opts.readOnly,
+        'cache.mode': opts.cacheMode,
+        'cache.maxBytes': opts.cacheMaxBytes,
+        'download.parallel': opts.downloadParallel,
         'log.level': opts.logLevel,
         'log.format': opts.logFormat,
       },
@@ -115,6 +121,8 @@ program
   .option('--config <file>', 'JSON settings file; its emulator.knobs apply')
   .option('--latency <ms>', 'added latency per call, ms')
   .option('--bandwidth <bytesPerSecond>', 'bandwidth cap per connection, bytes/s (0 = none)')
+  .option('--account-download-bandwidth <bytesPerSecond>', 'download cap per account over all its connections, bytes/s (0 = none)')
+  .option('--account-upload-bandwidth <bytesPerSecond>', 'upload cap per account over all its connections, bytes/s (0 = none)')
   .option('--token-ttl <seconds>', 'jsToken lifetime, seconds')
   .option('--fault <endpoint:kind=rate>', 'fault rate for an endpoint, repeatable (kind: http5xx, reset, errno31034)', collectFault, {})
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
@@ -140,6 +148,10 @@ program
     const tokenTtl = number('token-ttl', opts.tokenTtl, 1000);
     if (latency !== undefined) knobs.latencyMs = latency;
     if (bandwidth !== undefined) knobs.bandwidthBytesPerSec = bandwidth;
+    const accountDown = number('account-download-bandwidth', opts.accountDownloadBandwidth);
+    const accountUp = number('account-upload-bandwidth', opts.accountUploadBandwidth);
+    if (accountDown !== undefined) knobs.accountDownloadBytesPerSec = accountDown;
+    if (accountUp !== undefined) knobs.accountUploadBytesPerSec = accountUp;
     if (tokenTtl !== undefined) knobs.tokenTtlMs = tokenTtl;
     if (Object.keys(opts.fault as object).length > 0) knobs.faults = opts.fault;
 

@@ -59,7 +59,22 @@ export interface Config {
     maxFileSize: number;
     ladder: { baseChunkSize: number; baseLimit: number; maxChunkSize: number };
   };
-  cache: { dirTtlSeconds: number; maxDirs: number; linkMarginSeconds: number; quotaTtlSeconds: number };
+  cache: {
+    dirTtlSeconds: number;
+    maxDirs: number;
+    linkMarginSeconds: number;
+    quotaTtlSeconds: number;
+    /** `full`: file bytes read are kept in a block cache on disk (`<dataDir>/cache`); `off`: streamed only. */
+    mode: 'full' | 'off';
+    /** Most bytes the block cache holds (also capped at half the disk's free space). */
+    maxBytes: number;
+    /** Bytes per cached chunk (and per ranged fetch). */
+    chunkSize: number;
+  };
+  download: {
+    /** Ranged chunk fetches in flight for one sequential reader (read-ahead). */
+    parallel: number;
+  };
   overlay: { patterns: string[] };
   emulator: { host: string; port: number; knobs: Record<string, unknown> };
   log: {
@@ -137,7 +152,11 @@ const SCHEMA: Branch = {
     maxDirs: int(1, 10_000_000),
     linkMarginSeconds: int(0, MAX_INT32),
     quotaTtlSeconds: int(0, MAX_INT32),
+    mode: str(['full', 'off']),
+    maxBytes: int(0),
+    chunkSize: int(4096, 1024 * 1024 * 1024),
   },
+  download: { parallel: int(1, 16) },
   overlay: { patterns: { kind: 'strings' } },
   emulator: { host: str(), port: int(0, 65535), knobs: { kind: 'object' } },
   log: { level: str(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), format: str(['json', 'pretty', 'auto']) },
@@ -156,6 +175,9 @@ export const ENV_SETTINGS: Readonly<Record<string, string>> = {
   TERABOX_WEBDAV_LOG_FORMAT: 'log.format',
   TERABOX_WEBDAV_METRICS_PORT: 'server.metricsPort',
   TERABOX_UPLOAD_PARALLEL: 'upload.parallel',
+  TERABOX_WEBDAV_CACHE_MODE: 'cache.mode',
+  TERABOX_WEBDAV_CACHE_MAX_BYTES: 'cache.maxBytes',
+  TERABOX_DOWNLOAD_PARALLEL: 'download.parallel',
 };
 
 /** The environment variable that names a config file (the --config flag wins over it). */

@@ -38,8 +38,12 @@ export class LinkCache {
     });
   }
 
-  /** Drops the link for key (the server refused it before we expected). */
-  forget(key: string): void {
+  /**
+   * Drops the link for key (the server refused it before we expected). Given the refused link, only
+   * that one: when parallel fetches hit the same expiry, the first re-mints and the others reuse it.
+   */
+  forget(key: string, refused?: DownloadLink): void {
+    if (refused && this.links.get(key) !== refused) return;
     this.links.delete(key);
   }
 

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { Database } from 'better-sqlite3';
 import { DEFAULTS } from '../defaults.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
+import type { DownloadLink, RemoteEntry, TeraBoxApi } from '../terabox/api.js';
 import { isTeraBoxError, TeraBoxError } from '../terabox/errors.js';
 import { UploadError, type ResumeOutcome, type UploadService } from '../upload/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -22,6 +22,7 @@ import { PathLocks } from './path-locks.js';
 import { baseName, isStrictlyUnder, joinPath, normalizePath, parentOf, ROOT } from './paths.js';
 import { QuotaCache } from './quota-cache.js';
 import { withDriveErrors } from './read-stream.js';
+import type { ReadCache } from './cache/index.js';
 import {
   DriveError,
   type ByteRange,
@@ -54,6 +55,8 @@ export interface TeraBoxDriveOptions {
   logger?: Logger;
   /** The clock of the caches' TTLs and the overlay's timestamps. Default: the system clock. */
   now?: Clock;
+  /** When set (cache.mode full), TeraBox files are read through the block cache. */
+  readCache?: ReadCache;
 }
 
 /** The `cache.*` settings' defaults (config/default.json), for a drive made without settings. */
@@ -89,6 +92,7 @@ export class TeraBoxDrive implements Drive {
   private readonly readOnly: boolean;
   private readonly log: Logger;
   private readonly now: Clock;
+  private readonly readCache?: ReadCache;
   private closed = false;
 
   constructor(opts: TeraBoxDriveOptions) {
@@ -96,6 +100,7 @@ export class TeraBoxDrive implements Drive {
     this.uploader = opts.uploader;
     this.readOnly = opts.readOnly ?? false;
     this.log = opts.logger ?? silentLogger;
+    this.readCache = opts.readCache;
     this.isJunk = junkMatcher(opts.overlayPatterns);
     this.now = opts.now ?? systemClock;
     this.overlay = new Overlay(opts.db, opts.overlayDir, this.now);
@@ -141,6 +146,12 @@ export class TeraBoxDrive implements Drive {
     if (at.entry.isDir) throw new DriveError('IS_A_DIRECTORY', `${p} is a collection`);
     if (at.local) {
       const stream = await mapErrors(`read ${p}`, () => this.overlay.open(at.row!, range));
+      return { entry: at.entry, stream };
+    }
+    // Chunks from disk, missing ones fetched (with read-ahead) through download() below.
+    if (this.readCache) {
+      const remote = at.remote!;
+      const stream = await this.readCache.read(remote, range, signal, (r, s) => this.download(at.entry, remote, r, s));
       return { entry: at.entry, stream };
     }
     return { entry: at.entry, stream: await this.download(at.entry, at.remote!, range, signal) };
@@ -461,8 +472,9 @@ export class TeraBoxDrive implements Drive {
     const key = `${remote.path}\n${entry.etag}`;
     const what = `read ${remote.path}`;
     for (let attempt = 1; ; attempt++) {
+      let link: DownloadLink | undefined; // so parallel fetches share one re-mint
       try {
-        const link = await this.links.get(key, () => this.api.downloadLink(remote));
+        link = await this.links.get(key, () => this.api.downloadLink(remote));
         const res = await this.api.download(link, range, signal);
         const expected = range ? range.end - range.start + 1 : entry.size;
         if (res.length !== expected || res.totalSize !== entry.size) {
@@ -477,7 +489,7 @@ export class TeraBoxDrive implements Drive {
         return res.body;
       } catch (e) {
         if (attempt === 1 && isTeraBoxError(e, 'LINK_EXPIRED')) {
-          this.links.forget(key);
+          this.links.forget(key, link); // only if no other fetch re-minted it already
           continue;
         }
         if (isTeraBoxError(e, 'NOT_FOUND')) this.dirs.invalidate(parentOf(remote.path));

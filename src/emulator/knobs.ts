@@ -30,6 +30,8 @@ const HOUR = 3600_000;
 export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = Object.freeze({
   latencyMs: 0,
   bandwidthBytesPerSec: 0,
+  accountDownloadBytesPerSec: 0,
+  accountUploadBytesPerSec: 0,
   faults: {},
   faultSeed: 1,
   tokenTtlMs: HOUR,
@@ -137,6 +139,8 @@ export function mergeKnobs(base: EmulatorKnobs, patch: unknown): EmulatorKnobs {
         next.invalidNameChars = value;
         break;
       case 'bandwidthBytesPerSec':
+      case 'accountDownloadBytesPerSec':
+      case 'accountUploadBytesPerSec':
       case 'tokenTtlMs':
       case 'dlinkTtlMs':
       case 'uploadIdTtlMs':

@@ -37,6 +37,10 @@ export interface EmulatorKnobs {
   latencyMs: number | Partial<Record<EndpointName, number>>;
   /** Per-connection bandwidth cap in bytes/s for request bodies read and response bodies written (0 = none). */
   bandwidthBytesPerSec: number;
+  /** Per-account cap in bytes/s on download bodies (data links), shared by all its connections (0 = none). */
+  accountDownloadBytesPerSec: number;
+  /** Per-account cap in bytes/s on upload bodies (superfile2), shared by all its connections (0 = none). */
+  accountUploadBytesPerSec: number;
   /** Fault rates (0..1) per endpoint name. */
   faults: Partial<Record<EndpointName, FaultRates>>;
   /** Seed of the PRNG that draws faults, so fault runs are reproducible. */
@@ -114,9 +118,24 @@ export interface EndpointStats {
   bytesOut: number;
 }
 
+/** One request to a data link: what it asked for and how many body bytes it was sent. */
+export interface DownloadRecord {
+  requestId: number;
+  /** The file name the link was minted for. */
+  file: string;
+  /** Byte range asked for (inclusive); the whole file when no Range was sent. */
+  start: number;
+  end: number;
+  status: number;
+  /** Body bytes actually sent (less than the range when the client went away or a fault cut it). */
+  bytes: number;
+}
+
 export interface EmulatorStats {
   endpoints: Partial<Record<EndpointName, EndpointStats>>;
   store: { blocks: number; bytes: number };
+  /** The latest data requests (up to 10,000), oldest first; cleared by resetStats. */
+  downloads: DownloadRecord[];
 }
 
 export interface EmulatorEntry {

@@ -73,7 +73,8 @@ export async function data(ctx: Ctx): Promise<void> {
   if (ctx.emu.knobs.dlinkNeedVerify) return ctx.fail(NEED_VERIFY, 'need verify');
   const fields = await checked(ctx, 'data');
   if (!fields) return;
-  await serveContent(ctx, fields.content, fields.fin);
+  // fid is `<uk>-<app_id>-<fs_id>`: the account whose download cap applies.
+  await serveContent(ctx, fields.content, fields.fin, fields.fid.split('-')[0]!);
 }
 
 /**
@@ -88,10 +89,11 @@ export async function pcsDownload(ctx: Ctx): Promise<void> {
   if (path === null) return ctx.pcsFail(31023, 'param error');
   const entry = ctx.emu.tree.get(account.id, path);
   if (!entry || entry.isDir || !entry.content) return ctx.pcsFail(FILE_MISSING, 'file does not exist');
-  await serveContent(ctx, entry.content, entry.name);
+  await serveContent(ctx, entry.content, entry.name, account.uk);
 }
 
-async function serveContent(ctx: Ctx, key: string, name: string): Promise<void> {
+/** Serves a content's bytes (Range, faults); `account` (its uk) is the one whose download cap applies. */
+async function serveContent(ctx: Ctx, key: string, name: string, account: string | number): Promise<void> {
   const { contents, blocks } = ctx.emu;
   const content = contents.get(key);
   if (!content) return ctx.pcsFail(FILE_MISSING, 'file does not exist');
@@ -115,6 +117,8 @@ async function serveContent(ctx: Ctx, key: string, name: string): Promise<void> 
   const length = end - start + 1;
   const partial = range.kind === 'partial' ? { 'content-range': `bytes ${start}-${end}/${total}` } : {};
   const body = Readable.from(readBytes(blocks, content.blockList, start, end));
+  ctx.throttleAccount(account);
+  if (ctx.req.method !== 'HEAD') ctx.sentTo = ctx.emu.stats.download({ requestId: ctx.requestId, file: name, start, end, status, bytes: 0 });
   const cut = ctx.fault === 'reset' ? Math.max(1, Math.floor(length / 2)) : undefined;
   await ctx.stream(status, { ...headers, ...partial, 'content-length': length }, body, cut);
 }

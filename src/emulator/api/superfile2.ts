@@ -39,6 +39,7 @@ export async function superfile2(ctx: Ctx): Promise<void> {
     return ctx.pcsFail(31208, 'form data format invalid');
   }
 
+  ctx.throttleAccount(account.uk);
   // The reset fault drops the connection after half the declared body.
   const declared = Number(ctx.req.headers['content-length'] ?? 0);
   const body = ctx.body(ctx.fault === 'reset' ? Math.max(1, Math.floor(declared / 2)) : undefined);
