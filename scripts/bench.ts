@@ -17,6 +17,7 @@ import { measured, parseArgs, withBenchRun, type BenchRun } from './bench/run.js
 import { repoRoot, type ServerProcess } from './bench/servers.js';
 import { markdownTable } from './bench/table.js';
 import { teraboxLikeBench } from './bench/terabox-like.js';
+import { readsUpstreamBench } from './bench/reads-upstream.js';
 
 const BIG = GiB;
 const RANGE_BYTES = 64 * KiB;
@@ -223,13 +224,15 @@ async function main(): Promise<void> {
     sideBySide: wanted('side-by-side') ? await sideBySideBench(run) : undefined,
     upload: wanted('upload') ? await uploadBench(run) : undefined,
     teraboxLike: wanted('terabox-like') ? await teraboxLikeBench(run, { skip1g: args.skip1g }) : undefined,
+    readsUpstream: wanted('upstream-reads') ? await readsUpstreamBench(run) : undefined,
   }));
-  process.stdout.write(`${[sections.sideBySide, sections.upload, sections.teraboxLike].filter(Boolean).join('\n\n')}\n`);
+  process.stdout.write(`${[sections.sideBySide, sections.upload, sections.teraboxLike, sections.readsUpstream].filter(Boolean).join('\n\n')}\n`);
   if (args.quick) return;
   const file = join(repoRoot(), 'BENCHMARKS.md');
   if (sections.sideBySide) await writeSection(file, 'side-by-side', sections.sideBySide);
   if (sections.upload) await writeSection(file, 'upload', sections.upload);
   if (sections.teraboxLike) await writeSection(file, 'terabox-like', sections.teraboxLike);
+  if (sections.readsUpstream) await writeSection(file, 'upstream-reads', sections.readsUpstream);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

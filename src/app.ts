@@ -5,14 +5,19 @@ import { mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { isLoopback, type Config } from './config.js';
+import type { Config } from './config.js';
+import { isLoopback } from './util/loopback.js';
 import type { Logger } from './log.js';
 import { createTeraBoxClient } from './terabox/client.js';
+import { withNameEncoding } from './terabox/name-encoding.js';
 import { createUploader } from './upload/index.js';
 import { createTeraBoxDrive, openLocalState } from './drive/index.js';
+import { createReadCache } from './drive/cache/index.js';
 import { createDavServer } from './dav/server.js';
 import { startEmulator, type EmulatorHandle, type EmulatorKnobs } from './emulator/index.js';
-import { createStatusSource } from './status.js';
+import { createStatusSource, type StatusParts } from './status.js';
+import { createDriveMetrics, metricsPort, serveMetrics } from './metrics.js';
+import type { DriveStatus } from './drive/status.js';
 import { packageVersion } from './version.js';
 
 export interface RunningDrive {
@@ -20,6 +25,8 @@ export interface RunningDrive {
   url: string;
   /** The embedded emulator, when no cookie was configured. */
   emulator?: EmulatorHandle;
+  /** The unauthenticated loopback metrics address, when server.metricsPort is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -30,8 +37,13 @@ function defaultMaxPendingBytes(spoolDir: string): number {
   return Math.max(1, Math.min(20 * 1024 ** 3, Math.floor((fs.bavail * fs.bsize) / 2)));
 }
 
+/** For tests and embedders: sections of the status snapshot supplied from outside (they win over the drive's own). */
+export interface DriveHooks {
+  status?: Partial<Pick<StatusParts, 'uploads' | 'cache' | 'terabox'>>;
+}
+
 /** Serves the settings' drive until close(). */
-export async function startDrive(config: Config, logger: Logger): Promise<RunningDrive> {
+export async function startDrive(config: Config, logger: Logger, hooks: DriveHooks = {}): Promise<RunningDrive> {
   const { server: srv } = config;
   if (srv.users.length === 0 && !isLoopback(srv.host)) {
     throw new Error(
@@ -83,8 +95,12 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       logger.info({ upstream: baseUrl }, `using TeraBox at ${baseUrl}`);
     }
 
+    // The metrics read the status snapshot at scrape time; the snapshot is built once the drive exists.
+    let status: () => Promise<DriveStatus> = () => Promise.reject(new Error('the drive is starting'));
+    const metrics = createDriveMetrics({ status: () => status() });
+
     const { terabox: tb } = config;
-    const api = createTeraBoxClient({
+    const client = createTeraBoxClient({
       baseUrl,
       cookie,
       userAgent: tb.userAgent,
@@ -95,8 +111,14 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       maxConnections: tb.maxConnections,
       timeouts: tb.timeouts,
       retry: tb.retry,
+      // The embedded emulator has no rate limit to stay under.
+      apiCallsPerSecond: emulator ? 0 : tb.apiCallsPerSecond,
+      apiBurst: tb.apiBurst,
       logger: logger.child({ component: 'terabox' }),
+      observer: metrics.upstream,
     });
+    // Every path to and from TeraBox goes through the name mapping (or, in refuse mode, its size checks).
+    const api = withNameEncoding(client, tb.nameEncoding, tb.invalidNameChars);
     closers.push(() => api.close());
 
     const spoolDir = config.upload.spoolDir || join(config.dataDir, 'spool');
@@ -112,6 +134,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       ladder: config.upload.ladder,
       maxFileSize: config.upload.maxFileSize || undefined,
       mode: config.upload.mode,
+      backoff: tb.retry,
       logger: logger.child({ component: 'upload' }),
     });
     closers.push(() => uploader.close());
@@ -120,6 +143,19 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
     closers.push(() => {
       db.close();
     });
+    // The block cache for reads (closed before the DB it indexes in, after the drive that reads through it).
+    const readCache =
+      config.cache.mode === 'full'
+        ? createReadCache({
+            db,
+            dir: join(config.dataDir, 'cache'),
+            maxBytes: config.cache.maxBytes,
+            chunkSize: config.cache.chunkSize,
+            parallel: config.download.parallel,
+            logger: logger.child({ component: 'cache' }),
+          })
+        : undefined;
+    if (readCache) closers.push(() => readCache.close());
     const overlayDir = join(config.dataDir, 'overlay');
     const drive = createTeraBoxDrive({
       api,
@@ -135,33 +171,40 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       uploadMode: config.upload.mode,
       maxPendingBytes: config.upload.maxPendingBytes || defaultMaxPendingBytes(spoolDir),
       logger: logger.child({ component: 'drive' }),
+      readCache,
     });
     closers.push(() => drive.close());
 
-    const status = createStatusSource({
+    status = createStatusSource({
       version: packageVersion(),
       startedAt: new Date(),
       settings: {
         uploadMode: config.upload.mode,
         uploadParallel: config.upload.parallel,
         uploadGlobalParallel: config.upload.globalParallel,
-        cacheMode: 'off',
-        downloadParallel: 1,
+        cacheMode: config.cache.mode,
+        downloadParallel: config.download.parallel,
         readOnly: srv.readOnly,
       },
       quota: () => drive.quota(),
       uploads: () => drive.uploadStatus(),
+      terabox: () => client.health(),
+      cache: readCache ? () => readCache.status() : undefined,
+      ...hooks.status,
     });
 
     const server: Server = createDavServer({
       drive,
       status,
+      metrics,
       db,
       users: srv.users,
       allowAnonymous: srv.users.length === 0,
       readOnly: srv.readOnly,
       maxXmlBodyBytes: srv.maxXmlBodyBytes,
       lockMaxTimeoutSeconds: srv.lockMaxTimeoutSeconds,
+      publicUrl: srv.publicUrl || undefined,
+      propfindMaxEntries: srv.propfindMaxEntries,
       logger: logger.child({ component: 'dav' }),
     });
     await new Promise<void>((resolveListen, rejectListen) => {
@@ -186,6 +229,19 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
     const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
     const url = `http://${host}:${port}/`;
     logger.info({ url, readOnly: srv.readOnly, users: srv.users.length }, `serving WebDAV at ${url}`);
+    let metricsUrl: string | undefined;
+    if (srv.metricsPort > 0) {
+      const metricsServer = await serveMetrics(metrics, srv.metricsPort);
+      closers.push(
+        () =>
+          new Promise<void>((done) => {
+            metricsServer.close(() => done());
+            metricsServer.closeAllConnections();
+          }),
+      );
+      metricsUrl = `http://127.0.0.1:${metricsPort(metricsServer)}/metrics`;
+      logger.info({ metrics: metricsUrl }, `serving Prometheus metrics without authentication at ${metricsUrl}`);
+    }
 
     // Journalled commits from a previous run finish in the background; new requests are served meanwhile.
     void drive.resumeUploads().then(
@@ -195,7 +251,7 @@ export async function startDrive(config: Config, logger: Logger): Promise<Runnin
       (e: unknown) => logger.error({ err: e }, 'resuming journalled uploads failed'),
     );
 
-    return { url, emulator, close: closeAll };
+    return { url, metricsUrl, emulator, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Command line: `serve` (the WebDAV drive), `emulator` (the standalone TeraBox emulator) and
-// `hash-password` (a password hash for server.users).
+// Command line: `serve` (the WebDAV drive), `emulator` (the standalone TeraBox emulator),
+// `hash-password` (a password hash for server.users) and `status` (a running drive's upload queue).
 
 import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
@@ -53,6 +53,20 @@ function collectFault(value: string, previous: Record<string, Record<string, num
   return { ...previous, [endpoint!]: { ...previous[endpoint!], [kind!]: Number(rate) } };
 }
 
+/** One line from standard input, unseen when typed at a terminal (asked for on stderr). */
+async function readPassword(prompt = 'password: '): Promise<string> {
+  const tty = process.stdin.isTTY === true;
+  // readline echoes what it reads at a terminal to its output (and keeps the terminal's own echo
+  // off): an output that drops everything reads the password unseen.
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: silent, terminal: tty });
+  if (tty) process.stderr.write(prompt);
+  const line = await new Promise<string>((done) => rl.once('line', done).once('close', () => done('')));
+  rl.close();
+  if (tty) process.stderr.write('\n');
+  return line;
+}
+
 const program = new Command();
 program.name('terabox-webdav').description('A WebDAV drive over TeraBox, with a local TeraBox emulator.').showHelpAfterError();
 
@@ -67,7 +81,11 @@ program
   .option('--config <file>', 'JSON settings file (env TERABOX_WEBDAV_CONFIG)')
   .option('--read-only', 'refuse every write (server.readOnly)')
   .addOption(new Option('--upload-mode <mode>', 'answer a PUT once stored locally or once on TeraBox (upload.mode; env TERABOX_UPLOAD_MODE)').choices(['write-back', 'write-through']))
+  .addOption(new Option('--cache-mode <mode>', 'block cache for reads (cache.mode; env TERABOX_WEBDAV_CACHE_MODE)').choices(['full', 'off']))
+  .option('--cache-max-bytes <bytes>', 'most bytes the block cache holds (cache.maxBytes; env TERABOX_WEBDAV_CACHE_MAX_BYTES)')
+  .option('--download-parallel <n>', 'chunk fetches in flight per sequential reader (download.parallel; env TERABOX_DOWNLOAD_PARALLEL)')
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .addOption(new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices(['json', 'pretty', 'auto']))
   .action(async (opts: Record<string, string | boolean | undefined>) => {
     const config = settings(
       {
@@ -78,11 +96,15 @@ program
         'terabox.cookie': opts.cookie,
         'server.readOnly': opts.readOnly,
         'upload.mode': opts.uploadMode,
+        'cache.mode': opts.cacheMode,
+        'cache.maxBytes': opts.cacheMaxBytes,
+        'download.parallel': opts.downloadParallel,
         'log.level': opts.logLevel,
+        'log.format': opts.logFormat,
       },
       opts.config as string | undefined,
     );
-    const logger = createLogger(config.log.level);
+    const logger = createLogger(config.log.level, undefined, config.log.format);
     const { startDrive } = await import('./app.js');
     try {
       const running = await startDrive(config, logger);
@@ -101,15 +123,18 @@ program
   .option('--config <file>', 'JSON settings file; its emulator.knobs apply')
   .option('--latency <ms>', 'added latency per call, ms')
   .option('--bandwidth <bytesPerSecond>', 'bandwidth cap per connection, bytes/s (0 = none)')
+  .option('--account-download-bandwidth <bytesPerSecond>', 'download cap per account over all its connections, bytes/s (0 = none)')
+  .option('--account-upload-bandwidth <bytesPerSecond>', 'upload cap per account over all its connections, bytes/s (0 = none)')
   .option('--token-ttl <seconds>', 'jsToken lifetime, seconds')
   .option('--fault <endpoint:kind=rate>', 'fault rate for an endpoint, repeatable (kind: http5xx, reset, errno31034)', collectFault, {})
   .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .addOption(new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices(['json', 'pretty', 'auto']))
   .action(async (opts: Record<string, unknown>) => {
     const config = settings(
-      { 'emulator.port': opts.port, 'emulator.host': opts.host, dataDir: opts.data, 'log.level': opts.logLevel },
+      { 'emulator.port': opts.port, 'emulator.host': opts.host, dataDir: opts.data, 'log.level': opts.logLevel, 'log.format': opts.logFormat },
       opts.config as string | undefined,
     );
-    const logger = createLogger(config.log.level);
+    const logger = createLogger(config.log.level, undefined, config.log.format);
     const knobs: Record<string, unknown> = { ...config.emulator.knobs };
     const number = (flag: string, value: unknown, scale = 1): number | undefined => {
       if (value === undefined) return undefined;
@@ -125,6 +150,10 @@ program
     const tokenTtl = number('token-ttl', opts.tokenTtl, 1000);
     if (latency !== undefined) knobs.latencyMs = latency;
     if (bandwidth !== undefined) knobs.bandwidthBytesPerSec = bandwidth;
+    const accountDown = number('account-download-bandwidth', opts.accountDownloadBandwidth);
+    const accountUp = number('account-upload-bandwidth', opts.accountUploadBandwidth);
+    if (accountDown !== undefined) knobs.accountDownloadBytesPerSec = accountDown;
+    if (accountUp !== undefined) knobs.accountUploadBytesPerSec = accountUp;
     if (tokenTtl !== undefined) knobs.tokenTtlMs = tokenTtl;
     if (Object.keys(opts.fault as object).length > 0) knobs.faults = opts.fault;
 
@@ -150,21 +179,63 @@ program
   .command('hash-password')
   .description('read a password from standard input and print its scrypt hash for server.users')
   .action(async () => {
-    const { hashPassword } = await import('./dav/auth.js');
-    const tty = process.stdin.isTTY === true;
-    // readline echoes what it reads at a terminal to its output (and keeps the terminal's own echo
-    // off): an output that drops everything reads the password unseen.
-    const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
-    const rl = createInterface({ input: process.stdin, output: silent, terminal: tty });
-    if (tty) process.stderr.write('password: ');
-    const line = await new Promise<string>((done) => rl.once('line', done).once('close', () => done('')));
-    rl.close();
-    if (tty) process.stderr.write('\n');
+    const { hashPassword } = await import('./util/password.js');
+    const line = await readPassword();
     if (!line) {
       process.stderr.write('terabox-webdav: no password given\n');
       process.exit(2);
     }
     process.stdout.write(`${await hashPassword(line)}\n`);
+  });
+
+program
+  .command('status')
+  .description("print a running drive's upload queue (exit 0: nothing failed, 1: an upload failed, 2: no status, 3: --wait deadline passed)")
+  .option('--port <port>', "the drive's port (server.port; env TERABOX_WEBDAV_PORT)")
+  .option('--host <host>', "the drive's address (server.host; env TERABOX_WEBDAV_HOST)")
+  .option('--config <file>', 'JSON settings file, the one `serve` uses (env TERABOX_WEBDAV_CONFIG)')
+  .option('--url <url>', 'status address instead, e.g. https://dav.example.com/.well-known/terabox-webdav/status.json')
+  .option('--user <name>', 'user for Basic auth; the password comes from env TERABOX_WEBDAV_PASSWORD or is asked for')
+  .option('--watch', 'redraw the queue with progress bars until interrupted (or the --timeout)')
+  .option('--wait', 'block until nothing is pending or uploading, then exit as above')
+  .option('--timeout <seconds>', 'how long --watch and --wait may run', '86400')
+  .option('--interval <seconds>', 'seconds between polls', '1')
+  .action(async (opts: Record<string, string | boolean | undefined>) => {
+    const seconds = (flag: string, value: unknown): number => {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n <= 0) {
+        process.stderr.write(`terabox-webdav: invalid --${flag} ${JSON.stringify(value)}: expected seconds > 0\n`);
+        process.exit(2);
+      }
+      return n * 1000;
+    };
+    const { runStatusCommand, statusUrl } = await import('./status-command.js');
+    let url = opts.url as string | undefined;
+    if (url === undefined) {
+      const config = settings({ 'server.port': opts.port, 'server.host': opts.host }, opts.config as string | undefined);
+      url = statusUrl(config.server.host, config.server.port);
+    }
+    const user = opts.user as string | undefined;
+    let password = process.env.TERABOX_WEBDAV_PASSWORD;
+    if (user !== undefined && password === undefined) {
+      if (process.stdin.isTTY !== true) {
+        process.stderr.write('terabox-webdav: --user needs the password in TERABOX_WEBDAV_PASSWORD (or a terminal to type it at)\n');
+        process.exit(2);
+      }
+      password = await readPassword(`password for ${user}: `);
+    }
+    const code = await runStatusCommand({
+      url,
+      user,
+      password,
+      watch: opts.watch === true,
+      wait: opts.wait === true,
+      intervalMs: seconds('interval', opts.interval),
+      deadlineMs: seconds('timeout', opts.timeout),
+      out: process.stdout,
+      err: process.stderr,
+    });
+    process.exit(code);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

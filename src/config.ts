@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isPasswordHash } from './dav/auth.js';
+import { isPasswordHash } from './util/password.js';
 
 export interface UserSetting {
   name: string;
@@ -21,6 +21,12 @@ export interface Config {
     users: UserSetting[];
     maxXmlBodyBytes: number;
     lockMaxTimeoutSeconds: number;
+    /** A loopback port serving the Prometheus metrics without authentication; 0 = off. */
+    metricsPort: number;
+    /** The drive's public URL behind a reverse proxy ('' = none): Destination headers may name its authority. */
+    publicUrl: string;
+    /** Most resources one PROPFIND Depth: infinity answer lists (above: 403 propfind-finite-depth). */
+    propfindMaxEntries: number;
   };
   terabox: {
     cookie: string;
@@ -31,9 +37,15 @@ export interface Config {
     downloadApi: 'dlna' | 'official';
     /** Characters refused in names before anything is sent (TeraBox answers errno -7 for them). */
     invalidNameChars: string;
+    /** `fullwidth`: refused characters travel as full-width look-alikes; `refuse`: such names get 400. */
+    nameEncoding: 'fullwidth' | 'refuse';
     maxConnections: number;
     timeouts: { connectMs: number; requestMs: number; partMs: number };
     retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+    /** API calls per second, shared by every caller (0 = no pacing); data transfers are not counted. */
+    apiCallsPerSecond: number;
+    /** API calls that may go at once after a quiet spell. */
+    apiBurst: number;
   };
   upload: {
     parallel: number;
@@ -51,10 +63,29 @@ export interface Config {
     /** Write-back: bytes not yet on TeraBox past which new PUTs are written through. 0 = min(20 GiB, half the spool disk's free space at start). */
     maxPendingBytes: number;
   };
-  cache: { dirTtlSeconds: number; maxDirs: number; linkMarginSeconds: number; quotaTtlSeconds: number };
+  cache: {
+    dirTtlSeconds: number;
+    maxDirs: number;
+    linkMarginSeconds: number;
+    quotaTtlSeconds: number;
+    /** `full`: file bytes read are kept in a block cache on disk (`<dataDir>/cache`); `off`: streamed only. */
+    mode: 'full' | 'off';
+    /** Most bytes the block cache holds (also capped at half the disk's free space). */
+    maxBytes: number;
+    /** Bytes per cached chunk (and per ranged fetch). */
+    chunkSize: number;
+  };
+  download: {
+    /** Ranged chunk fetches in flight for one sequential reader (read-ahead). */
+    parallel: number;
+  };
   overlay: { patterns: string[] };
   emulator: { host: string; port: number; knobs: Record<string, unknown> };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** JSON lines, readable lines, or readable on a terminal and JSON otherwise. */
+    format: 'json' | 'pretty' | 'auto';
+  };
 }
 
 export class ConfigError extends Error {
@@ -91,6 +122,9 @@ const SCHEMA: Branch = {
     users: { kind: 'users' },
     maxXmlBodyBytes: int(1024, 64 * 1024 * 1024),
     lockMaxTimeoutSeconds: int(1, MAX_INT32),
+    metricsPort: int(0, 65535),
+    publicUrl: str(),
+    propfindMaxEntries: int(1, 10_000_000),
   },
   terabox: {
     cookie: str(),
@@ -100,9 +134,12 @@ const SCHEMA: Branch = {
     uploadHost: str(),
     downloadApi: str(['dlna', 'official']),
     invalidNameChars: str(),
+    nameEncoding: str(['fullwidth', 'refuse']),
     maxConnections: int(1, 1024),
     timeouts: { connectMs: int(1, MAX_INT32), requestMs: int(1, MAX_INT32), partMs: int(1, MAX_INT32) },
     retry: { attempts: int(1, 20), baseDelayMs: int(0, 600_000), maxDelayMs: int(0, 600_000) },
+    apiCallsPerSecond: int(0, 100_000),
+    apiBurst: int(1, 100_000),
   },
   upload: {
     parallel: int(1, 16),
@@ -121,10 +158,14 @@ const SCHEMA: Branch = {
     maxDirs: int(1, 10_000_000),
     linkMarginSeconds: int(0, MAX_INT32),
     quotaTtlSeconds: int(0, MAX_INT32),
+    mode: str(['full', 'off']),
+    maxBytes: int(0),
+    chunkSize: int(4096, 1024 * 1024 * 1024),
   },
+  download: { parallel: int(1, 16) },
   overlay: { patterns: { kind: 'strings' } },
   emulator: { host: str(), port: int(0, 65535), knobs: { kind: 'object' } },
-  log: { level: str(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  log: { level: str(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), format: str(['json', 'pretty', 'auto']) },
 };
 
 /** Environment variables and the setting each one sets. */
@@ -137,8 +178,13 @@ export const ENV_SETTINGS: Readonly<Record<string, string>> = {
   TERABOX_WEBDAV_DATA: 'dataDir',
   TERABOX_WEBDAV_READ_ONLY: 'server.readOnly',
   TERABOX_WEBDAV_LOG_LEVEL: 'log.level',
+  TERABOX_WEBDAV_LOG_FORMAT: 'log.format',
+  TERABOX_WEBDAV_METRICS_PORT: 'server.metricsPort',
   TERABOX_UPLOAD_PARALLEL: 'upload.parallel',
   TERABOX_UPLOAD_MODE: 'upload.mode',
+  TERABOX_WEBDAV_CACHE_MODE: 'cache.mode',
+  TERABOX_WEBDAV_CACHE_MAX_BYTES: 'cache.maxBytes',
+  TERABOX_DOWNLOAD_PARALLEL: 'download.parallel',
 };
 
 /** The environment variable that names a config file (the --config flag wins over it). */
@@ -220,7 +266,7 @@ function coerce(leaf: Leaf, value: unknown, fromText: boolean): { ok: true; valu
 function leafAt(path: string): Leaf {
   let node: Schema = SCHEMA;
   for (const key of path.split('.')) {
-    if (isLeaf(node) || !Object.prototype.hasOwnProperty.call(node, key)) throw new ConfigError(`unknown setting "${path}"`);
+    if (isLeaf(node) || !Object.hasOwn(node, key)) throw new ConfigError(`unknown setting "${path}"`);
     node = (node as Branch)[key]!;
   }
   if (!isLeaf(node)) throw new ConfigError(`"${path}" is a group of settings, not a setting`);
@@ -254,7 +300,7 @@ function applyFile(target: Record<string, unknown>, data: unknown, source: strin
     const path = prefix ? `${prefix}.${key}` : key;
     let node: Schema = SCHEMA;
     for (const k of path.split('.')) {
-      if (isLeaf(node) || !Object.prototype.hasOwnProperty.call(node, k)) throw new ConfigError(`${source}: unknown setting "${path}"`);
+      if (isLeaf(node) || !Object.hasOwn(node, k)) throw new ConfigError(`${source}: unknown setting "${path}"`);
       node = (node as Branch)[k]!;
     }
     if (isLeaf(node)) apply(target, path, value, source, false);
@@ -331,10 +377,4 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
   c.dataDir = resolve(c.dataDir);
   if (c.upload.spoolDir) c.upload.spoolDir = resolve(c.upload.spoolDir);
   return c;
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }

@@ -1,6 +1,9 @@
-// Logger factory shared by every layer: pino, with secrets redacted wherever they might appear.
+// Logger factory shared by every layer: pino, with secrets redacted wherever they might appear. Lines
+// are JSON (for services and log collectors) or, on a terminal, readable text through pino-pretty;
+// redaction happens before either is written.
 
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
 
@@ -24,8 +27,18 @@ const REDACT = [
   '*.bdstoken',
 ];
 
-export function createLogger(level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger {
+/** `json`: one JSON object a line; `pretty`: readable lines; `auto`: pretty when stdout is a terminal. */
+export type LogFormat = 'json' | 'pretty' | 'auto';
+
+export function createLogger(level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream, format: LogFormat = 'json'): Logger {
   const opts = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined };
+  const out = destination ?? process.stdout;
+  const tty = (out as { isTTY?: boolean }).isTTY === true;
+  if (format === 'pretty' || (format === 'auto' && tty)) {
+    // In-process and synchronous (no worker thread), so a line is out before a crash or an exit.
+    const pretty = PinoPretty({ destination: out, colorize: tty, translateTime: 'SYS:HH:MM:ss.l', singleLine: true, sync: true });
+    return pino(opts, pretty);
+  }
   return destination ? pino(opts, destination as pino.DestinationStream) : pino(opts);
 }
 

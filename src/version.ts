@@ -9,10 +9,14 @@ export function packageVersion(): string {
   for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'terabox-webdav' && pkg.version) return (cached = pkg.version);
+      if (pkg.name === 'terabox-webdav' && pkg.version) {
+        cached = pkg.version;
+        return cached;
+      }
     } catch {
       // not at this level
     }
   }
-  return (cached = 'unknown');
+  cached = 'unknown';
+  return cached;
 }

@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { startDrive } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
+import { waitFor } from './support/wait-for.js';
 
 describe('the running drive', () => {
   let dir: string;
@@ -25,7 +26,7 @@ describe('the running drive', () => {
       await r.body.dump();
       return r.statusCode;
     });
-    while ((emulator.stats().endpoints.create?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => (emulator.stats().endpoints.create?.requests ?? 0) >= 1, { what: 'create was called' });
     await drive.close();
     expect(await put).to.equal(201);
 
@@ -50,7 +51,7 @@ describe('the running drive', () => {
       await r.body.dump();
       return r.statusCode;
     });
-    while ((drive.emulator!.stats().endpoints.create?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => (drive.emulator!.stats().endpoints.create?.requests ?? 0) >= 1, { what: 'create was called' });
     // A signal handler and an embedder may both close the drive: neither may cut the commit short.
     await Promise.all([drive.close(), drive.close()]);
     await drive.close();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { verifyPassword } from '../src/dav/auth.js';
+import { verifyPassword } from '../src/util/password.js';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
 

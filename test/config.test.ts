@@ -1,8 +1,15 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfig, ConfigError, isLoopback } from '../src/config.js';
+import { loadConfig, ConfigError, projectRoot } from '../src/config.js';
+import { DRIVE_DEFAULTS } from '../src/drive/index.js';
+import type { TeraBoxApi } from '../src/terabox/api.js';
+import { DEFAULT_LADDER } from '../src/terabox/chunk-size.js';
+import { DEFAULT_BASE_URL, DEFAULT_INVALID_NAME_CHARS, DEFAULT_RETRY, DEFAULT_TIMEOUTS } from '../src/terabox/options.js';
+import { DESKTOP_USER_AGENT } from '../src/terabox/wire.js';
+import { resolveOptions as resolveUploaderOptions } from '../src/upload/options.js';
+import { isLoopback } from '../src/util/loopback.js';
 
 describe('config', () => {
   let dir: string;
@@ -126,5 +133,52 @@ describe('config', () => {
     expect(isLoopback('[::1]')).to.equal(true);
     expect(isLoopback('0.0.0.0')).to.equal(false);
     expect(isLoopback('192.168.1.2')).to.equal(false);
+  });
+});
+
+// Defaults have one source, config/default.json: the settings loader starts from it, the layers read
+// their own defaults from it (src/defaults.ts), and the README's table must say the same.
+describe('defaults: one source', () => {
+  const file = JSON.parse(readFileSync(join(projectRoot(), 'config', 'default.json'), 'utf8')) as Record<string, unknown>;
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], file);
+
+  it('is what a drive, a client and an uploader made without settings use', () => {
+    expect(DRIVE_DEFAULTS).to.deep.equal({
+      dirTtlMs: (at('cache.dirTtlSeconds') as number) * 1000,
+      maxCachedDirs: at('cache.maxDirs'),
+      linkMarginMs: (at('cache.linkMarginSeconds') as number) * 1000,
+      quotaTtlMs: (at('cache.quotaTtlSeconds') as number) * 1000,
+    });
+    expect(DEFAULT_RETRY).to.deep.equal(at('terabox.retry'));
+    expect(DEFAULT_TIMEOUTS).to.deep.equal(at('terabox.timeouts'));
+    const up = resolveUploaderOptions({ api: {} as TeraBoxApi, spoolDir: '/s', journalPath: '/j' });
+    expect([up.parallel, up.globalParallel, up.partAttempts, up.rapidUpload, up.precreateBlockList]).to.deep.equal(
+      ['parallel', 'globalParallel', 'partAttempts', 'rapidUpload', 'precreateBlockList'].map((k) => at(`upload.${k}`)),
+    );
+  });
+
+  // TeraBox facts the settings file must repeat (JSON cannot import them): held equal here.
+  it('repeats the protocol constants exactly', () => {
+    expect(at('upload.ladder')).to.deep.equal(DEFAULT_LADDER);
+    expect(at('terabox.userAgent')).to.equal(DESKTOP_USER_AGENT);
+    expect(at('terabox.invalidNameChars')).to.equal(DEFAULT_INVALID_NAME_CHARS);
+    expect(at('terabox.baseUrl')).to.equal(DEFAULT_BASE_URL);
+  });
+
+  it('is what the README settings table says', () => {
+    const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-zA-Z.]+)` \|[^|]*\|[^|]*\| ((?:[^|\\]|\\\|)*) \|/gm)];
+    expect(rows.length).to.be.greaterThan(10);
+    for (const [, path, documented] of rows) {
+      const value = at(path!);
+      if (value === '' || value === undefined) continue; // an empty default is described in words
+      const shown = Array.isArray(value)
+        ? value.length === 0
+          ? '[]'
+          : value.map((v) => `\`${v}\``).join(', ')
+        : String(value);
+      const text = documented!.trim().replace(/\\\|/g, '|');
+      expect(Array.isArray(value) ? text : text.replace(/^`(.*)`$/, '$1'), path).to.equal(shown);
+    }
   });
 });

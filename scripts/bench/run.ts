@@ -17,10 +17,10 @@ export interface BenchArgs {
   /** The TeraBox-like section leaves out its 1 GiB PUTs (for a busy machine). */
   skip1g: boolean;
   /** Run (and write) only this section of `npm run bench`. */
-  only?: 'side-by-side' | 'upload' | 'terabox-like';
+  only?: (typeof SECTIONS)[number];
 }
 
-const SECTIONS = ['side-by-side', 'upload', 'terabox-like'] as const;
+const SECTIONS = ['side-by-side', 'upload', 'terabox-like', 'upstream-reads'] as const;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { quick: false, skip1g: false };

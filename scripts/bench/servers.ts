@@ -78,6 +78,7 @@ export async function startEmulatorProcess(dataDir: string): Promise<EmulatorPro
 export interface DriveSettings {
   upload?: Record<string, unknown>;
   cache?: Record<string, unknown>;
+  download?: Record<string, unknown>;
 }
 
 /** The caller's environment without settings of its own (TERABOX_*), so only the benchmark's apply. */

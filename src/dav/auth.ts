@@ -1,61 +1,13 @@
-// Basic authentication: scrypt password hashes (`scrypt$N$r$p$saltB64$hashB64`), the Basic header
-// parser, and the per-request decision between a user, anonymous access on loopback, and a 401.
+// Basic authentication: the Basic header parser, the per-request decision between a user, anonymous
+// access on loopback, and a 401, and the one method (OPTIONS) that needs no credentials. Password
+// hashes are util/password.ts.
 
-import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LRUCache } from 'lru-cache';
-
-const DEFAULT_COST = { N: 32768, r: 8, p: 1 };
-const KEY_BYTES = 32;
-const SALT_BYTES = 16;
-
-function scryptAsync(plain: string, salt: Buffer, keyLength: number, cost: ScryptOptions): Promise<Buffer> {
-  // scrypt needs 128·N·r bytes; leave headroom over Node's 32 MiB default ceiling.
-  const maxmem = 256 * (cost.N ?? 1) * (cost.r ?? 1) + 1024 * 1024;
-  return new Promise((resolve, reject) =>
-    scrypt(plain.normalize('NFC'), salt, keyLength, { ...cost, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
-  );
-}
-
-/** Hashes a password for the config file. */
-export async function hashPassword(plain: string): Promise<string> {
-  const salt = randomBytes(SALT_BYTES);
-  const key = await scryptAsync(plain, salt, KEY_BYTES, DEFAULT_COST);
-  const { N, r, p } = DEFAULT_COST;
-  return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-interface ParsedHash {
-  cost: { N: number; r: number; p: number };
-  salt: Buffer;
-  key: Buffer;
-}
-
-/** Reads a stored hash, refusing parameters that would be weak or would cost absurd memory/time. */
-function parseHash(hash: string): ParsedHash | null {
-  const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/.exec(hash);
-  if (!m) return null;
-  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const powerOfTwo = (N & (N - 1)) === 0;
-  if (!powerOfTwo || N < 1024 || N > 1 << 20 || r < 1 || r > 32 || p < 1 || p > 16) return null;
-  const salt = Buffer.from(m[4], 'base64');
-  const key = Buffer.from(m[5], 'base64');
-  if (salt.length < 8 || key.length < 16 || key.length > 64) return null;
-  return { cost: { N, r, p }, salt, key };
-}
-
-/** True when `hash` is one verifyPassword can check (settings refuse any other at start-up). */
-export function isPasswordHash(hash: string): boolean {
-  return parseHash(hash) !== null;
-}
-
-/** True when `plain` matches `hash` (constant-time comparison); false for a malformed hash. */
-export async function verifyPassword(plain: string, hash: string): Promise<boolean> {
-  const parsed = parseHash(hash);
-  if (!parsed) return false;
-  const key = await scryptAsync(plain, parsed.salt, parsed.key.length, parsed.cost);
-  return timingSafeEqual(key, parsed.key);
-}
+import { isLoopbackAddress, isLoopbackHost } from '../util/loopback.js';
+import { hashPassword, verifyPassword } from '../util/password.js';
+import { Semaphore } from '../util/semaphore.js';
 
 export interface BasicCredentials {
   user: string;
@@ -104,28 +56,16 @@ export interface AuthOptions {
   checkLimits?: CheckLimits;
 }
 
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
 /**
- * True when a Host header names this machine by a loopback name or address (or is absent, which no
- * browser does). A web page can point a name of its own at 127.0.0.1 (DNS rebinding) and then reach a
- * loopback server from the user's browser as its own origin; the Host it sends is still its own name.
+ * Methods answered without credentials even when users are configured; for them no password is
+ * checked at all (valid, wrong or absent), so they cost no scrypt work and no place in the check
+ * limiter. Only OPTIONS: Windows' WebDAV redirector starts every mapping with an OPTIONS that carries
+ * no credentials and gives up on a 401. Its answer says what the server is (DAV classes, MS-Author-Via,
+ * Allow) and nothing about the drive. Without users, the anonymous loopback rules apply to it as to
+ * every method.
  */
-export function isLoopbackHost(host: string | undefined): boolean {
-  if (host === undefined) return true;
-  if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?$/.test(host)) return false;
-  let name: string;
-  try {
-    // The URL parser canonicalises the forms an address can take (127.1, 0x7f.0.0.1, [0::1]).
-    name = new URL(`http://${host}`).hostname.replace(/\.$/, '');
-  } catch {
-    return false;
-  }
-  if (name === 'localhost' || name.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(name)) return true;
-  return name === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name);
+export function isPublicMethod(method: string): boolean {
+  return method === 'OPTIONS';
 }
 
 /**
@@ -137,19 +77,14 @@ const DEFAULT_CHECK_LIMITS: CheckLimits = { running: 2, waiting: 32 };
 
 /** Runs password checks `running` at a time; 'busy' when `waiting` are already waiting. */
 function checkLimiter(limits: CheckLimits): (check: () => Promise<boolean>) => Promise<boolean | 'busy'> {
-  let running = 0;
-  const waiting: (() => void)[] = [];
+  const slots = new Semaphore(limits.running);
   return async (check) => {
-    if (running < limits.running) running++;
-    else if (waiting.length < limits.waiting) await new Promise<void>((turn) => waiting.push(turn));
-    else return 'busy';
+    if (slots.inUse === slots.size && slots.waiting >= limits.waiting) return 'busy';
+    const release = await slots.acquire();
     try {
       return await check();
     } finally {
-      // The slot passes straight to the next waiter, if any.
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
+      release();
     }
   };
 }

@@ -1,7 +1,7 @@
 // Request bodies other than PUT's: read whole, with a hard size cap checked before and while reading,
 // whether the client sent Content-Length or a chunked body.
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DavError } from './status.js';
 import { watchBodyStall } from './stall-watch.js';
 
@@ -18,7 +18,10 @@ export function contentLength(req: IncomingMessage): number | undefined {
   const raw = req.headers['content-length'];
   if (raw === undefined) return 0;
   if (!/^\d+$/.test(raw)) throw new DavError(400, 'Malformed Content-Length');
-  return Number(raw);
+  const n = Number(raw);
+  // Node takes lengths up to 2^64 - 1; no body that long can be stored, nor counted exactly here.
+  if (!Number.isSafeInteger(n)) throw new DavError(413, `Content-Length ${raw} is larger than any file the drive can store`);
+  return n;
 }
 
 /**
@@ -26,7 +29,13 @@ export function contentLength(req: IncomingMessage): number | undefined {
  * 100 Continue a client may be waiting for). Over `maxBytes` the request fails with 413 without
  * reading further; a client that stalls for `idleMs` is dropped.
  */
-export async function readBody(req: IncomingMessage, maxBytes: number, idleMs: number, beforeRead: () => void): Promise<Buffer> {
+export async function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  idleMs: number,
+  beforeRead: () => void,
+  res?: ServerResponse,
+): Promise<Buffer> {
   if (!hasBody(req)) return Buffer.alloc(0);
   const declared = contentLength(req);
   const tooLarge = () => new DavError(413, `Request body over the ${maxBytes}-byte limit`);
@@ -34,7 +43,7 @@ export async function readBody(req: IncomingMessage, maxBytes: number, idleMs: n
   beforeRead();
   const chunks: Buffer[] = [];
   let total = 0;
-  const stopWatch = watchBodyStall(req, idleMs);
+  const stopWatch = watchBodyStall(req, idleMs, res);
   try {
     // Keep the request alive on an early exit so the 413 can still be sent on its socket.
     for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {

@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Drive, Entry } from '../drive/types.js';
+import type { DriveStatus } from '../drive/status.js';
 import type { Logger } from '../log.js';
 import { readBody } from './body.js';
 import type { DeadPropStore } from './dead-props.js';
@@ -20,6 +21,12 @@ export interface DavServices {
   lockMaxTimeoutSeconds: number;
   /** How long a request body or a response may stall on the client before the request is dropped. */
   bodyIdleTimeoutMs: number;
+  /** The status snapshot, for the one-line summary on directory indexes. */
+  status?: () => Promise<DriveStatus>;
+  /** The authority of server.publicUrl (lower case), which a Destination may name besides Host. */
+  publicAuthority?: string;
+  /** The cap on one PROPFIND Depth: infinity answer. */
+  propfindMaxEntries: number;
   logger: Logger;
 }
 
@@ -86,7 +93,7 @@ export class RequestContext {
 
   /** The XML request body, or null when there is none. Size-capped; malformed XML is a 400. */
   async readXml(): Promise<XmlElement | null> {
-    const body = await readBody(this.req, this.services.maxXmlBodyBytes, this.services.bodyIdleTimeoutMs, () => this.sendContinue());
+    const body = await readBody(this.req, this.services.maxXmlBodyBytes, this.services.bodyIdleTimeoutMs, () => this.sendContinue(), this.res);
     return body.length === 0 || body.toString('utf8').trim() === '' ? null : parseXml(body);
   }
 }

@@ -2,7 +2,7 @@
 // subtree move/copy/delete so properties follow their resources.
 
 import type { Database } from 'better-sqlite3';
-import { subtreeClause } from './sql.js';
+import { subtreeClause } from '../drive/sql.js';
 
 export interface DeadProp {
   ns: string;

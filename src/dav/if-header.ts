@@ -119,7 +119,10 @@ export async function evaluateIf(lists: IfList[], requestPath: string, env: IfEn
   const etags = new Map<string, Promise<string | null>>();
   const etagOf = (path: string) => {
     let e = etags.get(path);
-    if (!e) etags.set(path, (e = env.etagOf(path)));
+    if (!e) {
+      e = env.etagOf(path);
+      etags.set(path, e);
+    }
     return e;
   };
   let ok = false;

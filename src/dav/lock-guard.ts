@@ -3,7 +3,7 @@
 
 import type { RequestContext } from './context.js';
 import type { ActiveLock } from './locks.js';
-import { hrefFor, parentPath } from './paths.js';
+import { hrefFor, parentOf } from './paths.js';
 import { DavError } from './status.js';
 
 export interface WriteScope {
@@ -34,7 +34,7 @@ export function assertWritable(ctx: RequestContext, scope: WriteScope): void {
   };
   for (const path of scope.resources ?? []) check(path);
   // Adding or removing a member changes the parent collection, so the parent's locks apply.
-  for (const path of scope.members ?? []) if (path !== '/') check(parentPath(path));
+  for (const path of scope.members ?? []) if (path !== '/') check(parentOf(path));
   for (const tree of scope.trees ?? []) {
     check(tree);
     for (const root of new Set(store.within(tree).map((l) => l.root))) check(root);

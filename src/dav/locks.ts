@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { ancestorsOf, isWithin } from './paths.js';
-import { subtreeClause } from './sql.js';
+import { subtreeClause } from '../drive/sql.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export type LockScope = 'exclusive' | 'shared';
 export type LockDepth = 0 | 'infinity';
@@ -82,10 +83,10 @@ function fromRow(r: LockRow): ActiveLock {
 
 export class SqliteLockStore implements LockStore {
   private readonly db: Database;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly sql;
 
-  constructor(db: Database, now: () => number = Date.now) {
+  constructor(db: Database, now: Clock = systemClock) {
     this.db = db;
     this.now = now;
     db.exec(`CREATE TABLE IF NOT EXISTS dav_locks (

@@ -1,7 +1,10 @@
 // Request paths: decoding and validating request targets, Destination headers and If tags, and
 // encoding drive paths back into hrefs. Every path the layer hands to the drive passes through here.
 
+import { parentOf } from '../util/paths.js';
 import { DavError } from './status.js';
+
+export { isWithin, parentOf } from '../util/paths.js';
 
 export interface DavPath {
   /** Decoded, absolute, `/`-separated, no trailing slash; the root is `/`. */
@@ -43,7 +46,13 @@ export function decodePathReference(raw: string): DavPath {
   const query = raw.indexOf('?');
   const pathPart = escapeRawBytes(query >= 0 ? raw.slice(0, query) : raw);
   if (!pathPart.startsWith('/')) throw badPath('not an absolute path');
-  const names = pathPart.split('/').filter((s) => s !== '').map(decodeSegment);
+  // A literal `.` segment names the folder it is in (RFC 3986 §5.2.4) and is dropped: Go's URL
+  // writer (rclone) sends `/./a:b.txt` for a first segment holding a colon. `..` and an encoded dot
+  // segment stay refused below.
+  const names = pathPart
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .map(decodeSegment);
   return { path: '/' + names.join('/'), trailingSlash: names.length > 0 && pathPart.endsWith('/') };
 }
 
@@ -63,8 +72,8 @@ function stripOrigin(uri: string): string {
 
 /**
  * A Destination header (RFC 4918 §10.3) or an If resource tag: an absolute URI or an absolute path,
- * or (leniently) a path relative to the request's collection. The host is not compared: behind a
- * reverse proxy the public host name differs from ours, and there is only one server here.
+ * or (leniently) a path relative to the request's collection. The host is not compared here: COPY and
+ * MOVE check a Destination's authority themselves (own Host or server.publicUrl).
  */
 export function decodeUriReference(value: string, base: DavPath): DavPath {
   const trimmed = value.trim();
@@ -73,25 +82,15 @@ export function decodeUriReference(value: string, base: DavPath): DavPath {
     return decodePathReference(stripOrigin(trimmed));
   }
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(trimmed)) throw badPath('unsupported URI scheme');
-  const baseDir = base.trailingSlash ? base.path : parentPath(base.path);
+  const baseDir = base.trailingSlash ? base.path : parentOf(base.path);
   return decodePathReference(encodePath(baseDir) + (baseDir === '/' ? '' : '/') + trimmed);
-}
-
-export function parentPath(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
-/** True when `path` is `root` or lies below it. */
-export function isWithin(path: string, root: string): boolean {
-  return root === '/' || path === root || path.startsWith(root + '/');
 }
 
 /** The strict ancestors of a path, nearest last: `/a/b/c` → `/`, `/a`, `/a/b`. */
 export function ancestorsOf(path: string): string[] {
   const out: string[] = [];
   for (let p = path; p !== '/'; ) {
-    p = parentPath(p);
+    p = parentOf(p);
     out.unshift(p);
   }
   return out;

@@ -1,8 +1,8 @@
 // Writing responses: plain-text and XML bodies with exact lengths, DAV:error bodies, and closing the
 // connection when a request body was left unread.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DavError } from './status.js';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { DavError } from './status.js';
 import { davErrorBody } from './xml.js';
 
 /** Up to this many unread body bytes are drained so the connection can be reused; beyond, it is closed. */
@@ -48,8 +48,29 @@ export function sendXml(req: IncomingMessage, res: ServerResponse, status: numbe
   sendBody(req, res, status, xml, { ...headers, 'Content-Type': XML_CONTENT_TYPE });
 }
 
+/** Longest reason phrase sent; the full message is in the body. */
+const MAX_REASON = 160;
+
+/**
+ * The status line's reason phrase with the error's own words: some clients (GNOME gvfs) show only
+ * the reason phrase to the user. A reason phrase is latin1 text without controls (RFC 9112 §4), so
+ * anything else becomes `?`.
+ */
+export function reasonPhrase(status: number, message: string): string {
+  const standard = STATUS_CODES[status] ?? 'Error';
+  // Long paths are shortened in the middle so the reason itself fits.
+  const detail = message
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/\S{41,}/g, (w) => `${w.slice(0, 24)}...${w.slice(-12)}`)
+    .trim();
+  if (detail === '' || detail === standard) return standard;
+  const text = `${standard}: ${detail}`;
+  return text.length > MAX_REASON ? text.slice(0, MAX_REASON - 3) + '...' : text;
+}
+
 /** An error as its status with a DAV:error body (when it names a condition) or a one-line text. */
 export function sendError(req: IncomingMessage, res: ServerResponse, err: DavError, headers: Record<string, string> = {}): void {
+  res.statusMessage = reasonPhrase(err.status, err.message);
   if (err.condition) {
     sendXml(req, res, err.status, davErrorBody(err.condition, err.hrefs), headers);
   } else {

@@ -4,6 +4,11 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/** How often progress is sampled: a stall is caught at most this late (a quarter of short limits). */
+function pollMs(idleMs: number): number {
+  return Math.max(10, Math.min(1000, Math.floor(idleMs / 4)));
+}
+
 interface Progress {
   /** Bytes moved so far; any change is progress. */
   bytes: number;
@@ -28,7 +33,7 @@ function watchProgress(idleMs: number, probe: () => Progress | null, onStall: ()
         onStall();
       }
     },
-    Math.max(25, Math.floor(idleMs / 4)),
+    pollMs(idleMs),
   );
   timer.unref();
   function stop() {
@@ -38,17 +43,26 @@ function watchProgress(idleMs: number, probe: () => Progress | null, onStall: ()
 }
 
 /**
- * Destroys `req` (and its socket) when the client sends nothing for `idleMs` while the request body is
- * incomplete and its buffer has room. Returns a function that stops watching.
+ * Ends the request when the client sends nothing for `idleMs` while the request body is incomplete
+ * and its buffer has room: with `res` (not yet answered) the client first gets 408 Request Timeout and
+ * the connection closes; the body then fails, so nothing half-sent is kept. Returns a function that
+ * stops watching.
  */
-export function watchBodyStall(req: IncomingMessage, idleMs: number): () => void {
+export function watchBodyStall(req: IncomingMessage, idleMs: number, res?: ServerResponse): () => void {
   return watchProgress(
     idleMs,
     () =>
       req.complete || req.destroyed
         ? null
         : { bytes: req.socket.bytesRead, clientsTurn: req.readableLength < req.readableHighWaterMark },
-    () => req.destroy(new Error(`request body stalled for ${idleMs} ms`)),
+    () => {
+      const err = new Error(`request body stalled for ${idleMs} ms`);
+      if (!res || res.headersSent || res.destroyed) return void req.destroy(err);
+      const body = `Request Timeout: no part of the request body arrived for ${Math.round(idleMs / 1000)} s\n`;
+      res.once('finish', () => req.destroy(err));
+      res.writeHead(408, { Connection: 'close', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    },
   );
 }
 

@@ -4,10 +4,13 @@
 // reads bytes; terabox-drive.ts is the facade that puts them together behind the Drive contract.
 
 import type { Database } from 'better-sqlite3';
+import { DEFAULTS } from '../defaults.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
 import { isTeraBoxError, TeraBoxError } from '../terabox/errors.js';
 import { UploadError, type UploadService } from '../upload/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { ReadCache } from './cache/index.js';
 import { DirCache, type RemoteItem } from './dir-cache.js';
 import { entryFromRemote } from './entries.js';
 import { toDriveError } from './errors.js';
@@ -26,13 +29,13 @@ export interface TeraBoxDriveOptions {
   db: Database;
   /** Where overlay file bytes live. */
   overlayDir: string;
-  /** How long a directory listing is trusted (default 5 minutes, like rclone's dir cache; 0 = never). */
+  /** How long a directory listing is trusted (0 = never). Defaults: DRIVE_DEFAULTS, from config/default.json. */
   dirTtlMs?: number;
-  /** Most listings kept in memory (default 5,000). */
+  /** Most listings kept in memory. */
   maxCachedDirs?: number;
-  /** Refresh download links this long before they expire (default 60 s). */
+  /** Refresh download links this long before they expire. */
   linkMarginMs?: number;
-  /** How long the quota answer is reused (default 30 s). */
+  /** How long the quota answer is reused. */
   quotaTtlMs?: number;
   /** Base-name patterns (picomatch) kept in the overlay instead of TeraBox. */
   overlayPatterns?: string[];
@@ -46,13 +49,18 @@ export interface TeraBoxDriveOptions {
   /** Write-back: bytes not yet on TeraBox past which a new PUT is written through instead. Default: no limit. */
   maxPendingBytes?: number;
   logger?: Logger;
+  /** The clock of the caches' TTLs, the overlay's timestamps and the mtimes writes record. Default: the system clock. */
+  now?: Clock;
+  /** When set (cache.mode full), TeraBox files are read through the block cache. */
+  readCache?: ReadCache;
 }
 
+/** The `cache.*` settings' defaults (config/default.json), for a drive made without settings. */
 export const DRIVE_DEFAULTS = {
-  dirTtlMs: 5 * 60_000,
-  maxCachedDirs: 5_000,
-  linkMarginMs: 60_000,
-  quotaTtlMs: 30_000,
+  dirTtlMs: DEFAULTS.cache.dirTtlSeconds * 1000,
+  maxCachedDirs: DEFAULTS.cache.maxDirs,
+  linkMarginMs: DEFAULTS.cache.linkMarginSeconds * 1000,
+  quotaTtlMs: DEFAULTS.cache.quotaTtlSeconds * 1000,
 } as const;
 
 /** Codes that, coming from TeraBox, mean our cached view of the drive is out of date. */
@@ -70,6 +78,8 @@ export class DriveCore {
   readonly writeBack: boolean;
   readonly maxPendingBytes: number;
   readonly log: Logger;
+  readonly now: Clock;
+  readonly readCache?: ReadCache;
   closed = false;
   /** PUTs written through because the pending bytes reached maxPendingBytes. */
   backpressured = 0;
@@ -83,14 +93,22 @@ export class DriveCore {
     this.writeBack = opts.uploadMode === 'write-back';
     this.maxPendingBytes = opts.maxPendingBytes ?? Number.POSITIVE_INFINITY;
     this.log = opts.logger ?? silentLogger;
+    this.now = opts.now ?? systemClock;
+    this.readCache = opts.readCache;
     this.isJunk = junkMatcher(opts.overlayPatterns);
-    this.overlay = new Overlay(opts.db, opts.overlayDir);
+    this.overlay = new Overlay(opts.db, opts.overlayDir, this.now);
     this.dirs = new DirCache({
       load: loadDir,
       ttlMs: opts.dirTtlMs ?? DRIVE_DEFAULTS.dirTtlMs,
       maxDirs: opts.maxCachedDirs ?? DRIVE_DEFAULTS.maxCachedDirs,
+      now: this.now,
     });
-    this.quotaCache = new QuotaCache(() => this.api.quota(), opts.quotaTtlMs ?? DRIVE_DEFAULTS.quotaTtlMs);
+    this.quotaCache = new QuotaCache(() => this.api.quota(), opts.quotaTtlMs ?? DRIVE_DEFAULTS.quotaTtlMs, this.now);
+  }
+
+  /** The local modification time a write records (sent to TeraBox as local_mtime), unix seconds. */
+  nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
   }
 
   /** Bytes of queued commits TeraBox does not hold yet (failed ones included: they still need the space). */

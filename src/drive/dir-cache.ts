@@ -4,6 +4,7 @@
 
 import { LRUCache } from 'lru-cache';
 import type { RemoteEntry } from '../terabox/api.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { isStrictlyUnder, parentOf } from './paths.js';
 import type { Entry } from './types.js';
 
@@ -22,6 +23,8 @@ export interface DirCacheOptions {
   /** How long a listing is trusted; 0 disables caching (every lookup lists). */
   ttlMs: number;
   maxDirs: number;
+  /** The clock the TTL is measured with. Default: the system clock. */
+  now?: Clock;
 }
 
 interface Load {
@@ -35,7 +38,9 @@ export class DirCache {
   private readonly loads = new Map<string, Load>();
 
   constructor(private readonly opts: DirCacheOptions) {
-    this.listings = new LRUCache({ max: Math.max(1, opts.maxDirs), ttl: Math.max(0, opts.ttlMs) });
+    const now = opts.now ?? systemClock;
+    // ttlResolution 0: every check reads the clock (lru-cache otherwise caches it for a real-time ms).
+    this.listings = new LRUCache({ max: Math.max(1, opts.maxDirs), ttl: Math.max(0, opts.ttlMs), perf: { now }, ttlResolution: 0 });
   }
 
   /** The members of dir: cached, or listed once however many callers ask at the same time. */

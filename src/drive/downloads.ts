@@ -3,7 +3,7 @@
 // cuts a body off (see read-stream.ts).
 
 import { Readable } from 'node:stream';
-import type { RemoteEntry } from '../terabox/api.js';
+import type { DownloadLink, RemoteEntry } from '../terabox/api.js';
 import { isTeraBoxError } from '../terabox/errors.js';
 import type { DriveCore } from './core.js';
 import { toDriveError } from './errors.js';
@@ -19,7 +19,7 @@ export class Downloads {
     private readonly core: DriveCore,
     opts: { linkMarginMs: number },
   ) {
-    this.links = new LinkCache({ marginMs: opts.linkMarginMs });
+    this.links = new LinkCache({ marginMs: opts.linkMarginMs, now: core.now });
   }
 
   /** The bytes of a TeraBox file (or a range of it). */
@@ -45,8 +45,9 @@ export class Downloads {
     const key = `${remote.path}\n${entry.etag}`;
     const what = `read ${remote.path}`;
     for (let attempt = 1; ; attempt++) {
+      let link: DownloadLink | undefined; // so parallel fetches share one re-mint
       try {
-        const link = await this.links.get(key, () => api.downloadLink(remote));
+        link = await this.links.get(key, () => api.downloadLink(remote));
         const res = await api.download(link, range, signal);
         const expected = range ? range.end - range.start + 1 : entry.size;
         if (res.length !== expected || res.totalSize !== entry.size) {
@@ -61,7 +62,7 @@ export class Downloads {
         return res.body;
       } catch (e) {
         if (attempt === 1 && isTeraBoxError(e, 'LINK_EXPIRED')) {
-          this.links.forget(key);
+          this.links.forget(key, link); // only if no other fetch re-minted it already
           continue;
         }
         if (isTeraBoxError(e, 'NOT_FOUND')) dirs.invalidate(parentOf(remote.path));

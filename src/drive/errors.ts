@@ -1,26 +1,10 @@
-// Failures from below (TeraBox calls, the uploader, local disk) turned into DriveErrors, in one table
-// per source so the WebDAV layer's status mapping sees one vocabulary.
+// Failures from below (TeraBox calls, the uploader, local disk) turned into DriveErrors, so the WebDAV
+// layer's status mapping sees one vocabulary. What a TeraBox failure means is decided once, in
+// terabox/errors.ts (failureMeaning); the uploader maps through the same table.
 
-import { TeraBoxError, type TeraBoxErrorCode } from '../terabox/errors.js';
+import { TeraBoxError, failureMeaning } from '../terabox/errors.js';
 import { UploadError, type UploadErrorCode } from '../upload/types.js';
 import { DriveError, type DriveErrorCode } from './types.js';
-
-const FROM_TERABOX: Record<TeraBoxErrorCode, DriveErrorCode> = {
-  NOT_FOUND: 'NOT_FOUND',
-  EXISTS: 'EXISTS',
-  INVALID_NAME: 'INVALID_NAME',
-  QUOTA: 'QUOTA',
-  FILE_TOO_LARGE: 'TOO_LARGE',
-  // The session is gone or TeraBox asks us to slow down: the drive is unavailable, not broken.
-  AUTH_EXPIRED: 'UNAVAILABLE',
-  TOKEN_EXPIRED: 'UNAVAILABLE',
-  RATE_LIMITED: 'UNAVAILABLE',
-  // Reaches us only when a re-minted link failed too.
-  LINK_EXPIRED: 'UPSTREAM',
-  TRANSIENT: 'UPSTREAM',
-  BAD_REQUEST: 'UPSTREAM',
-  UNKNOWN: 'UPSTREAM',
-};
 
 const FROM_UPLOAD: Record<UploadErrorCode, DriveErrorCode> = {
   TOO_LARGE: 'TOO_LARGE',
@@ -46,7 +30,7 @@ const FROM_FS: Record<string, DriveErrorCode> = {
  */
 export function toDriveError(e: unknown, what: string): unknown {
   if (e instanceof DriveError) return e;
-  if (e instanceof TeraBoxError) return new DriveError(FROM_TERABOX[e.code], `${what}: ${e.message}`, e);
+  if (e instanceof TeraBoxError) return new DriveError(failureMeaning(e), `${what}: ${e.message}`, e);
   if (e instanceof UploadError) return new DriveError(FROM_UPLOAD[e.code], `${what}: ${e.message}`, e);
   if (e instanceof Error && e.name === 'AbortError') return new DriveError('ABORTED', `${what}: aborted`, e);
   const fsCode = (e as NodeJS.ErrnoException | null)?.code;

@@ -3,22 +3,23 @@
 
 import { LRUCache } from 'lru-cache';
 import type { DownloadLink } from '../terabox/api.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { SingleFlight } from './single-flight.js';
 
 export interface LinkCacheOptions {
   /** Stop using a link this long before its expiresAt (a download must start while it still works). */
   marginMs: number;
   maxLinks?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 export class LinkCache {
   private readonly links: LRUCache<string, DownloadLink>;
   private readonly minting = new SingleFlight<string, DownloadLink>();
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(private readonly opts: LinkCacheOptions) {
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? systemClock;
     // Expiry is checked against each link's own expiresAt on use; the LRU bound only caps memory.
     this.links = new LRUCache({ max: opts.maxLinks ?? 10_000 });
   }
@@ -37,8 +38,12 @@ export class LinkCache {
     });
   }
 
-  /** Drops the link for key (the server refused it before we expected). */
-  forget(key: string): void {
+  /**
+   * Drops the link for key (the server refused it before we expected). Given the refused link, only
+   * that one: when parallel fetches hit the same expiry, the first re-mints and the others reuse it.
+   */
+  forget(key: string, refused?: DownloadLink): void {
+    if (refused && this.links.get(key) !== refused) return;
     this.links.delete(key);
   }
 

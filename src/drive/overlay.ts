@@ -10,7 +10,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Database, Statement } from 'better-sqlite3';
 import { DriveError, type ByteRange } from './types.js';
-import { parentOf, rebase, ROOT } from './paths.js';
+import { parentOf, rebase } from './paths.js';
+import { subtreeBounds } from './sql.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface OverlayRow {
   path: string;
@@ -37,11 +39,6 @@ CREATE INDEX IF NOT EXISTS drive_overlay_parent ON drive_overlay (parent);
 /** Content files are named by a random UUID; a `.tmp` suffix marks one still being written. */
 const CONTENT_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.tmp)?$/;
 
-/** Bounds of the key range holding every path strictly under dir ('/' sorts just before '0'). */
-function subtreeBounds(dir: string): [string, string] {
-  return dir === ROOT ? ['/', '0'] : [`${dir}/`, `${dir}0`];
-}
-
 export class Overlay {
   private readonly q: {
     get: Statement<[string], OverlayRow>;
@@ -56,6 +53,8 @@ export class Overlay {
   constructor(
     private readonly db: Database,
     private readonly dir: string,
+    /** The clock of mtime and ctime. */
+    private readonly now: Clock = systemClock,
   ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     db.exec(SCHEMA);
@@ -159,7 +158,7 @@ export class Overlay {
 
   /** Copies the row at `from` and the rows below it to `to` (content files duplicated), replacing rows at `to`. */
   async copy(from: string, to: string): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     const copies: OverlayRow[] = [];
     try {
       for (const row of this.tree(from)) {
@@ -184,7 +183,7 @@ export class Overlay {
   }
 
   private put(path: string, size: number, content: string | null): OverlayRow {
-    const now = Date.now();
+    const now = this.now();
     const replaced = this.db.transaction(() => {
       const previous = this.get(path);
       const row: OverlayRow = { path, size, mtime: now, ctime: previous?.ctime ?? now, content };

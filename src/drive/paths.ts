@@ -1,6 +1,9 @@
 // Drive path grammar: validation and the parent/name/subtree arithmetic every other module relies on.
 
+import { joinPath } from '../util/paths.js';
 import { DriveError } from './types.js';
+
+export { baseName, isStrictlyUnder, joinPath, parentOf } from '../util/paths.js';
 
 export const ROOT = '/';
 
@@ -23,27 +26,6 @@ export function normalizePath(path: string): string {
     if (segment.includes('\0')) throw new DriveError('INVALID_NAME', `NUL byte in ${JSON.stringify(path)}`);
   }
   return trimmed;
-}
-
-/** The collection holding path (the root is its own parent). */
-export function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? ROOT : path.slice(0, i);
-}
-
-/** The last segment of path ('' for the root). */
-export function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-export function joinPath(dir: string, name: string): string {
-  return dir === ROOT ? `/${name}` : `${dir}/${name}`;
-}
-
-/** True when path lies strictly below dir. */
-export function isStrictlyUnder(path: string, dir: string): boolean {
-  if (dir === ROOT) return path !== ROOT;
-  return path.startsWith(dir + '/');
 }
 
 /** The path that `path` (equal to or under `from`) takes when the subtree `from` moves to `to`. */

@@ -36,7 +36,7 @@ export class TeraBoxDrive implements Drive {
     // with the mtime and md5 it was shown with while pending (so its ETag does not change).
     opts.uploader.onLanded((c, landed) => {
       const remote = { ...landed, localMtime: landed.localMtime ?? c.mtime, md5: landed.md5 ?? c.md5 };
-      this.core.quotaCache.forget();
+      this.core.quotaCache.invalidate();
       const etag = loadedEtagger();
       if (etag) this.core.dirs.upsert({ remote, entry: entryFromRemote(remote, etag) });
       else this.core.dirs.invalidate(parentOf(c.path));
@@ -72,7 +72,11 @@ export class TeraBoxDrive implements Drive {
       const stream = await mapErrors(`read ${p}`, () => this.core.overlay.open(at.row!, range));
       return { entry: at.entry, stream };
     }
-    return { entry: at.entry, stream: await this.downloads.download(at.entry, at.remote!, range, signal) };
+    const remote = at.remote!;
+    // Through the block cache: chunks from disk, missing ones fetched (with read-ahead) by download().
+    const download = (r: ByteRange | undefined, s?: AbortSignal) => this.downloads.download(at.entry, remote, r, s);
+    const stream = this.core.readCache ? await this.core.readCache.read(remote, range, signal, download) : await download(range, signal);
+    return { entry: at.entry, stream };
   }
 
   async quota(): Promise<Quota> {
@@ -112,7 +116,7 @@ export class TeraBoxDrive implements Drive {
    * goes, as write() removes it after a commit; otherwise only clocks would decide which one is shown.
    */
   async resumeUploads(): Promise<ResumeOutcome[]> {
-    const started = Date.now();
+    const started = this.core.now();
     const outcomes = await this.core.uploader.resumePending();
     for (const o of outcomes) {
       if (o.status !== 'committed') continue;

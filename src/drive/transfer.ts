@@ -58,6 +58,9 @@ export class Transfers {
         } finally {
           replaced?.release();
         }
+        // A copy adds bytes, a replaced destination frees some, a local file taking a normal name is
+        // uploaded: sizes of trees are not known here, so the quota is read again.
+        if (op === 'copy' || dst || src.local) this.core.quotaCache.invalidate();
         return { created: dst === null };
       }),
     );

@@ -79,21 +79,38 @@ export function isDriveError(e: unknown, code?: DriveErrorCode): e is DriveError
   return e instanceof DriveError && (code === undefined || e.code === code);
 }
 
+/**
+ * The contract every drive keeps (test/drive/contract.test.ts runs one suite against each). Paths are
+ * checked first: a malformed one is INVALID_NAME, and any method may fail with READ_ONLY (a write on a
+ * read-only drive), ABORTED (the signal fired), UPSTREAM or UNAVAILABLE (the storage failed).
+ */
 export interface Drive {
   /** Metadata of one path, or null when nothing is there. Served from cache when possible. */
   stat(path: string): Promise<Entry | null>;
-  /** The members of a collection, each with full metadata (one upstream listing answers a PROPFIND). */
+  /** The members of a collection (not deeper), each with full metadata. NOT_FOUND, NOT_A_DIRECTORY. */
   list(path: string): Promise<Entry[]>;
-  /** Opens a file, optionally a byte range of it (validated by the caller against entry.size). */
+  /** Opens a file, optionally an inclusive byte range of it (validated by the caller). NOT_FOUND, IS_A_DIRECTORY. */
   read(path: string, range?: ByteRange, signal?: AbortSignal): Promise<ReadResult>;
-  /** Stores a whole body at path, replacing a file there only once the new content is committed. */
+  /**
+   * Stores a whole body at path, replacing a file there only once the new content is committed
+   * (`created` says whether the path was new). PARENT_MISSING (the parent is not there),
+   * NOT_A_DIRECTORY (the parent is a file), IS_A_DIRECTORY (a collection, or the root, is there),
+   * INVALID_NAME, TOO_LARGE, QUOTA.
+   */
   write(path: string, body: Readable, opts?: WriteOptions): Promise<WriteResult>;
+  /** EXISTS (anything is there, the root included), PARENT_MISSING, NOT_A_DIRECTORY, INVALID_NAME. */
   mkdir(path: string): Promise<Entry>;
-  /** Removes a file or a whole tree. */
+  /** Removes a file or a whole tree. NOT_FOUND; READ_ONLY for the root. */
   remove(path: string): Promise<void>;
-  /** Server-side move/rename. With overwrite, an existing destination is replaced (and `created` is false). */
+  /**
+   * Server-side move/rename. With overwrite, an existing destination is replaced (and `created` is
+   * false). Checked in this order: SAME_PATH (from = to), EXISTS (to is the root), NOT_FOUND (no
+   * source), INTO_ITSELF (a collection into its own subtree), PARENT_MISSING / NOT_A_DIRECTORY (the
+   * destination's parent), EXISTS (a destination without overwrite), INTO_ITSELF (replacing the
+   * source's own ancestor).
+   */
   move(from: string, to: string, opts: { overwrite: boolean }): Promise<{ created: boolean }>;
-  /** Server-side copy; depth 0 copies a collection without its members. */
+  /** Server-side copy, with move's checks; depth 0 copies a collection without its members. */
   copy(from: string, to: string, opts: { overwrite: boolean; depth: 0 | 'infinity' }): Promise<{ created: boolean }>;
   quota(): Promise<Quota>;
   close(): Promise<void>;

@@ -20,11 +20,6 @@ export function underOrAt(root: string): (path: string) => boolean {
   return (path) => path === root || isStrictlyUnder(path, root);
 }
 
-/** The local modification time a write records (sent to TeraBox as local_mtime), unix seconds. */
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
 export class Writes {
   constructor(
     private readonly core: DriveCore,
@@ -44,14 +39,19 @@ export class Writes {
         if (before?.entry.isDir) throw new DriveError('IS_A_DIRECTORY', `${p} is a collection`);
         const etag = await loadEtagger();
         let entry: Entry;
+        // The cached quota follows what this write stores on TeraBox and what it frees there; a
+        // staged (write-back) body counts as pending until its commit lands (then the quota is re-read).
+        const replacedRemote = before?.remote && !before.pending ? before.entry.size : 0;
         if (core.isJunk(baseName(p))) {
           entry = entryFromOverlay(await core.overlay.write(p, body, opts), etag);
           await this.dropOlder(p, before);
+          core.quotaCache.adjust(-replacedRemote);
         } else if (core.writeBack && this.roomFor(p, opts)) {
           const result = await this.stage(p, body, opts);
           if (result.kind === 'empty') {
             entry = entryFromOverlay(core.overlay.putEmpty(p), etag);
             await this.dropOlder(p, before);
+            core.quotaCache.adjust(-replacedRemote);
           } else {
             if (before?.row) core.overlay.removeTree(p);
             entry = entryFromPending(result.commit, etag);
@@ -62,9 +62,11 @@ export class Writes {
             // TeraBox holds no 0-byte files; the row exists before the old remote version goes.
             entry = entryFromOverlay(core.overlay.putEmpty(p), etag);
             await this.dropOlder(p, before);
+            core.quotaCache.adjust(-replacedRemote);
           } else {
             if (before?.row) core.overlay.removeTree(p);
             entry = core.remember(result.entry, etag).entry;
+            core.quotaCache.adjust(entry.size - replacedRemote);
           }
         }
         return { entry, created: before === null };
@@ -96,7 +98,7 @@ export class Writes {
 
   private async writeThrough(p: string, body: Readable, opts: WriteOptions) {
     const { core } = this;
-    const mtime = nowSeconds();
+    const mtime = core.nowSeconds();
     const waiting = core.writeBack;
     if (waiting) core.backpressured++;
     try {
@@ -122,7 +124,7 @@ export class Writes {
       size: opts.size,
       sizeHint: opts.sizeHint,
       signal: opts.signal,
-      mtime: nowSeconds(),
+      mtime: core.nowSeconds(),
       // After the per-file limit (413 comes first), before a byte is read.
       beforeBody: () => this.reserveQuota(p, opts.size ?? 0),
       admit: opts.size === undefined ? async (size) => (await this.reserveQuota(p, size))() : undefined,
@@ -189,8 +191,10 @@ export class Writes {
         // A directory goes upstream in one call with its whole tree; its overlay rows follow.
         if (now?.remote) await core.deleteRemote(p, { missingOk: now.local || at?.pending !== undefined });
         core.overlay.removeTree(p);
-        // Space was freed: commits that failed for want of it get another try.
-        core.quotaCache.forget();
+        // Space was freed (a folder's size is not known here: the quota is read again), and commits
+        // that failed for want of it get another try.
+        if (now?.remote && !now.entry.isDir) core.quotaCache.adjust(-now.entry.size);
+        else if (now?.remote) core.quotaCache.invalidate();
         core.uploader.retryFailed();
       }),
     );

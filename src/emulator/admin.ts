@@ -10,7 +10,7 @@ import type { EmulatorStats } from './types.js';
 const MAX_BODY = 1024 * 1024;
 
 export function statsOf(emu: EmulatorCore): EmulatorStats {
-  return { endpoints: emu.stats.snapshot(), store: emu.blocks.totals() };
+  return { endpoints: emu.stats.snapshot(), store: emu.blocks.totals(), downloads: emu.stats.downloads() };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { FaultDice } from './faults.js';
+import { RateLimiter } from './rate-limit.js';
 import { DEFAULT_KNOBS, mergeKnobs } from './knobs.js';
 import { Stats } from './stats.js';
 import { Accounts, type Account } from './store/accounts.js';
@@ -26,10 +27,13 @@ export class EmulatorCore {
   readonly tokens: Tokens;
   readonly stats = new Stats();
   readonly dice: FaultDice;
+  readonly rateLimiter = new RateLimiter();
   readonly linkSecret: Buffer;
   knobs: EmulatorKnobs;
   /** Region prefix → base URL of its listener. */
   readonly regionUrls: Record<string, string> = {};
+  /** Region prefix → base URL of its own upload listener, when it has one. */
+  readonly regionUploadUrls: Record<string, string> = {};
   private requestSeq: number;
 
   constructor(

@@ -3,7 +3,7 @@
 
 import type { FaultRates } from './types.js';
 
-export type FaultKind = 'http5xx' | 'reset' | 'errno31034';
+export type FaultKind = 'http5xx' | 'reset' | 'errno31034' | 'errnoMinus7';
 
 export class FaultDice {
   private state = 0;
@@ -28,7 +28,7 @@ export class FaultDice {
   /** The fault this request suffers, if any. Only kinds with a rate > 0 consume a draw. */
   draw(rates: FaultRates | undefined): FaultKind | null {
     if (!rates) return null;
-    for (const kind of ['http5xx', 'reset', 'errno31034'] as const) {
+    for (const kind of ['http5xx', 'reset', 'errno31034', 'errnoMinus7'] as const) {
       const rate = rates[kind] ?? 0;
       if (rate > 0 && this.next() < rate) return kind;
     }

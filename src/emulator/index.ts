@@ -5,6 +5,7 @@ export { startEmulator } from './server.js';
 export { DEFAULT_KNOBS, ENDPOINT_NAMES } from './knobs.js';
 export type {
   AccountOptions,
+  DownloadRecord,
   EmulatorEntry,
   EmulatorHandle,
   EmulatorKnobs,

@@ -22,6 +22,7 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'superfile2',
   'dlink',
   'data',
+  'pcsdownload',
 ];
 
 const HOUR = 3600_000;
@@ -29,6 +30,8 @@ const HOUR = 3600_000;
 export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = Object.freeze({
   latencyMs: 0,
   bandwidthBytesPerSec: 0,
+  accountDownloadBytesPerSec: 0,
+  accountUploadBytesPerSec: 0,
   faults: {},
   faultSeed: 1,
   tokenTtlMs: HOUR,
@@ -41,6 +44,10 @@ export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = Object.freeze({
   listMaxNum: 1000,
   invalidNameChars: '\\:*?"<>|',
   uploadIdTtlMs: 7 * 24 * HOUR,
+  precreateRapid: 'commit',
+  requireUploadSign: false,
+  dlinkNeedVerify: false,
+  rateLimit: null,
 });
 
 function fail(name: string, value: unknown, expected: string): never {
@@ -82,13 +89,27 @@ function faults(value: unknown): EmulatorKnobs['faults'] {
     if (!isEndpoint(k)) fail('faults', k, `an endpoint name (${ENDPOINT_NAMES.join(', ')})`);
     const rates: FaultRates = {};
     for (const [kind, rate] of Object.entries(record(`faults.${k}`, v))) {
-      if (kind !== 'http5xx' && kind !== 'reset' && kind !== 'errno31034') fail(`faults.${k}`, kind, 'http5xx, reset or errno31034');
+      if (kind !== 'http5xx' && kind !== 'reset' && kind !== 'errno31034' && kind !== 'errnoMinus7') {
+        fail(`faults.${k}`, kind, 'http5xx, reset, errno31034 or errnoMinus7');
+      }
       if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) fail(`faults.${k}.${kind}`, rate, 'a rate in 0..1');
       rates[kind] = rate;
     }
     out[k] = rates;
   }
   return out;
+}
+
+function rateLimit(value: unknown): EmulatorKnobs['rateLimit'] {
+  if (value === null) return null;
+  const r = record('rateLimit', value);
+  for (const k of Object.keys(r)) if (!['callsPerSecond', 'burst', 'answer'].includes(k)) fail('rateLimit', k, 'callsPerSecond, burst or answer');
+  const callsPerSecond = r.callsPerSecond;
+  if (typeof callsPerSecond !== 'number' || !Number.isFinite(callsPerSecond) || callsPerSecond <= 0) fail('rateLimit.callsPerSecond', callsPerSecond, 'a number > 0');
+  const burst = r.burst === undefined ? Math.max(1, Math.ceil(callsPerSecond)) : positiveInt('rateLimit.burst', r.burst);
+  const answer = r.answer ?? 'errno31034';
+  if (answer !== 'errno31034' && answer !== 'http429') fail('rateLimit.answer', answer, 'errno31034 or http429');
+  return { callsPerSecond, burst, answer };
 }
 
 /** Returns `base` with the valid fields of `patch` applied; throws on any unknown or bad field. */
@@ -118,6 +139,8 @@ export function mergeKnobs(base: EmulatorKnobs, patch: unknown): EmulatorKnobs {
         next.invalidNameChars = value;
         break;
       case 'bandwidthBytesPerSec':
+      case 'accountDownloadBytesPerSec':
+      case 'accountUploadBytesPerSec':
       case 'tokenTtlMs':
       case 'dlinkTtlMs':
       case 'uploadIdTtlMs':
@@ -127,6 +150,18 @@ export function mergeKnobs(base: EmulatorKnobs, patch: unknown): EmulatorKnobs {
       case 'maxParts':
       case 'listMaxNum':
         next[key] = positiveInt(key, value);
+        break;
+      case 'precreateRapid':
+        if (value !== 'commit' && value !== 'bare' && value !== 'no-commit') fail(key, value, 'commit, bare or no-commit');
+        next.precreateRapid = value;
+        break;
+      case 'requireUploadSign':
+      case 'dlinkNeedVerify':
+        if (typeof value !== 'boolean') fail(key, value, 'true or false');
+        next[key] = value;
+        break;
+      case 'rateLimit':
+        next.rateLimit = rateLimit(value);
         break;
       default:
         throw new TypeError(`unknown emulator knob ${JSON.stringify(key)}`);

@@ -26,23 +26,8 @@ export function validName(name: string, invalidChars: string): boolean {
   return true;
 }
 
-export function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
-export function nameOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-export function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
-
-/** True when `path` is `ancestor` or lies below it. */
-export function isWithin(path: string, ancestor: string): boolean {
-  return ancestor === '/' || path === ancestor || path.startsWith(ancestor + '/');
-}
+// Path arithmetic is syntax, not protocol behaviour: the emulator shares it with the client (util/paths.ts).
+export { baseName, isWithin, joinPath, parentOf } from '../util/paths.js';
 
 /** The n-th conflict name: "a.txt" → "a(1).txt"; directories and dot-files keep no extension. */
 export function numberedName(name: string, n: number, isDir: boolean): string {

@@ -18,7 +18,13 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-async function listen(emu: EmulatorCore, host: string, port: number, region: string | null): Promise<{ server: Server; url: string }> {
+async function listen(
+  emu: EmulatorCore,
+  host: string,
+  port: number,
+  region: string | null,
+  uploadHost?: string,
+): Promise<{ server: Server; url: string; host: string }> {
   const server = createServer();
   // Throttled uploads of big parts may take long; idle sockets still time out.
   server.requestTimeout = 0;
@@ -33,14 +39,14 @@ async function listen(emu: EmulatorCore, host: string, port: number, region: str
   const bound = (server.address() as AddressInfo).port;
   const self = hostPort(WILDCARD.has(host) ? '127.0.0.1' : host, bound);
   // Bound to every interface, the listener is whatever host the client reached it at.
-  const info = (req: IncomingMessage): ListenerInfo => ({ region, host: WILDCARD.has(host) ? (req.headers.host ?? self) : self });
+  const info = (req: IncomingMessage): ListenerInfo => ({ region, host: WILDCARD.has(host) ? (req.headers.host ?? self) : self, uploadHost });
   server.on('request', (req, res) => {
     dispatch(emu, info, req, res).catch((e: unknown) => {
       emu.logger.error({ err: e }, 'emulator request failed');
       res.destroy();
     });
   });
-  return { server, url: `http://${self}` };
+  return { server, url: `http://${self}`, host: self };
 }
 
 function close(server: Server): Promise<void> {
@@ -56,6 +62,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
     if (!/^[a-z0-9-]+$/i.test(r)) throw new TypeError(`emulator region ${JSON.stringify(r)} is not a host prefix`);
   }
   if (new Set(regions).size !== regions.length) throw new TypeError('emulator regions must be distinct');
+  const uploadRegions = opts.regionUploadHosts ?? [];
+  for (const r of uploadRegions) {
+    if (!regions.includes(r)) throw new TypeError(`emulator regionUploadHosts: ${JSON.stringify(r)} is not one of the regions`);
+  }
   const emu = new EmulatorCore(opts.dataDir, opts.knobs, opts.logger ?? silentLogger);
   const servers: Server[] = [];
   let handle: EmulatorHandle;
@@ -64,7 +74,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
     const main = await listen(emu, opts.host ?? '127.0.0.1', opts.port ?? 0, null);
     servers.push(main.server);
     for (const region of regions) {
-      const l = await listen(emu, '127.0.0.1', 0, region);
+      let uploadHost: string | undefined;
+      if (uploadRegions.includes(region)) {
+        const u = await listen(emu, '127.0.0.1', 0, region);
+        servers.push(u.server);
+        emu.regionUploadUrls[region] = u.url;
+        uploadHost = u.host;
+      }
+      const l = await listen(emu, '127.0.0.1', 0, region, uploadHost);
       servers.push(l.server);
       emu.regionUrls[region] = l.url;
     }
@@ -87,6 +104,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
     handle = {
       url: main.url,
       regionUrls: { ...emu.regionUrls },
+      regionUploadUrls: { ...emu.regionUploadUrls },
       defaultCookie: cookieFor(defaultAccount),
       stats: () => statsOf(emu),
       resetStats: () => emu.stats.reset(),

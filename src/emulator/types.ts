@@ -18,7 +18,8 @@ export type EndpointName =
   | 'locateupload'
   | 'superfile2'
   | 'dlink' // the redirecting link /api/download and filemetas hand out
-  | 'data'; // the byte-serving link the dlink redirects to
+  | 'data' // the byte-serving link the dlink redirects to
+  | 'pcsdownload'; // /rest/2.0/pcs/file?method=download&path=… (the route that works where dlinks answer 400141)
 
 export interface FaultRates {
   /** HTTP 500/502/503 before the request touches any state. */
@@ -27,6 +28,8 @@ export interface FaultRates {
   reset?: number;
   /** `errno 31034` ("operation too frequent"), `error_code` on PCS paths. */
   errno31034?: number;
+  /** `errno -7` ("invalid file name or path") for a valid name, as seen during regional migrations; /api paths only. */
+  errnoMinus7?: number;
 }
 
 export interface EmulatorKnobs {
@@ -34,6 +37,10 @@ export interface EmulatorKnobs {
   latencyMs: number | Partial<Record<EndpointName, number>>;
   /** Per-connection bandwidth cap in bytes/s for request bodies read and response bodies written (0 = none). */
   bandwidthBytesPerSec: number;
+  /** Per-account cap in bytes/s on download bodies (data links), shared by all its connections (0 = none). */
+  accountDownloadBytesPerSec: number;
+  /** Per-account cap in bytes/s on upload bodies (superfile2), shared by all its connections (0 = none). */
+  accountUploadBytesPerSec: number;
   /** Fault rates (0..1) per endpoint name. */
   faults: Partial<Record<EndpointName, FaultRates>>;
   /** Seed of the PRNG that draws faults, so fault runs are reproducible. */
@@ -54,6 +61,22 @@ export interface EmulatorKnobs {
   invalidNameChars: string;
   /** How long an upload id from precreate stays usable by superfile2. Default 7 days. */
   uploadIdTtlMs: number;
+  /**
+   * precreate when TeraBox already holds every block (real block list or rapid parameters):
+   * `commit` (default, Baidu's behaviour) commits the file and answers return_type 2 with `info`;
+   * `bare` commits it but answers 2 without `info`; `no-commit` answers 2 and commits nothing (the
+   * emulator's old answer, which a client that stops on 2 would lose a file to).
+   */
+  precreateRapid: 'commit' | 'bare' | 'no-commit';
+  /** superfile2 refuses a request without the `uploadsign` precreate handed out (error_code 31023). Default false. */
+  requireUploadSign: boolean;
+  /** Download links (the dlink hop, and the data links filemetas hands out) answer errno 400141 "need verify" as a 200 JSON body, as from a datacenter IP. Default false. */
+  dlinkNeedVerify: boolean;
+  /**
+   * API calls per account above this rate are refused as "too frequent" (a token bucket of `burst`);
+   * null (default) = no limit. Data transfers (superfile2, links, the PCS download route) and the web page are not counted.
+   */
+  rateLimit: { callsPerSecond: number; burst: number; answer?: 'errno31034' | 'http429' } | null;
 }
 
 export interface AccountOptions {
@@ -78,6 +101,11 @@ export interface EmulatorOptions {
   knobs?: Partial<EmulatorKnobs>;
   /** Extra listeners, one per region prefix, each on a free port of 127.0.0.1. */
   regions?: string[];
+  /**
+   * Region prefixes whose uploads go to a host of their own (like `<prefix>-data.terabox.com`): a
+   * second listener that locateupload on the region's listener names. Each must be in `regions`.
+   */
+  regionUploadHosts?: string[];
   /** Default account settings (applied at every start; its cookie never changes). */
   defaultAccount?: AccountOptions;
   logger?: Logger;
@@ -90,9 +118,24 @@ export interface EndpointStats {
   bytesOut: number;
 }
 
+/** One request to a data link: what it asked for and how many body bytes it was sent. */
+export interface DownloadRecord {
+  requestId: number;
+  /** The file name the link was minted for. */
+  file: string;
+  /** Byte range asked for (inclusive); the whole file when no Range was sent. */
+  start: number;
+  end: number;
+  status: number;
+  /** Body bytes actually sent (less than the range when the client went away or a fault cut it). */
+  bytes: number;
+}
+
 export interface EmulatorStats {
   endpoints: Partial<Record<EndpointName, EndpointStats>>;
   store: { blocks: number; bytes: number };
+  /** The latest data requests (up to 10,000), oldest first; cleared by resetStats. */
+  downloads: DownloadRecord[];
 }
 
 export interface EmulatorEntry {
@@ -110,6 +153,8 @@ export interface EmulatorHandle {
   url: string;
   /** Region prefix → listener URL. */
   regionUrls: Record<string, string>;
+  /** Region prefix → its own upload listener URL (options.regionUploadHosts). */
+  regionUploadUrls: Record<string, string>;
   /** Full cookie string of the default account, e.g. "ndus=...; lang=en". */
   defaultCookie: string;
   stats(): EmulatorStats;

@@ -120,6 +120,8 @@ export interface DownloadLink {
   expiresAt: number;
   /** Headers the link must be fetched with (the same User-Agent that minted it, §1.4). */
   headers: Record<string, string>;
+  /** The file's remote path, so the client can switch it to another download route (400141, §7). */
+  path?: string;
 }
 
 export interface DownloadResponse {

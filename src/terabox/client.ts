@@ -24,7 +24,9 @@ import { normaliseCookie } from './cookie.js';
 import * as downloads from './download.js';
 import * as fileCalls from './file-calls.js';
 import * as filemanager from './filemanager.js';
+import { HealthTracker, type TeraBoxHealth } from './health.js';
 import { HttpTransport } from './http.js';
+import { ApiPacer } from './pacing.js';
 import { resolveOptions, type TeraBoxClientOptions } from './options.js';
 import { assertValidNames } from './paths.js';
 import { withRetry } from './retry.js';
@@ -33,6 +35,7 @@ import * as uploadCalls from './upload-calls.js';
 import { fetchPageTokens } from './web-page.js';
 
 export type { TeraBoxClientOptions } from './options.js';
+export type { TeraBoxHealth } from './health.js';
 export type { HomeInfo, LoginInfo, Membership } from './account-calls.js';
 
 export class TeraBoxClient implements TeraBoxApi {
@@ -46,6 +49,7 @@ export class TeraBoxClient implements TeraBoxApi {
       timeouts: opts.timeouts,
       maxConnections: opts.maxConnections,
       logger: opts.logger,
+      observer: opts.observer,
     });
     const session = new Session({
       cookie: opts.cookie,
@@ -58,7 +62,27 @@ export class TeraBoxClient implements TeraBoxApi {
           label: '/',
         }),
     });
-    this.ctx = { caller: new ApiCaller(transport, session, opts.retry, opts.logger), opts };
+    const pacer = new ApiPacer({ callsPerSecond: opts.apiCallsPerSecond, burst: opts.apiBurst, clock: opts.pacingClock });
+    const health = new HealthTracker();
+    if (opts.downloadApi === 'official') health.downloadRoute = 'official';
+    this.ctx = { caller: new ApiCaller(transport, session, opts.retry, opts.logger, pacer, health), opts };
+  }
+
+  /** How TeraBox answers this session: for the status snapshot and the smoke test. */
+  health(): TeraBoxHealth {
+    const { session, pacer, health } = this.ctx.caller;
+    const pacing = pacer.stats();
+    return {
+      reachable: health.reachable,
+      lastError: health.lastError,
+      lastTokenRefresh: session.tokensAt !== undefined ? new Date(session.tokensAt).toISOString() : undefined,
+      region: session.region ?? new URL(session.baseUrl).hostname,
+      uploadHost: this.ctx.opts.uploadHost ?? session.uploadHostName,
+      apiStyle: this.ctx.opts.apiStyle,
+      downloadRoute: health.downloadRoute ?? this.ctx.opts.downloadApi,
+      callsPerSecond: pacing.callsPerSecond,
+      callsPerSecondLimit: pacer.enabled ? pacing.limit : undefined,
+    };
   }
 
   /** The base URL in use (moves on a region switch). */

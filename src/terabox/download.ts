@@ -1,6 +1,9 @@
-// Download links and ranged fetches (protocol §2.3). `dlna`: filemetas with dlink=1&origin=dlna, the
-// link used as is. `official`: home/info → downloadSign → /api/download → the dlink's 302 resolved
-// (redirects off) to the data URL. Links are fetched with the User-Agent that minted them.
+// Download links and ranged fetches (docs/terabox-protocol.md §2.3, §7). `dlna`: filemetas with
+// dlink=1&origin=dlna, the link used as is. `official`: home/info → downloadSign → /api/download →
+// the dlink's 302 resolved (redirects off) to the data URL. Links are fetched with the User-Agent that
+// minted them. From datacenter addresses the dlink hop answers errno 400141 "need verify" (as a 200
+// JSON body where the redirect or the bytes should be); then the session switches to the PCS route
+// `/rest/2.0/pcs/file?method=download&path=…` on the web host (cookie, Range) and stays on it.
 
 import type { ByteRange, DownloadLink, DownloadResponse, RemoteEntry } from './api.js';
 import { homeInfo } from './account-calls.js';
@@ -9,9 +12,11 @@ import { cookieAppliesTo } from './cookie.js';
 import { ENDPOINTS } from './endpoints.js';
 import { failure, isTeraBoxError, TeraBoxError } from './errors.js';
 import { decodeReply } from './http.js';
+import { encodeParams } from './params.js';
+import { Readable } from 'node:stream';
 import { assertRemotePath } from './paths.js';
 import { downloadSign } from './sign.js';
-import { Errno, type WireDownloadResponse, type WireFilemetasResponse } from './wire.js';
+import { APP_ID, Errno, type WireDownloadResponse, type WireFilemetasResponse } from './wire.js';
 
 /** Validity assumed when a link says nothing (OpenList caches links for an hour). */
 export const DEFAULT_LINK_TTL_MS = 60 * 60 * 1000;
@@ -37,9 +42,59 @@ export function linkExpiry(url: string, now = Date.now()): number {
   return expires - Math.min(EXPIRY_MARGIN_MS, (expires - now) / 2);
 }
 
-function linkFor(ctx: ClientContext, url: string): DownloadLink {
-  return { url, expiresAt: linkExpiry(url), headers: { 'user-agent': ctx.caller.transport.userAgent } };
+function linkFor(ctx: ClientContext, url: string, path?: string): DownloadLink {
+  return { url, expiresAt: linkExpiry(url), headers: { 'user-agent': ctx.caller.transport.userAgent }, path };
 }
+
+const PCS_FILE = '/rest/2.0/pcs/file';
+const PCS_DOWNLOAD_LABEL = '/rest/2.0/pcs/file?method=download';
+
+/** The PCS download route for a path on the session's web host (no expiry of its own: the cookie authorises it). */
+export function pcsLink(ctx: ClientContext, path: string): DownloadLink {
+  const url = new URL(PCS_FILE, ctx.caller.session.baseUrl);
+  url.search = encodeParams({ method: 'download', app_id: APP_ID, path });
+  return { url: url.href, expiresAt: Date.now() + DEFAULT_LINK_TTL_MS, headers: { 'user-agent': ctx.caller.transport.userAgent }, path };
+}
+
+function isPcsLink(link: DownloadLink): boolean {
+  try {
+    const url = new URL(link.url);
+    return url.pathname === PCS_FILE && url.searchParams.get('method') === 'download';
+  } catch {
+    return false;
+  }
+}
+
+/** Logged like API calls (the smoke test reads these lines); the link itself never is. */
+function logCall(ctx: ClientContext, endpoint: string, status: number, errno = 0): void {
+  ctx.opts.logger.debug({ endpoint, status, errno }, 'terabox: call');
+}
+
+/** Remembers for the session that dlinks answer 400141 here. */
+function switchToPcs(ctx: ClientContext, from: string): void {
+  if (ctx.caller.health.downloadRoute === 'pcs') return;
+  ctx.caller.health.downloadRoute = 'pcs';
+  ctx.opts.logger.warn({ from }, 'terabox: download links answer 400141 "need verify" from this address; downloading through /rest/2.0/pcs/file from now on');
+}
+
+function isNeedVerify(e: unknown): boolean {
+  return e instanceof TeraBoxError && e.errno === Errno.DLINK_NEED_VERIFY;
+}
+
+/** A small JSON answer where bytes or a redirect were expected: its errno, or undefined if it is data after all. */
+function jsonErrno(headers: Record<string, string | string[] | undefined>, text: string): { errno: number; requestId?: string } | undefined {
+  const { errno, requestId } = decodeReply(DATA, 200, headers, text);
+  return errno !== 0 ? { errno, requestId } : undefined;
+}
+
+/** Answers that may be an error in JSON rather than file bytes: a JSON type and a small body. */
+function mayBeJsonError(res: { headers: Record<string, string | string[] | undefined> }): boolean {
+  const type = String(header(res.headers['content-type']) ?? '').toLowerCase();
+  const length = nonNegative(header(res.headers['content-length']));
+  return type.includes('json') && (length === undefined || length <= JSON_PEEK_BYTES);
+}
+
+const JSON_PEEK_BYTES = 4096;
 
 function cookieHeader(ctx: ClientContext, url: URL): Record<string, string> {
   const session = ctx.caller.session;
@@ -66,7 +121,7 @@ async function dlnaLink(ctx: ClientContext, path: string): Promise<DownloadLink>
   const item = Array.isArray(body.info) ? body.info[0] : undefined;
   if (item?.errno) throw failure(endpoint, { errno: item.errno, requestId, detail: path });
   if (!item) throw failure(endpoint, { errno: Errno.NOT_FOUND, requestId, detail: path });
-  return linkFor(ctx, httpUrl(endpoint, item.dlink).href);
+  return linkFor(ctx, httpUrl(endpoint, item.dlink).href, path);
 }
 
 /** GETs a dlink with redirects off and returns where it points (the dlink itself if it answers 2xx). */
@@ -78,6 +133,13 @@ async function resolveDlink(ctx: ClientContext, dlink: URL): Promise<string> {
       headers: { 'user-agent': transport.userAgent, ...cookieHeader(ctx, dlink) },
       deadlineMs: ctx.opts.timeouts.requestMs,
     });
+    if (res.statusCode >= 200 && res.statusCode < 300 && mayBeJsonError(res)) {
+      const refusal = jsonErrno(res.headers, await res.body.text().catch(() => ''));
+      logCall(ctx, DLINK, res.statusCode, refusal?.errno);
+      if (refusal) throw failure(DLINK, { errno: refusal.errno, requestId: refusal.requestId });
+      return dlink.href;
+    }
+    logCall(ctx, DLINK, res.statusCode);
     // Only the headers matter; dump() drops the connection rather than read a large (file data) body.
     await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
     const location = res.headers.location;
@@ -90,7 +152,7 @@ async function resolveDlink(ctx: ClientContext, dlink: URL): Promise<string> {
 }
 
 /** home/info → sign → /api/download → resolved dlink (OpenList official, rclone fallback). */
-async function officialLink(ctx: ClientContext, fsId: number): Promise<DownloadLink> {
+async function officialLink(ctx: ClientContext, fsId: number, path: string): Promise<DownloadLink> {
   const endpoint = ENDPOINTS.download.path;
   const home = await homeInfo(ctx);
   const { body, requestId } = await ctx.caller.call<WireDownloadResponse>(ENDPOINTS.download, {
@@ -105,11 +167,18 @@ async function officialLink(ctx: ClientContext, fsId: number): Promise<DownloadL
   });
   const first = Array.isArray(body.dlink) ? body.dlink[0] : undefined;
   if (!first) throw failure(endpoint, { errno: Errno.NOT_FOUND, requestId, detail: `fs_id ${fsId}` });
-  return linkFor(ctx, await resolveDlink(ctx, httpUrl(endpoint, first.dlink)));
+  try {
+    return linkFor(ctx, await resolveDlink(ctx, httpUrl(endpoint, first.dlink)), path);
+  } catch (e) {
+    if (!isNeedVerify(e)) throw e;
+    switchToPcs(ctx, 'official');
+    return pcsLink(ctx, path);
+  }
 }
 
 export async function downloadLink(ctx: ClientContext, entry: Pick<RemoteEntry, 'fsId' | 'path'>): Promise<DownloadLink> {
   assertRemotePath(entry.path, ENDPOINTS.dlnaLink.path);
+  if (ctx.caller.health.downloadRoute === 'pcs') return pcsLink(ctx, entry.path);
   if (ctx.opts.downloadApi === 'dlna') {
     try {
       return await dlnaLink(ctx, entry.path);
@@ -119,7 +188,7 @@ export async function downloadLink(ctx: ClientContext, entry: Pick<RemoteEntry, 
       ctx.opts.logger.info({ code: err.code, errno: err.errno }, 'terabox: dlna link failed, trying the official download API');
     }
   }
-  return officialLink(ctx, entry.fsId);
+  return officialLink(ctx, entry.fsId, entry.path);
 }
 
 function header(value: string | string[] | undefined): string | undefined {
@@ -148,6 +217,19 @@ export async function download(
   range?: ByteRange,
   signal?: AbortSignal,
 ): Promise<DownloadResponse> {
+  // A link minted before the session switched routes (cached by the caller) goes the PCS way at once.
+  const pcs = link.path !== undefined && !isPcsLink(link) && ctx.caller.health.downloadRoute === 'pcs';
+  if (pcs) return fetchLink(ctx, pcsLink(ctx, link.path!), range, signal);
+  try {
+    return await fetchLink(ctx, link, range, signal);
+  } catch (e) {
+    if (!isNeedVerify(e) || link.path === undefined || isPcsLink(link)) throw e;
+    switchToPcs(ctx, 'dlink');
+    return fetchLink(ctx, pcsLink(ctx, link.path), range, signal);
+  }
+}
+
+async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRange, signal?: AbortSignal): Promise<DownloadResponse> {
   if (range) assertRange(range);
   const url = httpUrl(DATA, link.url);
   const headers: Record<string, string> = { ...cookieHeader(ctx, url), ...link.headers };
@@ -157,7 +239,30 @@ export async function download(
     DATA,
     async () => {
       const { res, rethrow } = await transport.send(DATA, url, { method: 'GET', headers, follow: true, signal });
+      const label = isPcsLink(link) ? PCS_DOWNLOAD_LABEL : DATA;
+      if ((res.statusCode === 200 || res.statusCode === 206) && mayBeJsonError(res)) {
+        // A refusal in JSON (400141 "need verify") where the bytes should be; a real small JSON file passes through.
+        let bytes: Buffer;
+        try {
+          bytes = Buffer.from(await res.body.arrayBuffer());
+        } catch (err) {
+          return rethrow(err);
+        }
+        const refusal = jsonErrno(res.headers, bytes.toString('utf8'));
+        logCall(ctx, label, res.statusCode, refusal?.errno);
+        if (refusal) throw failure(DATA, { errno: refusal.errno, requestId: refusal.requestId });
+        const total = /\/(\d+)\s*$/.exec(header(res.headers['content-range']) ?? '')?.[1];
+        return {
+          status: res.statusCode,
+          length: bytes.length,
+          totalSize: total !== undefined ? Number(total) : bytes.length,
+          contentMd5: header(res.headers['content-md5']),
+          crc32: nonNegative(header(res.headers['x-bs-meta-crc32'])),
+          body: Readable.from([bytes]),
+        };
+      }
       if (res.statusCode === 200 || res.statusCode === 206) {
+        logCall(ctx, label, res.statusCode);
         const length = nonNegative(header(res.headers['content-length']));
         const total = /\/(\d+)\s*$/.exec(header(res.headers['content-range']) ?? '')?.[1];
         const crc = nonNegative(header(res.headers['x-bs-meta-crc32']));
@@ -177,6 +282,7 @@ export async function download(
         rethrow(err);
       }
       const { errno, requestId } = decodeReply(DATA, res.statusCode, res.headers, text);
+      logCall(ctx, label, res.statusCode, errno);
       if (res.statusCode === 403 || res.statusCode === 410) {
         throw new TeraBoxError(`${DATA}: the download link expired or was refused (HTTP ${res.statusCode})`, {
           code: 'LINK_EXPIRED',

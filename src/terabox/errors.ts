@@ -99,6 +99,7 @@ export const ERRNO_TABLE: ReadonlyMap<number, ErrnoMeaning> = new Map<number, Er
   [31360, { code: 'LINK_EXPIRED', meaning: 'download link expired' }],
   [31362, { code: 'LINK_EXPIRED', meaning: 'download link sign error' }],
   [31363, { code: 'BAD_REQUEST', meaning: 'block missing (upload state expired)' }],
+  [400141, { code: 'LINK_EXPIRED', meaning: 'need verify: download link refused from this address' }],
   [400810, { code: 'TOKEN_EXPIRED', meaning: 'verification needed (jsToken)' }],
   [450016, { code: 'TOKEN_EXPIRED', meaning: 'jsToken invalid' }],
   [4000020, { code: 'TOKEN_EXPIRED', meaning: 'verification needed (jsToken)' }],
@@ -153,4 +154,41 @@ export function failure(
     requestId: facts.requestId,
     cause: facts.cause,
   });
+}
+
+/**
+ * What a TeraBox failure means to whoever asked the drive for something: the one table the drive's
+ * reads and writes and the uploader all map through, so one failure gets one HTTP status whatever
+ * the method (the WebDAV layer turns these into statuses in dav/status.ts).
+ *
+ *   UNAVAILABLE  try again later (HTTP 503): throttled, the session needs renewing, or TeraBox could
+ *                not be reached at all (no HTTP answer: refused, reset, timed out).
+ *   UPSTREAM     TeraBox answered, and wrongly (HTTP 502): server errors after the retries, answers
+ *                we cannot read, refusals of our request.
+ */
+export type FailureMeaning = 'NOT_FOUND' | 'EXISTS' | 'INVALID_NAME' | 'QUOTA' | 'TOO_LARGE' | 'UNAVAILABLE' | 'UPSTREAM';
+
+const MEANING: Record<TeraBoxErrorCode, FailureMeaning> = {
+  NOT_FOUND: 'NOT_FOUND',
+  EXISTS: 'EXISTS',
+  INVALID_NAME: 'INVALID_NAME',
+  QUOTA: 'QUOTA',
+  FILE_TOO_LARGE: 'TOO_LARGE',
+  AUTH_EXPIRED: 'UNAVAILABLE',
+  TOKEN_EXPIRED: 'UNAVAILABLE',
+  RATE_LIMITED: 'UNAVAILABLE',
+  // Reaches the drive only when a re-minted link failed too.
+  LINK_EXPIRED: 'UPSTREAM',
+  TRANSIENT: 'UPSTREAM',
+  BAD_REQUEST: 'UPSTREAM',
+  UNKNOWN: 'UPSTREAM',
+};
+
+/** True when no answer came back at all: the request failed before TeraBox said anything. */
+export function isUnreachable(e: TeraBoxError): boolean {
+  return e.code === 'TRANSIENT' && e.status === undefined && e.errno === undefined;
+}
+
+export function failureMeaning(e: TeraBoxError): FailureMeaning {
+  return isUnreachable(e) ? 'UNAVAILABLE' : MEANING[e.code];
 }

@@ -30,19 +30,15 @@ export async function listPage(ctx: ClientContext, dir: string, page: number, nu
 }
 
 /**
- * Every entry of a directory: pages until a short page. A page that brings nothing new also ends
- * the walk, so a server that ignores `page` cannot loop us forever.
- *
- * Whether the live service serves `num=1000` per page is not established (the web client asks 100),
- * and a server that serves fewer than asked would make its first page look like the last: the rest of
- * the folder would vanish without an error. So a short first page of a round size (a multiple of 100,
- * as page caps are) is taken as the server's page size and confirmed by one more call; a folder that
- * really holds exactly that many entries costs that one extra call.
+ * Every entry of a directory: 1,000 a page (Baidu's web cap; TeraBox documents none), page after page
+ * until an empty one, as OpenList does (docs/terabox-protocol.md §2.1, §7): a server that serves fewer
+ * than asked cannot make the rest of the folder vanish, at the cost of one extra call per listing.
+ * Entries are de-duplicated by fs_id, since pages shift while the folder changes; a page that brings
+ * nothing new also ends the walk, so a server that ignores `page` cannot loop us forever.
  */
 export async function list(ctx: ClientContext, dir: string): Promise<RemoteEntry[]> {
   const seen = new Set<number>();
   const out: RemoteEntry[] = [];
-  let pageSize = LIST_PAGE_SIZE;
   for (let page = 1; ; page++) {
     const entries = await listPage(ctx, dir, page);
     let fresh = 0;
@@ -52,11 +48,7 @@ export async function list(ctx: ClientContext, dir: string): Promise<RemoteEntry
       out.push(e);
       fresh++;
     }
-    if (page === 1 && entries.length < pageSize && entries.length > 0 && entries.length % 100 === 0) {
-      pageSize = entries.length;
-      continue;
-    }
-    if (entries.length < pageSize || fresh === 0) return out;
+    if (entries.length === 0 || fresh === 0) return out;
   }
 }
 

@@ -68,11 +68,29 @@ export interface SendInit {
   signal?: AbortSignal;
 }
 
+/** Told about every request to TeraBox, for metrics. Must not throw. */
+export interface TransportObserver {
+  /** An API call answered (errno as decoded) or failed without an answer (status 0, errno null). */
+  call?(e: { endpoint: string; status: number; errno: number | null; seconds: number }): void;
+  /** Bytes of one request body sent, and of the response as announced by its Content-Length. */
+  bytes?(e: { endpoint: string; up: number; down: number }): void;
+}
+
 export interface TransportOptions {
   userAgent: string;
   timeouts: TeraBoxTimeouts;
   maxConnections: number;
   logger: Logger;
+  observer?: TransportObserver;
+}
+
+/** A request body's size: strings, and FormData fields (Blob parts by their size). */
+function bodySize(body: string | FormData | undefined): number {
+  if (body === undefined) return 0;
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  let n = 0;
+  for (const v of body.values()) n += typeof v === 'string' ? Buffer.byteLength(v) : v.size;
+  return n;
 }
 
 /** A response whose body is still to be read, and the signal guarding it. */
@@ -90,9 +108,11 @@ export class HttpTransport {
   readonly userAgent: string;
   private readonly timeouts: TeraBoxTimeouts;
   private readonly logger: Logger;
+  private readonly observer?: TransportObserver;
 
   constructor(opts: TransportOptions) {
     this.userAgent = opts.userAgent;
+    this.observer = opts.observer;
     this.timeouts = opts.timeouts;
     this.logger = opts.logger;
     this.agent = new Agent({
@@ -132,6 +152,8 @@ export class HttpTransport {
         headersTimeout: init.deadlineMs,
         bodyTimeout: init.deadlineMs,
       });
+      const down = Number(res.headers['content-length'] ?? 0);
+      this.observer?.bytes?.({ endpoint, up: bodySize(init.body), down: Number.isFinite(down) ? down : 0 });
       return { res, rethrow };
     } catch (err) {
       return rethrow(err);
@@ -165,13 +187,17 @@ export class HttpTransport {
     }
 
     const started = performance.now();
+    const noAnswer = (err: unknown): never => {
+      this.observer?.call?.({ endpoint: req.endpoint, status: 0, errno: null, seconds: (performance.now() - started) / 1000 });
+      throw err;
+    };
     const { res, rethrow } = await this.send(req.endpoint, url, {
       method: req.method,
       headers,
       body,
       deadlineMs: req.timeoutMs ?? this.timeouts.requestMs,
       signal: req.signal,
-    });
+    }).catch(noAnswer);
     let text: string;
     try {
       text = await res.body.text();
@@ -179,6 +205,7 @@ export class HttpTransport {
       return rethrow(err);
     }
     const reply = decodeReply<T>(req.endpoint, res.statusCode, res.headers, text);
+    this.observer?.call?.({ endpoint: req.endpoint, status: reply.status, errno: reply.errno, seconds: (performance.now() - started) / 1000 });
     this.logger.debug(
       { endpoint: req.endpoint, status: reply.status, errno: reply.errno, ms: Math.round(performance.now() - started) },
       'terabox: call',

@@ -1,9 +1,13 @@
 // TeraBoxClient options and their defaults: what working live clients do, every knob overridable.
 
+import { DEFAULTS } from '../defaults.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { GiB } from './chunk-size.js';
+import type { PacerClock } from './pacing.js';
+import type { RetrySettings } from './retry.js';
 import { DESKTOP_USER_AGENT } from './wire.js';
+import type { TransportObserver } from './http.js';
 
 export interface TeraBoxTimeouts {
   /** TCP/TLS connect. */
@@ -14,12 +18,8 @@ export interface TeraBoxTimeouts {
   partMs: number;
 }
 
-export interface TeraBoxRetryOptions {
-  /** Tries in all, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+/** Transport tries and the backoff between them: also the backoff of the uploader's own retries. */
+export type TeraBoxRetryOptions = RetrySettings;
 
 export interface TeraBoxClientOptions {
   /** A full cookie string, or a bare `ndus` value (sent as `ndus=<v>; lang=en`). */
@@ -49,6 +49,14 @@ export interface TeraBoxClientOptions {
    */
   invalidNameChars?: string;
   logger?: Logger;
+  /** API calls per second (token bucket shared by every caller; data transfers are not counted). 0 = no pacing (the default here; the app's setting defaults to 5). */
+  apiCallsPerSecond?: number;
+  /** Calls that may go at once after a quiet spell (default 10). */
+  apiBurst?: number;
+  /** For tests: the pacer's clock. */
+  pacingClock?: PacerClock;
+  /** Told about every request (endpoint, errno, bytes), for metrics. */
+  observer?: TransportObserver;
 }
 
 export interface ResolvedOptions {
@@ -66,15 +74,19 @@ export interface ResolvedOptions {
   freeMaxFileSize: number;
   invalidNameChars: string;
   logger: Logger;
+  apiCallsPerSecond: number;
+  apiBurst: number;
+  pacingClock?: PacerClock;
+  observer?: TransportObserver;
 }
 
 export const DEFAULT_BASE_URL = 'https://www.terabox.com';
 
 export const DEFAULT_INVALID_NAME_CHARS = '\\:*?"<>|';
 
-export const DEFAULT_TIMEOUTS: Readonly<TeraBoxTimeouts> = { connectMs: 10_000, requestMs: 30_000, partMs: 300_000 };
+export const DEFAULT_TIMEOUTS: Readonly<TeraBoxTimeouts> = DEFAULTS.terabox.timeouts;
 
-export const DEFAULT_RETRY: Readonly<TeraBoxRetryOptions> = { attempts: 4, baseDelayMs: 500, maxDelayMs: 8_000 };
+export const DEFAULT_RETRY: Readonly<TeraBoxRetryOptions> = DEFAULTS.terabox.retry;
 
 /** `https://www.terabox.com` + `jp` → `https://jp.terabox.com` (OpenList/rclone behaviour, §1.2). */
 export function replaceFirstLabel(baseUrl: string, prefix: string): string {
@@ -111,10 +123,14 @@ export function resolveOptions(opts: TeraBoxClientOptions): ResolvedOptions {
     downloadApi: opts.downloadApi ?? 'dlna',
     timeouts,
     retry,
-    maxConnections: positive('maxConnections', opts.maxConnections ?? 16),
+    maxConnections: positive('maxConnections', opts.maxConnections ?? DEFAULTS.terabox.maxConnections),
     vipMaxFileSize: positive('vipMaxFileSize', opts.vipMaxFileSize ?? 128 * GiB),
     freeMaxFileSize: positive('freeMaxFileSize', opts.freeMaxFileSize ?? 4 * GiB),
     invalidNameChars: opts.invalidNameChars ?? DEFAULT_INVALID_NAME_CHARS,
     logger: opts.logger ?? silentLogger,
+    apiCallsPerSecond: opts.apiCallsPerSecond ?? 0,
+    apiBurst: opts.apiBurst ?? 10,
+    pacingClock: opts.pacingClock,
+    observer: opts.observer,
   };
 }

@@ -51,13 +51,4 @@ export function assertValidNames(path: string, invalidChars: string, endpoint: s
   }
 }
 
-/** `/a/b.txt` → `/a`, `/a` → `/`. */
-export function parentDir(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
-/** `/a/b.txt` → `b.txt`; the root is ``. */
-export function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
+export { baseName, parentOf } from '../util/paths.js';

@@ -30,3 +30,13 @@ export async function withRegionSwitch<R extends Pick<Reply, 'errno' | 'headers'
   if (prefix === undefined || !session.switchRegion(prefix)) return reply;
   return attempt();
 }
+
+/**
+ * errno -7 ("invalid file name or path") for a name the client already checked has also come from
+ * regional account migrations and intermittently, and a repeat cleared it (docs/terabox-protocol.md
+ * §7): repeat the call once. The server did not act on the refused call, so this is safe for any call.
+ */
+export async function withInvalidNameRetry<R extends Pick<Reply, 'errno'>>(attempt: () => Promise<R>): Promise<R> {
+  const reply = await attempt();
+  return reply.errno === Errno.INVALID_NAME ? attempt() : reply;
+}

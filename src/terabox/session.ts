@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { PageTokens } from './js-token.js';
 
 /** Fetches the web page at `baseUrl` and reads its tokens; `origin` is where the page finally came from. */
-export type TokenScraper = (baseUrl: string) => Promise<{ tokens: PageTokens; origin: string }>;
+export type TokenScraper = (baseUrl: string) => Promise<{ tokens: PageTokens; origin: string; region?: string }>;
 
 export interface SessionInit {
   cookie: string;
@@ -28,6 +28,14 @@ export class Session {
   private pending?: Promise<void>;
   /** The locateupload answer (shared while in flight), reused until the region changes. */
   uploadHost?: Promise<string>;
+  /** The upload host in use once located (for health; the region switch clears it). */
+  uploadHostName?: string;
+  /** The region prefix the session moved to, if any. */
+  region?: string;
+  /** When the page tokens were last scraped (ms since the epoch). */
+  tokensAt?: number;
+  /** Upload id → the uploadsign fields (JSON) precreate handed out for it (superfile2 sends them back). */
+  uploadSigns = new Map<string, string>();
 
   constructor(init: SessionInit) {
     this.cookie = init.cookie;
@@ -73,15 +81,18 @@ export class Session {
 
   private async scrapeNow(): Promise<void> {
     const from = this.base;
-    const { tokens, origin } = await this.scrape(from);
+    const { tokens, origin, region } = await this.scrape(from);
     // A region switch while the page was loading makes these tokens the wrong region's.
     if (this.base !== from) return;
     if (origin !== from) {
       this.logger.info({ from, to: origin }, 'terabox: web page moved to another host; following it');
       this.base = origin;
+      if (region !== undefined) this.region = region;
       this.uploadHost = undefined;
+      this.uploadHostName = undefined;
     }
     this.tokens = tokens;
+    this.tokensAt = Date.now();
     this.generation++;
     this.logger.debug({ hasBdstoken: tokens.bdstoken !== undefined }, 'terabox: page tokens refreshed');
   }
@@ -101,9 +112,12 @@ export class Session {
     if (next === this.base) return false;
     this.logger.info({ from: this.base, to: next, prefix }, 'terabox: switching region');
     this.base = next;
+    this.region = prefix;
     this.tokens = {};
     this.generation++;
+    // The upload host moves with the region (locateupload answers the region's own host).
     this.uploadHost = undefined;
+    this.uploadHostName = undefined;
     return true;
   }
 }

@@ -18,7 +18,7 @@ import { commitPolicy, ENDPOINTS, type Endpoint } from './endpoints.js';
 import { TeraBoxError } from './errors.js';
 import { stat } from './file-calls.js';
 import type { Params } from './params.js';
-import { assertRemotePath, parentDir } from './paths.js';
+import { assertRemotePath, parentOf } from './paths.js';
 import {
   Errno,
   type WireCreateResponse,
@@ -41,7 +41,7 @@ function invalid(endpoint: string, message: string): TeraBoxError {
 
 /** Parent with a trailing slash, as rclone sends `target_path`. */
 function targetPath(path: string): string {
-  const parent = parentDir(path);
+  const parent = parentOf(path);
   return parent.endsWith('/') ? parent : `${parent}/`;
 }
 
@@ -59,7 +59,19 @@ export async function locateUpload(ctx: ClientContext): Promise<string> {
   });
   const host = typeof body.host === 'string' ? body.host.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '') : '';
   if (!HOST.test(host)) throw bad(endpoint, 'answer has no usable upload host', requestId);
-  return host;
+  return qualifyUploadHost(host, ctx.caller.session.baseUrl);
+}
+
+/**
+ * `dm`-region accounts are sent to upload clusters named like `dm1` (docs/terabox-protocol.md §7); a
+ * bare name is taken to live beside the web host (`dm1` on www.terabox.com → dm1.terabox.com). Our
+ * reading: no source shows a bare answer's full host.
+ */
+export function qualifyUploadHost(host: string, baseUrl: string): string {
+  if (host.includes('.') || host.includes(':') || host === 'localhost') return host;
+  const labels = new URL(baseUrl).hostname.split('.');
+  if (labels.length < 2 || labels.every((l) => /^\d+$/.test(l))) return host;
+  return [host, ...(labels.length > 2 ? labels.slice(1) : labels)].join('.');
 }
 
 /**
@@ -70,9 +82,11 @@ async function uploadOrigin(ctx: ClientContext): Promise<string> {
   const session = ctx.caller.session;
   let host = ctx.opts.uploadHost;
   if (host === undefined) {
-    const located = (session.uploadHost ??= locateUpload(ctx));
+    session.uploadHost ??= locateUpload(ctx);
+    const located = session.uploadHost;
     try {
       host = await located;
+      if (session.uploadHost === located) session.uploadHostName = host;
     } catch (e) {
       if (session.uploadHost === located) session.uploadHost = undefined;
       throw e;
@@ -100,6 +114,7 @@ export async function precreate(ctx: ClientContext, req: PrecreateRequest): Prom
     'content-crc32': req.contentCrc32,
   };
   const { body, requestId } = await ctx.caller.call<WirePrecreateResponse>(endpoint, { ...style, form, retry: 'idempotent' });
+  if (typeof body.uploadid === 'string') rememberUploadSign(ctx, body.uploadid, body as unknown as Record<string, unknown>);
   const returnType = Number(body.return_type ?? 1);
   const entry = returnType === 2 && body.info ? entryFromItem(body.info) : undefined;
   if (typeof body.uploadid !== 'string' && entry === undefined) throw bad(endpoint.path, 'answer has no uploadid', requestId);
@@ -110,6 +125,31 @@ export async function precreate(ctx: ClientContext, req: PrecreateRequest): Prom
     needed: Array.isArray(body.block_list) ? body.block_list.map(Number).filter((n) => Number.isInteger(n) && n >= 0) : [],
     entry,
   };
+}
+
+/** Most upload sessions whose uploadsign is kept (the oldest are forgotten first). */
+const MAX_SIGNS = 1000;
+/** Fields of precreate's answer that superfile2 sends back when present (some accounts need them, §7). */
+const UPLOAD_SIGN_FIELDS = ['uploadsign', 'upload_sign', 'uploadtoken', 'upload_token'] as const;
+
+/** Keeps the upload sign and token precreate handed out for this upload id, for its parts. */
+function rememberUploadSign(ctx: ClientContext, uploadId: string, body: Record<string, unknown>): void {
+  const signs = ctx.caller.session.uploadSigns;
+  const found: Record<string, string> = {};
+  for (const f of UPLOAD_SIGN_FIELDS) {
+    const v = body[f];
+    if ((typeof v === 'string' && v !== '') || typeof v === 'number') found[f] = String(v);
+  }
+  signs.delete(uploadId);
+  if (Object.keys(found).length === 0) return;
+  signs.set(uploadId, JSON.stringify(found));
+  while (signs.size > MAX_SIGNS) signs.delete(signs.keys().next().value!);
+}
+
+function uploadSignQuery(ctx: ClientContext, uploadId: string): Record<string, string | number> {
+  const known = ctx.caller.session.uploadSigns.get(uploadId);
+  // Without one, `uploadsign=0` as rclone and the 2021 capture send.
+  return known ? (JSON.parse(known) as Record<string, string>) : { uploadsign: 0 };
 }
 
 /**
@@ -125,7 +165,7 @@ export async function uploadPart(ctx: ClientContext, req: UploadPartRequest): Pr
   const origin = await uploadOrigin(ctx);
   const { body, requestId } = await ctx.caller.call<WireSuperfile2Response>(ENDPOINTS.superfile2, {
     origin,
-    query: { method: 'upload', path: req.path, uploadid: req.uploadId, partseq: req.partseq, uploadsign: 0 },
+    query: { method: 'upload', path: req.path, uploadid: req.uploadId, partseq: req.partseq, ...uploadSignQuery(ctx, req.uploadId) },
     multipart: () => {
       const form = new FormData();
       form.append('file', req.data.slice(0, req.data.size, 'application/octet-stream'), 'blob');
@@ -157,6 +197,7 @@ export async function create(ctx: ClientContext, req: CreateRequest): Promise<Re
       ? { ...style, form: { ...form, ...flags } }
       : { query: flags, form };
   const { body } = await ctx.caller.call<WireCreateResponse>(endpoint, { ...call, retry: commitPolicy(req.rtype) });
+  ctx.caller.session.uploadSigns.delete(req.uploadId);
   return entryFromCreate(body);
 }
 

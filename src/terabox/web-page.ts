@@ -5,6 +5,7 @@ import { cookieAppliesTo } from './cookie.js';
 import { failure, TeraBoxError } from './errors.js';
 import type { HttpTransport } from './http.js';
 import { extractPageTokens, type PageTokens } from './js-token.js';
+import { regionPrefixOf } from './region-switch.js';
 
 const MAX_HOPS = 5;
 const PAGE = '/';
@@ -14,9 +15,10 @@ export async function fetchPageTokens(
   cookie: string,
   baseUrl: string,
   timeoutMs: number,
-): Promise<{ tokens: PageTokens; origin: string }> {
+): Promise<{ tokens: PageTokens; origin: string; region?: string }> {
   const home = new URL(PAGE, baseUrl);
   let url = home;
+  let region: string | undefined;
   for (let hop = 0; hop <= MAX_HOPS; hop++) {
     const headers: Record<string, string> = {
       'user-agent': transport.userAgent,
@@ -27,6 +29,8 @@ export async function fetchPageTokens(
     const location = res.headers.location;
     if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
       await res.body.dump().catch(() => undefined);
+      // A redirect to the account's regional host names the region as API answers do (§1.2).
+      region = regionPrefixOf({ headers: res.headers }) ?? region;
       url = new URL(location, url);
       continue;
     }
@@ -46,7 +50,7 @@ export async function fetchPageTokens(
         endpoint: PAGE,
       });
     }
-    return { tokens, origin: url.origin };
+    return { tokens, origin: url.origin, region: url.origin !== home.origin ? region : undefined };
   }
   throw new TeraBoxError(`${PAGE}: more than ${MAX_HOPS} redirects`, { code: 'UNKNOWN', endpoint: PAGE });
 }

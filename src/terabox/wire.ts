@@ -1,5 +1,6 @@
 // TeraBox's wire format: the JSON shapes its web API sends and the protocol constants both the
-// client and the emulator must agree on. Nothing here does I/O; see ../shared/reference/terabox-protocol.md.
+// client and the emulator must agree on. Nothing here does I/O; the §n in comments are sections of
+// docs/terabox-protocol.md.
 
 /** app_id every web client sends (query of almost every call). */
 export const APP_ID = '250528';
@@ -51,6 +52,7 @@ export const Errno = {
   PART_TOO_SMALL: 31299,
   PCS_FAILED: 31355,
   BLOCK_MISS: 31363,
+  DLINK_NEED_VERIFY: 400141,
   SHARE_TRANSFER_VERIFY: 400810,
   JS_TOKEN_FILEMANAGER: 450016,
   SHARE_LIST_VERIFY: 4000020,
@@ -162,6 +164,8 @@ export interface WirePrecreateResponse extends WireBase {
   block_list?: number[];
   /** Present with return_type 2 when the server committed the file itself. */
   info?: WireFileItem;
+  /** Handed out on some accounts; superfile2 must send it back (§7). */
+  uploadsign?: string;
 }
 
 export interface WireFilemanagerResponse extends WireBase {

@@ -8,16 +8,19 @@ import type { RemoteEntry, TeraBoxApi } from '../terabox/api.js';
 import { GiB, partCount } from '../terabox/chunk-size.js';
 import { TeraBoxError } from '../terabox/errors.js';
 import { PLACEHOLDER_BLOCK_MD5, SLICE_MD5_BYTES, type Rtype } from '../terabox/wire.js';
+import { retrying, type Backoff } from '../terabox/retry.js';
 import { sendParts } from './parts.js';
-import { retrying, type Backoff } from './retry.js';
-import type { Semaphore } from './semaphore.js';
+import type { Semaphore } from '../util/semaphore.js';
 import { serverMd5For } from './server-md5.js';
 import { UploadError } from './types.js';
 
 /** Overwrite: the old file stays visible until create replaces it. */
 const RTYPE: Rtype = 3;
 
-/** Tries of precreate and create (transient errors, or a create md5 that does not match). */
+/**
+ * Tries of create when TeraBox commits other bytes than ours (size or md5 differ). Transient failures
+ * of precreate and create are retried by the client under the endpoint's policy, never here.
+ */
 const COMMIT_ATTEMPTS = 3;
 
 /** /api/rapidupload is refused below 256 KiB and fails above 20 GiB (protocol §2.8.5). */
@@ -70,20 +73,8 @@ export interface CommitOutcome {
   partsSent: number;
 }
 
-function transient(e: unknown): boolean {
-  return e instanceof TeraBoxError && e.retryable;
-}
-
-/** Runs a commit-phase call with a few tries on transient errors (a failure now costs the whole body). */
-function withRetries<T>(ctx: CommitContext, what: string, fn: () => Promise<T>): Promise<T> {
-  return retrying(fn, {
-    attempts: COMMIT_ATTEMPTS,
-    backoff: ctx.settings.backoff,
-    signal: ctx.signal,
-    retryable: transient,
-    onRetry: (e, failures) => ctx.logger.warn({ failures, err: (e as Error).message }, `${what} failed; retrying`),
-  });
-}
+/** create answered a file that is not ours: committing again may fix it (a meaning-level retry). */
+class CommitMismatchError extends Error {}
 
 /** /api/rapidupload: the entry when TeraBox already has the content, else null (any doubt falls back to a normal upload). */
 async function tryRapidUpload(t: CommitTarget, ctx: CommitContext): Promise<RemoteEntry | null> {
@@ -117,9 +108,8 @@ function precreateList(t: CommitTarget, mode: CommitSettings['precreateBlockList
   return t.size <= t.chunkSize ? [PLACEHOLDER_BLOCK_MD5[0]] : [...PLACEHOLDER_BLOCK_MD5];
 }
 
-async function precreate(t: CommitTarget, ctx: CommitContext, uploadId: string | undefined) {
-  return withRetries(ctx, 'precreate', () =>
-    ctx.api.precreate({
+function precreate(t: CommitTarget, ctx: CommitContext, uploadId: string | undefined) {
+  return ctx.api.precreate({
       path: t.path,
       size: t.size,
       blockList: precreateList(t, ctx.settings.precreateBlockList),
@@ -129,21 +119,32 @@ async function precreate(t: CommitTarget, ctx: CommitContext, uploadId: string |
       sliceMd5: t.whole?.sliceMd5,
       contentCrc32: t.whole?.crc32,
       rtype: RTYPE,
-    }),
-  );
+    });
 }
 
 /** precreate, continuing the journalled session when there is one; a session TeraBox no longer accepts is started over. */
 async function openSession(t: CommitTarget, ctx: CommitContext) {
-  if (t.uploadId !== undefined) {
-    try {
-      return { pre: await precreate(t, ctx, t.uploadId), resumed: true };
-    } catch (e) {
-      if (ctx.signal?.aborted || !(e instanceof TeraBoxError) || FINAL_CODES.has(e.code) || e.retryable) throw e;
-      ctx.logger.info({ path: t.path, err: e.message }, 'the saved upload session was refused; starting a new one');
-    }
-  }
-  return { pre: await precreate(t, ctx, undefined), resumed: false };
+  const saved = t.uploadId;
+  let resumed = false;
+  const pre = await retrying(
+    (attempt) => {
+      resumed = saved !== undefined && attempt === 1;
+      return precreate(t, ctx, resumed ? saved : undefined);
+    },
+    {
+      attempts: saved === undefined ? 1 : 2,
+      backoff: ctx.settings.backoff,
+      signal: ctx.signal,
+      retryable: staleSession,
+      onRetry: (e) => ctx.logger.info({ path: t.path, err: (e as Error).message }, 'the saved upload session was refused; starting a new one'),
+    },
+  );
+  return { pre, resumed };
+}
+
+/** A refusal of a journalled upload session that a new session may not meet (not a verdict on the file, not a transport failure). */
+function staleSession(e: unknown): boolean {
+  return e instanceof TeraBoxError && !FINAL_CODES.has(e.code) && !e.retryable;
 }
 
 /**
@@ -164,16 +165,40 @@ function partsToSend(t: CommitTarget, ctx: CommitContext, needed: readonly numbe
 
 async function create(t: CommitTarget, ctx: CommitContext, uploadId: string): Promise<RemoteEntry> {
   const expected = serverMd5For(t.blockMd5s);
-  for (let attempt = 1; ; attempt++) {
-    const entry = await withRetries(ctx, 'create', () =>
-      ctx.api.create({ path: t.path, size: t.size, uploadId, blockList: [...t.blockMd5s], rtype: RTYPE, localMtime: t.mtime }),
+  try {
+    return await retrying(
+      async () => {
+        const entry = await ctx.api.create({ path: t.path, size: t.size, uploadId, blockList: [...t.blockMd5s], rtype: RTYPE, localMtime: t.mtime });
+        const md5 = entry.md5?.toLowerCase();
+        if (entry.size === t.size && (md5 === undefined || md5 === expected)) return entry;
+        throw new CommitMismatchError(`TeraBox committed ${t.path} with size ${entry.size} and md5 ${md5 ?? '?'}; expected ${t.size} and ${expected}`);
+      },
+      {
+        attempts: COMMIT_ATTEMPTS,
+        backoff: ctx.settings.backoff,
+        signal: ctx.signal,
+        retryable: (e) => e instanceof CommitMismatchError,
+        onRetry: (e, attempt) => ctx.logger.warn({ path: t.path, attempt }, `${(e as Error).message}; committing again`),
+      },
     );
-    const md5 = entry.md5?.toLowerCase();
-    if (entry.size === t.size && (md5 === undefined || md5 === expected)) return entry;
-    const problem = `TeraBox committed ${t.path} with size ${entry.size} and md5 ${md5 ?? '?'}; expected ${t.size} and ${expected}`;
-    if (attempt >= COMMIT_ATTEMPTS) throw new UploadError('INTEGRITY', `${problem} (${attempt} tries)`);
-    ctx.logger.warn({ path: t.path, attempt }, `${problem}; committing again`);
+  } catch (e) {
+    if (e instanceof CommitMismatchError) throw new UploadError('INTEGRITY', `${e.message} (${COMMIT_ATTEMPTS} tries)`);
+    throw e;
   }
+}
+
+/**
+ * precreate answered return_type 2. With `info`, that entry is the committed file;
+ * without, filemetas says whether the file is there. Either way it counts only with our size and
+ * server md5 (an old version at the path is not our file); null sends the upload on to create.
+ */
+async function committedAtPrecreate(t: CommitTarget, ctx: CommitContext, info: RemoteEntry | undefined): Promise<RemoteEntry | null> {
+  const entry = info ?? (await ctx.api.stat([t.path]))[0] ?? undefined;
+  const expected = serverMd5For(t.blockMd5s);
+  const md5 = entry?.md5?.toLowerCase();
+  if (entry && !entry.isDir && entry.size === t.size && (md5 === undefined || md5 === expected)) return entry;
+  ctx.logger.info({ path: t.path, info: info !== undefined }, 'precreate answered return_type 2 but the file is not ours yet; committing with create');
+  return null;
 }
 
 export async function commit(t: CommitTarget, ctx: CommitContext): Promise<CommitOutcome> {
@@ -184,7 +209,12 @@ export async function commit(t: CommitTarget, ctx: CommitContext): Promise<Commi
 
   const { pre, resumed } = await openSession(t, ctx);
   ctx.onUploadId(pre.uploadId);
-  if (pre.returnType === 2 && pre.entry && pre.entry.size === t.size) return { entry: pre.entry, rapid: true, partsSent: 0 };
+  // return_type 2: TeraBox already had the content and (Baidu-style) committed the file.
+  if (pre.returnType === 2) {
+    const done = await committedAtPrecreate(t, ctx, pre.entry);
+    if (done) return { entry: done, rapid: true, partsSent: 0 };
+    if (pre.uploadId === '') throw new UploadError('INTEGRITY', `precreate answered ${t.path} as already there, but it is not what was sent`);
+  }
 
   const needed = pre.returnType === 2 ? [] : partsToSend(t, ctx, pre.needed, resumed && pre.uploadId === t.uploadId);
   ctx.onNeeded?.(needed);

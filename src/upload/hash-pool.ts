@@ -4,10 +4,8 @@
 // and its whole-file MD5 are independent chains, so hashing keeps up with a body arriving at one
 // MD5's speed (about 600 MiB/s a core) instead of half of it.
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/module-worker.js';
 import type { Digests, HashReply, HashRequest, PartialDigests } from './hash-worker.js';
 
 export type { Digests };
@@ -39,27 +37,9 @@ interface Slot {
   jobs: Map<number, Pending>;
 }
 
-/**
- * The ESM entry of tsx's register API, from tsx's own exports map. Resolved with createRequire
- * because test runners may load these sources as CommonJS, where import.meta.resolve is missing.
- */
-function tsxRegisterUrl(from: string): string {
-  const require = createRequire(from);
-  const pkgFile = require.resolve('tsx/package.json');
-  const pkg = require(pkgFile) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(join(dirname(pkgFile), pkg.exports['./esm/api']!.import.default)).href;
-}
-
-/**
- * Starts a hash worker. From sources (run by tsx), Node 20 does not carry tsx's loader hooks into
- * worker threads, so the worker registers tsx itself before loading its .ts entry.
- */
+/** Starts a hash worker (compiled, or from sources under tsx: util/module-worker.ts). */
 function spawnWorker(): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', self));
-  const tsx = JSON.stringify(tsxRegisterUrl(self));
-  const entry = JSON.stringify(new URL('./hash-worker.ts', self).href);
-  return new Worker(`import(${tsx}).then((m) => { m.register(); return import(${entry}); })`, { eval: true });
+  return startModuleWorker('./hash-worker', import.meta.url);
 }
 
 export class HashPool {
@@ -78,9 +58,13 @@ export class HashPool {
       whole && this.slots.length > 1
         ? [this.share(file, chunkSize, { blocks: true, whole: false }), this.share(file, chunkSize, { blocks: false, whole: true })]
         : [this.share(file, chunkSize, { blocks: true, whole })];
-    const cancel = () => shares.forEach((s) => s.cancel());
+    const cancel = () => {
+      for (const s of shares) s.cancel();
+    };
     return {
-      grow: (length) => shares.forEach((s) => s.grow(length)),
+      grow: (length) => {
+        for (const s of shares) s.grow(length);
+      },
       finish: async (length) => {
         try {
           const parts = await Promise.all(shares.map((s) => s.finish(length)));
@@ -134,7 +118,11 @@ export class HashPool {
     let best = -1;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i];
-      if (!s) return (this.slots[i] = this.spawn(i));
+      if (!s) {
+        const spawned = this.spawn(i);
+        this.slots[i] = spawned;
+        return spawned;
+      }
       if (best < 0 || s.jobs.size < this.slots[best]!.jobs.size) best = i;
     }
     return this.slots[best]!;

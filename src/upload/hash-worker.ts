@@ -144,7 +144,7 @@ function pump(): void {
       reply({ id: job.id, error: (e as Error).message });
     }
   }
-  for (const job of jobs.values()) if (job.pos < job.available) return schedule();
+  if ([...jobs.values()].some((job) => job.pos < job.available)) schedule();
 }
 
 function schedule(): void {

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface JournalEntry {
   path: string;
@@ -72,7 +73,11 @@ export class Journal {
   private readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(file: string) {
+  constructor(
+    file: string,
+    /** The clock of startedAt (the resume window is measured from it). */
+    private readonly now: Clock = systemClock,
+  ) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -115,7 +120,7 @@ export class Journal {
       e.crc32 ?? null,
       e.spoolFile,
       e.mtime ?? null,
-      Date.now(),
+      this.now(),
     );
     return Number(info.lastInsertRowid);
   }

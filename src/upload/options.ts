@@ -2,10 +2,13 @@
 // with a message naming it, never discovered in the middle of an upload.
 
 import { availableParallelism } from 'node:os';
+import { DEFAULTS } from '../defaults.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TeraBoxApi } from '../terabox/api.js';
 import { DEFAULT_LADDER, type ChunkLadder } from '../terabox/chunk-size.js';
-import type { Backoff } from './retry.js';
+import { DEFAULT_RETRY } from '../terabox/options.js';
+import type { Backoff } from '../terabox/retry.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface UploaderOptions {
   /** The only thing below the pipeline. */
@@ -30,7 +33,7 @@ export interface UploaderOptions {
   maxFileSize?: number;
   /** Hashing threads shared by all uploads. Default: one per spare core, 1–4, but two from two cores up (see defaultHashWorkers). */
   hashWorkers?: number;
-  /** Backoff between tries of a part or a commit call. Default 500 ms doubling up to 8 s. */
+  /** Backoff between tries of a part or a commit: the client's (terabox.retry) unless set. Default 500 ms doubling up to 8 s. */
   backoff?: Partial<Backoff>;
   /** How long close() lets commits in progress finish before leaving them to the journal. Default 30 s. */
   closeTimeoutMs?: number;
@@ -43,6 +46,8 @@ export interface UploaderOptions {
   /** A background commit that failed for good is tried again after this long anyway. Default 15 min. */
   failedRetryMs?: number;
   logger?: Logger;
+  /** The clock of the journal and its resume window. Default: the system clock. */
+  now?: Clock;
 }
 
 export interface ResolvedUploaderOptions {
@@ -64,6 +69,7 @@ export interface ResolvedUploaderOptions {
   commitConcurrency: number;
   failedRetryMs: number;
   logger: Logger;
+  now: Clock;
 }
 
 /**
@@ -75,8 +81,8 @@ function defaultHashWorkers(): number {
   return Math.min(4, Math.max(Math.min(2, cores), cores - 1));
 }
 
-export const DEFAULT_BACKOFF: Readonly<Backoff> = { baseMs: 500, maxMs: 8_000 };
-export const DEFAULT_COMMIT_BACKOFF: Readonly<Backoff> = { baseMs: 1_000, maxMs: 5 * 60_000 };
+export const DEFAULT_BACKOFF: Readonly<Backoff> = { baseDelayMs: DEFAULT_RETRY.baseDelayMs, maxDelayMs: DEFAULT_RETRY.maxDelayMs };
+export const DEFAULT_COMMIT_BACKOFF: Readonly<Backoff> = { baseDelayMs: 1_000, maxDelayMs: 5 * 60_000 };
 
 function int(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -101,18 +107,18 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     throw new RangeError(`uploader option precreateBlockList must be "real" or "placeholder", got ${JSON.stringify(mode)}`);
   }
   const backoff = { ...DEFAULT_BACKOFF, ...o.backoff };
-  if (!(backoff.baseMs >= 0) || !(backoff.maxMs >= backoff.baseMs)) {
-    throw new RangeError('uploader option backoff needs 0 ≤ baseMs ≤ maxMs');
+  if (!(backoff.baseDelayMs >= 0) || !(backoff.maxDelayMs >= backoff.baseDelayMs)) {
+    throw new RangeError('uploader option backoff needs 0 ≤ baseDelayMs ≤ maxDelayMs');
   }
   return {
     api: o.api,
     spoolDir: o.spoolDir,
     journalPath: o.journalPath,
-    parallel: int('parallel', o.parallel ?? 4, 1, 16),
-    globalParallel: int('globalParallel', o.globalParallel ?? 8, 1),
-    partAttempts: int('partAttempts', o.partAttempts ?? 5, 1),
+    parallel: int('parallel', o.parallel ?? DEFAULTS.upload.parallel, 1, 16),
+    globalParallel: int('globalParallel', o.globalParallel ?? DEFAULTS.upload.globalParallel, 1),
+    partAttempts: int('partAttempts', o.partAttempts ?? DEFAULTS.upload.partAttempts, 1),
     precreateBlockList: mode,
-    rapidUpload: o.rapidUpload ?? true,
+    rapidUpload: o.rapidUpload ?? DEFAULTS.upload.rapidUpload,
     ladder: checkLadder(o.ladder ?? DEFAULT_LADDER),
     maxFileSize: o.maxFileSize === undefined ? undefined : int('maxFileSize', o.maxFileSize, 1),
     hashWorkers: int('hashWorkers', o.hashWorkers ?? defaultHashWorkers(), 1, 64),
@@ -123,5 +129,6 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     commitBackoff: { ...DEFAULT_COMMIT_BACKOFF, ...o.commitBackoff },
     commitConcurrency: int('commitConcurrency', o.commitConcurrency ?? Math.max(1, Math.floor((o.globalParallel ?? 8) / (o.parallel ?? 4))), 1, 64),
     logger: o.logger ?? silentLogger,
+    now: o.now ?? systemClock,
   };
 }

@@ -5,8 +5,8 @@
 import type { Logger } from '../log.js';
 import type { TeraBoxApi } from '../terabox/api.js';
 import { TeraBoxError } from '../terabox/errors.js';
-import { retrying, type Backoff } from './retry.js';
-import type { Semaphore } from './semaphore.js';
+import { retrying, type Backoff } from '../terabox/retry.js';
+import type { Semaphore } from '../util/semaphore.js';
 import { UploadError } from './types.js';
 
 /** The server stored other bytes than the ones we hashed: the part is re-sent (it counts as a try). */
@@ -45,6 +45,10 @@ export interface PartsJob {
   logger: Logger;
 }
 
+/**
+ * superfile2's policy is `caller` (terabox/endpoints.ts): the client tries once and this is the one
+ * place a part is retried, for a transient failure or for an md5 that is not ours.
+ */
 function retryablePartError(e: unknown): boolean {
   return e instanceof PartMismatchError || (e instanceof TeraBoxError && e.retryable);
 }

@@ -1,7 +1,8 @@
-// Turns whatever an upload step threw into the UploadError the layer above maps to a status, in one
-// table. Errors that are none of ours (bugs, unexpected fs failures) pass through unchanged.
+// Turns whatever an upload step threw into the UploadError the layer above maps to a status, through
+// the one table of what TeraBox failures mean (terabox/errors.ts failureMeaning). Errors that are none
+// of ours (bugs, unexpected fs failures) pass through unchanged.
 
-import { TeraBoxError } from '../terabox/errors.js';
+import { TeraBoxError, failureMeaning, isUnreachable } from '../terabox/errors.js';
 import { UploadError, type UploadErrorCode } from './types.js';
 
 /** An error raised by an aborted signal or by a stream torn down by one. */
@@ -21,26 +22,25 @@ function upstreamDetail(e: TeraBoxError): string {
 function fromTeraBox(e: TeraBoxError, path: string): UploadError {
   const detail = upstreamDetail(e);
   const as = (code: UploadErrorCode, message: string) => new UploadError(code, `${message} (${detail})`, e);
-  switch (e.code) {
+  const meaning = failureMeaning(e);
+  switch (meaning) {
     case 'QUOTA':
       return as('QUOTA', `not enough space on TeraBox for ${path}`);
-    case 'FILE_TOO_LARGE':
+    case 'TOO_LARGE':
       return as('TOO_LARGE', `${path} is over this account's per-file size limit`);
     case 'INVALID_NAME':
       return as('INVALID_NAME', `TeraBox refused the name ${path}`);
+    // In an upload, the only thing that can be missing is the folder the file goes into.
     case 'NOT_FOUND':
       return as('PARENT_MISSING', `the parent folder of ${path} does not exist on TeraBox`);
-    case 'AUTH_EXPIRED':
-    case 'TOKEN_EXPIRED':
+    case 'UNAVAILABLE':
+      if (isUnreachable(e)) return as('UNAVAILABLE', `TeraBox could not be reached while uploading ${path}`);
+      if (e.code === 'RATE_LIMITED') return as('UNAVAILABLE', 'TeraBox is rate limiting this account; try again later');
       return as('UNAVAILABLE', 'the TeraBox session has expired; the cookie must be renewed');
-    case 'RATE_LIMITED':
-      return as('UNAVAILABLE', 'TeraBox is rate limiting this account; try again later');
-    case 'TRANSIENT':
-      return e.status === undefined
-        ? as('UNAVAILABLE', `TeraBox could not be reached while uploading ${path}`)
-        : as('UPSTREAM', `TeraBox kept failing while uploading ${path}`);
     default:
-      return as('UPSTREAM', `TeraBox refused the upload of ${path}`);
+      return e.code === 'TRANSIENT'
+        ? as('UPSTREAM', `TeraBox kept failing while uploading ${path}`)
+        : as('UPSTREAM', `TeraBox refused the upload of ${path}`);
   }
 }
 

@@ -18,7 +18,7 @@ import { commit, type CommitOutcome, type CommitTarget } from './commit.js';
 import { HashPool, type Digests } from './hash-pool.js';
 import { Journal, type JournalRow } from './journal.js';
 import type { ResolvedUploaderOptions } from './options.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../util/semaphore.js';
 import { spoolBody } from './spool-body.js';
 import { SpoolDir } from './spool.js';
 import {
@@ -114,7 +114,7 @@ export class Uploader implements UploadService {
 
   constructor(private readonly o: ResolvedUploaderOptions) {
     this.spool = new SpoolDir(o.spoolDir);
-    this.journal = new Journal(o.journalPath);
+    this.journal = new Journal(o.journalPath, o.now);
     this.pool = new HashPool(o.hashWorkers);
     this.budget = new Semaphore(o.globalParallel);
     this.queue = new WriteBackQueue({
@@ -427,6 +427,7 @@ export class Uploader implements UploadService {
     });
     await this.supersede(op);
     const started = Date.now();
+    this.o.logger.info({ path: req.path, size, parts: digests.blockMd5s.length }, 'upload started');
     const outcome = await this.commitOp(op, {
       path: req.path,
       size,
@@ -436,8 +437,10 @@ export class Uploader implements UploadService {
       spool: await openAsBlob(op.spoolFile),
       mtime: req.mtime,
     });
+    const ms = Date.now() - started;
     this.o.logger.info(
-      { path: req.path, size, parts: digests.blockMd5s.length, partsSent: outcome.partsSent, rapid: outcome.rapid, ms: Date.now() - started },
+      // rate: bytes per second over the commit (spooled → committed), whatever rapid upload skipped.
+      { path: req.path, size, parts: digests.blockMd5s.length, partsSent: outcome.partsSent, rapid: outcome.rapid, ms, rate: Math.round(size / Math.max(ms, 1) * 1000) },
       'upload committed',
     );
     return { kind: 'committed', ...outcome };
@@ -540,7 +543,7 @@ export class Uploader implements UploadService {
       return { path: row.path, status: 'discarded', partsSent: 0, error: why };
     };
     if (superseded) return discard('a later upload of the same path was journalled');
-    if (Date.now() - row.startedAt > RESUME_MAX_AGE_MS) return discard('it is older than the resume window');
+    if (this.o.now() - row.startedAt > RESUME_MAX_AGE_MS) return discard('it is older than the resume window');
     const spooled = await stat(row.spoolFile).catch(() => undefined);
     if (!spooled || spooled.size !== row.size) return discard(`its spool file is ${spooled ? `${spooled.size} bytes, not ${row.size}` : 'missing'}`);
 

@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { RemoteEntry } from '../terabox/api.js';
 import type { CommitOutcome } from './commit.js';
 import type { Journal, JournalRow } from './journal.js';
-import { backoffDelay, type Backoff } from './retry.js';
+import { backoffDelay, type Backoff } from '../terabox/retry.js';
 import { serverMd5For } from './server-md5.js';
 import { UploadError } from './types.js';
 
@@ -351,7 +351,7 @@ export class WriteBackQueue {
       i.view.lastError = message;
       if (this.d.transient(e)) {
         i.view.state = 'pending';
-        const wait = backoffDelay(i.view.attempts, this.d.backoff);
+        const wait = backoffDelay(Math.max(0, i.view.attempts - 1), this.d.backoff);
         i.notBefore = this.now() + wait;
         logger.warn({ path: i.view.path, attempts: i.view.attempts, err: message, retryInMs: Math.round(wait) }, 'background commit failed; retrying');
       } else {

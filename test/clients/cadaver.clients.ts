@@ -15,7 +15,7 @@ import { dav } from '../dav/client.js';
 /** Basic auth as users run it. */
 const USER = { name: 'carol', password: 'cad+pass/word:z' };
 
-describe('cadaver against the drive', function () {
+describe('cadaver against the drive', () => {
   let rig: DriveRig;
   let local: string;
   const first = randomBytes(300_000);

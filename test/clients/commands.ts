@@ -79,6 +79,32 @@ export function installMissingClients(): Promise<void> {
   return installing;
 }
 
+const installed = new Map<string, Promise<void>>();
+
+/**
+ * Installs extra Debian packages a suite needs (gvfs, KIO, fuse3) when `dpkg -s` says they are
+ * missing, once per run per package list.
+ */
+export function installPackages(packages: string[]): Promise<void> {
+  const key = packages.join(' ');
+  let p = installed.get(key);
+  if (!p) {
+    p = (async () => {
+      const missing: string[] = [];
+      for (const pkg of packages) {
+        const status = await runCommand('dpkg', ['-s', pkg]);
+        if (status.code !== 0 || !/^Status: install ok installed$/m.test(status.stdout)) missing.push(pkg);
+      }
+      if (missing.length === 0) return;
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      await mustRun('apt-get', ['update'], { env, timeoutMs: 300_000 });
+      await mustRun('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', ...missing], { env, timeoutMs: 900_000 });
+    })();
+    installed.set(key, p);
+  }
+  return p;
+}
+
 /** davfs2 needs the FUSE device; it is loaded when the kernel has it as a module. */
 export async function requireFuse(): Promise<void> {
   if (!existsSync('/dev/fuse')) await runCommand('modprobe', ['fuse']);

@@ -14,7 +14,7 @@ import { davProblems, remoteProblems, zeroBytePaths } from './verify.js';
 /** Basic auth as users run it (davfs2 reads it from its secrets file). */
 const USER = { name: 'bob', password: 'm0unt+pass/word:y' };
 
-describe('davfs2 against the drive', function () {
+describe('davfs2 against the drive', () => {
   let rig: DriveRig;
   let mounts: Davfs2Mounts;
   let src: string;

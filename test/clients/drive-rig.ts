@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
 import type { EmulatorKnobs, EmulatorStats } from '../../src/emulator/index.js';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import type { Quota, RemoteEntry, TeraBoxApi } from '../../src/terabox/api.js';
 

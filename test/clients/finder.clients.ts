@@ -31,7 +31,7 @@ function appleDouble(): Buffer {
   return b;
 }
 
-describe('Finder session (replayed) against the drive', function () {
+describe('Finder session (replayed) against the drive', () => {
   let rig: DriveRig;
   const photo = randomBytes(9 * MiB + 5);
   const sidecar = appleDouble();

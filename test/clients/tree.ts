@@ -6,7 +6,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
-export const MiB = 1024 * 1024;
+export { md5, MiB } from '../support/index.js';
+import { MiB } from '../support/index.js';
 
 export interface TreeFile {
   /** `/`-separated path under the tree's root. */
@@ -106,10 +107,6 @@ export async function md5OfFile(path: string): Promise<string> {
   const hash = createHash('md5');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-export function md5(data: Buffer): string {
-  return createHash('md5').update(data).digest('hex');
 }
 
 /** Every file and folder under `root`, `/`-separated and relative; readdir-based (no FUSE needed on the source). */

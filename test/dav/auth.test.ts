@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import type { IncomingMessage } from 'node:http';
 import { scryptSync } from 'node:crypto';
-import { createAuthenticator, hashPassword, isLoopbackAddress, isLoopbackHost, parseBasicAuth, verifyPassword, type AuthResult } from '../../src/dav/auth.js';
+import { createAuthenticator, parseBasicAuth, type AuthResult } from '../../src/dav/auth.js';
+import { isLoopbackAddress, isLoopbackHost } from '../../src/util/loopback.js';
+import { hashPassword, verifyPassword } from '../../src/util/password.js';
 
 function basic(credentials: string): string {
   return 'Basic ' + Buffer.from(credentials, 'utf8').toString('base64');

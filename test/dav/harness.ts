@@ -1,12 +1,11 @@
 // Starts the WebDAV server over a MemoryDrive on 127.0.0.1 (port 0 unless told) with a temporary SQLite state file.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import Database from 'better-sqlite3';
 import { createDavServer, type DavOptions } from '../../src/dav/server.js';
+import { tempDir } from '../support/index.js';
 import { MemoryDrive } from './memory-drive.js';
 
 export interface RunningDav {
@@ -25,8 +24,8 @@ export interface RunningDav {
 export type HarnessOptions = Partial<Omit<DavOptions, 'drive' | 'db'>> & { drive?: MemoryDrive; dbPath?: string; port?: number };
 
 export async function startDav(opts: HarnessOptions = {}): Promise<RunningDav> {
-  const dir = opts.dbPath ? undefined : await mkdtemp(join(tmpdir(), 'dav-test-'));
-  const dbPath = opts.dbPath ?? join(dir!, 'state.db');
+  const temp = opts.dbPath ? undefined : await tempDir('dav-test-');
+  const dbPath = opts.dbPath ?? join(temp!.dir, 'state.db');
   const db = new Database(dbPath);
   const drive = opts.drive ?? new MemoryDrive();
   const { port: wantedPort = 0, ...davOpts } = opts;
@@ -51,7 +50,7 @@ export async function startDav(opts: HarnessOptions = {}): Promise<RunningDav> {
     stop,
     close: async () => {
       await stop();
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await temp?.remove();
     },
   };
 }

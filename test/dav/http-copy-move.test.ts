@@ -25,12 +25,33 @@ describe('dav over HTTP: COPY and MOVE', () => {
     expect(s.drive.calls).to.not.include('write');
   });
 
-  it('accepts an absolute-path and a relative Destination, and a host that differs from ours (reverse proxies)', async () => {
+  it('accepts an absolute-path and a relative Destination, and an absolute one on its own Host', async () => {
     expect((await dav(s.origin, 'COPY', '/src.txt', { headers: { destination: '/p1.txt' } })).status).to.equal(201);
     expect((await dav(s.origin, 'COPY', '/dir/a.txt', { headers: { destination: 'rel.txt' } })).status).to.equal(201);
     expect(s.drive.has('/dir/rel.txt')).to.equal(true);
-    expect((await dav(s.origin, 'MOVE', '/p1.txt', { headers: { destination: 'https://public.example.com/p2%20x.txt' } })).status).to.equal(201);
+    const host = new URL(s.origin).host;
+    expect((await dav(s.origin, 'MOVE', '/p1.txt', { headers: { destination: `http://${host.toUpperCase()}/p2%20x.txt` } })).status).to.equal(201);
     expect(s.drive.has('/p2 x.txt')).to.equal(true);
+  });
+
+  it('answers 502 to a Destination on another server and moves nothing', async () => {
+    for (const method of ['MOVE', 'COPY']) {
+      const res = await dav(s.origin, method, '/src.txt', { headers: { destination: 'http://evil.example/x.txt' } });
+      expect(res.status, method).to.equal(502);
+    }
+    expect(s.drive.has('/src.txt')).to.equal(true);
+    expect(s.drive.has('/x.txt')).to.equal(false);
+  });
+
+  it('accepts the server.publicUrl authority behind a reverse proxy that rewrites Host', async () => {
+    await s.close();
+    s = await startDav({ publicUrl: 'https://dav.example.com/' });
+    s.drive.putFile('/src.txt', 'source');
+    // The proxy sends Host: 127.0.0.1:PORT; the client wrote its Destination with the public name.
+    const move = await dav(s.origin, 'MOVE', '/src.txt', { headers: { destination: 'https://dav.example.com:443/moved.txt' } });
+    expect(move.status).to.equal(201);
+    expect(s.drive.has('/moved.txt')).to.equal(true);
+    expect((await dav(s.origin, 'COPY', '/moved.txt', { headers: { destination: 'https://other.example.com/c.txt' } })).status).to.equal(502);
   });
 
   it('fails with 412 on an existing destination with Overwrite: F, and treats a missing Overwrite as T', async () => {

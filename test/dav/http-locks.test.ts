@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { parseXml } from '../../src/dav/xml.js';
 import { startDav, type RunningDav } from './harness.js';
 import { dav, header, lockBody, parseMultistatus, propfindBody, propOf, textOf, type DavResponse } from './client.js';

@@ -62,7 +62,10 @@ describe('dav over HTTP: PROPFIND', () => {
     const store = new SqliteLockStore(db);
     let lookups = 0;
     const covering = store.covering.bind(store);
-    store.covering = (path) => (lookups++, covering(path));
+    store.covering = (path) => {
+      lookups++;
+      return covering(path);
+    };
     s = await startDav({ drive, lockStore: store });
     try {
       // rclone's listing: four properties, none of them about locks.
@@ -143,13 +146,29 @@ describe('dav over HTTP: PROPFIND', () => {
     expect(propOf(r, `${D}getetag`)!.status).to.equal(200);
   });
 
-  it('refuses Depth infinity and a missing Depth with 403 DAV:propfind-finite-depth', async () => {
+  it('answers Depth infinity (and a missing Depth) with the whole tree, streamed', async () => {
+    const all = ['/', '/dir', '/dir/a file.txt', '/dir/sub', '/dir/sub/deep.bin', '/dir/€#?.txt'].sort();
     for (const headers of [{ depth: 'infinity' }, {}] as Record<string, string>[]) {
       const res = await dav(s.origin, 'PROPFIND', '/', { headers });
-      expect(res.status).to.equal(403);
-      expect(res.text).to.include('<D:propfind-finite-depth/>');
+      expect(res.status).to.equal(207);
+      expect(res.headers['content-length']).to.equal(undefined);
+      const hrefs = parseMultistatus(res.text).map((r) => decodeURIComponent(r.href).replace(/(.)\/$/, '$1'));
+      expect(hrefs.sort()).to.deep.equal(all);
     }
     expect((await dav(s.origin, 'PROPFIND', '/', { headers: { depth: '2' } })).status).to.equal(400);
+  });
+
+  it('refuses Depth infinity over propfindMaxEntries with 403 DAV:propfind-finite-depth', async () => {
+    const count = 6;
+    await s.close();
+    const drive = s.drive;
+    s = await startDav({ drive, propfindMaxEntries: count - 1 });
+    const res = await dav(s.origin, 'PROPFIND', '/', { headers: { depth: 'infinity' } });
+    expect(res.status).to.equal(403);
+    expect(res.text).to.include('<D:propfind-finite-depth/>');
+    await s.close();
+    s = await startDav({ drive, propfindMaxEntries: count });
+    expect((await dav(s.origin, 'PROPFIND', '/', { headers: { depth: 'infinity' } })).status).to.equal(207);
   });
 
   it('answers 400 to malformed XML and to a body that is not a propfind', async () => {

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { startDav, type RunningDav } from './harness.js';
 import { MemoryDrive } from './memory-drive.js';
 import { dav, header, raw, statusesOf } from './client.js';
+import { waitFor } from '../support/wait-for.js';
 
 function portOf(s: RunningDav): number {
   return Number(new URL(s.url).port);
@@ -118,7 +119,10 @@ describe('dav over HTTP: PUT', () => {
     let release!: () => void;
     s.drive.commitGate = new Promise<void>((r) => (release = r));
     let answered = false;
-    const put = dav(s.origin, 'PUT', '/slow-commit', { body: 'data' }).then((r) => ((answered = true), r));
+    const put = dav(s.origin, 'PUT', '/slow-commit', { body: 'data' }).then((r) => {
+      answered = true;
+      return r;
+    });
     await sleep(300);
     expect(answered).to.equal(false);
     expect(s.drive.has('/slow-commit')).to.equal(false);
@@ -174,7 +178,10 @@ describe('dav over HTTP: PUT', () => {
     const write = s.drive.write.bind(s.drive);
     s.drive.write = (path, body, opts) =>
       write(path, body, opts).then(
-        (r) => ((outcome = 'stored'), r),
+        (r) => {
+          outcome = 'stored';
+          return r;
+        },
         (e: unknown) => {
           outcome = 'failed';
           throw e;
@@ -184,7 +191,7 @@ describe('dav over HTTP: PUT', () => {
     await raw(portOf(s), 'PUT /left HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5\nExpect: 100-continue', { body: 'never', waitForContinue: true, waitMs: 200 });
     await sleep(200);
     release();
-    for (let i = 0; i < 100 && outcome === 'pending'; i++) await sleep(20);
+    await waitFor(() => outcome !== 'pending', { what: 'the write ended' });
     expect(outcome).to.equal('failed');
     expect(s.drive.has('/left')).to.equal(false);
   });

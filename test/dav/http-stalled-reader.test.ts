@@ -67,7 +67,8 @@ describe('dav over HTTP: clients that stop reading a download', () => {
     socket.on('data', (chunk: Buffer) => {
       received.push(chunk);
       // A reader slower than the drive: every MiB or so it stops for half the idle time.
-      if ((unpaused += chunk.length) < 1024 * 1024) return;
+      unpaused += chunk.length;
+      if (unpaused < 1024 * 1024) return;
       unpaused = 0;
       socket.pause();
       setTimeout(() => socket.resume(), IDLE_MS / 2);

@@ -98,7 +98,11 @@ describe('If header evaluation', () => {
 
   it('looks up each ETag once however many lists name it', async () => {
     let lookups = 0;
-    const counting: IfEnvironment = { ...env, etagOf: async (p) => (lookups++, etags[p] ?? null) };
+    const counting: IfEnvironment = { ...env, etagOf: async (p) => {
+        lookups++;
+        return etags[p] ?? null;
+      },
+    };
     await evaluateIf(parseIfHeader('(["x"]) (["y"]) (["e2"])'), '/other', counting);
     expect(lookups).to.equal(1);
   });

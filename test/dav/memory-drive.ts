@@ -1,5 +1,6 @@
-// An in-memory Drive with the contract's semantics and error codes, recording what it was asked (read
-// ranges, write options) so tests can check what the WebDAV layer passed down.
+// An in-memory Drive with the contract's semantics and error codes (test/drive/contract.test.ts runs
+// the same suite against it and TeraBoxDrive), recording what it was asked (read ranges, write
+// options) so tests can check what the WebDAV layer passed down.
 
 import { Readable } from 'node:stream';
 import mime from 'mime-types';
@@ -14,6 +15,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '../../src/drive/types.js';
+import { isWithin as within, isStrictlyUnder, parentOf } from '../../src/util/paths.js';
 
 interface Node {
   isDir: boolean;
@@ -31,15 +33,6 @@ export interface MemoryDriveOptions {
 }
 
 type Method = 'stat' | 'list' | 'read' | 'write' | 'mkdir' | 'remove' | 'move' | 'copy' | 'quota';
-
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
-function within(path: string, root: string): boolean {
-  return root === '/' || path === root || path.startsWith(root + '/');
-}
 
 export class MemoryDrive implements Drive {
   /** Every read, with the range it asked for. */
@@ -127,14 +120,8 @@ export class MemoryDrive implements Drive {
   private checkParent(path: string): void {
     const parent = parentOf(path);
     const node = this.nodes.get(parent);
-    if (node && !node.isDir) throw new DriveError('NOT_A_DIRECTORY', `${parent} is a file`);
-    if (!node) {
-      for (let p = parentOf(parent); ; p = parentOf(p)) {
-        if (this.nodes.get(p)?.isDir === false) throw new DriveError('NOT_A_DIRECTORY', `${p} is a file`);
-        if (p === '/') break;
-      }
-      throw new DriveError('PARENT_MISSING', `${parent} does not exist`);
-    }
+    if (!node) throw new DriveError('PARENT_MISSING', `${parent} does not exist`);
+    if (!node.isDir) throw new DriveError('NOT_A_DIRECTORY', `${parent} is a file`);
   }
 
   private used(): number {
@@ -176,6 +163,7 @@ export class MemoryDrive implements Drive {
   async write(path: string, body: Readable, opts: WriteOptions = {}): Promise<WriteResult> {
     this.begin('write');
     this.writes.push({ path, opts });
+    if (path === '/') throw new DriveError('IS_A_DIRECTORY', 'the root is a collection');
     this.checkName(path);
     this.checkParent(path);
     if (this.nodes.get(path)?.isDir) throw new DriveError('IS_A_DIRECTORY', `${path} is a collection`);
@@ -230,13 +218,16 @@ export class MemoryDrive implements Drive {
 
   /** Common checks of move and copy; returns whether the destination existed. */
   private prepareTransfer(from: string, to: string, overwrite: boolean): boolean {
-    if (!this.nodes.has(from)) throw new DriveError('NOT_FOUND', `${from} does not exist`);
     if (from === to) throw new DriveError('SAME_PATH', 'source and destination are the same');
-    if (within(to, from)) throw new DriveError('INTO_ITSELF', `${to} is inside ${from}`);
+    if (to === '/') throw new DriveError('EXISTS', 'the root exists and cannot be replaced');
+    const source = this.nodes.get(from);
+    if (!source) throw new DriveError('NOT_FOUND', `${from} does not exist`);
+    if (source.isDir && isStrictlyUnder(to, from)) throw new DriveError('INTO_ITSELF', `${to} is inside ${from}`);
     this.checkName(to);
     this.checkParent(to);
     const exists = this.nodes.has(to);
     if (exists && !overwrite) throw new DriveError('EXISTS', `${to} exists`);
+    if (exists && isStrictlyUnder(from, to)) throw new DriveError('INTO_ITSELF', `${from} is inside ${to}, which it would replace`);
     if (exists) for (const p of [...this.nodes.keys()]) if (within(p, to)) this.nodes.delete(p);
     return exists;
   }

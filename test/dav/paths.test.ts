@@ -32,9 +32,14 @@ describe('dav paths', () => {
   });
 
   it('refuses malformed percent-encoding, invalid UTF-8, dot segments, encoded slashes, NUL and fragments', () => {
-    for (const bad of ['/%ZZ', '/a%', '/a%2', '/%C3', '/%FF', '/a/../b', '/a/./b', '/%2e%2e/x', '/a%2Fb', '/a%2fb', '/a%00b', '/frag/#ment', 'relative']) {
+    for (const bad of ['/%ZZ', '/a%', '/a%2', '/%C3', '/%FF', '/a/../b', '/%2e/b', '/%2e%2e/x', '/a%2Fb', '/a%2fb', '/a%00b', '/frag/#ment', 'relative']) {
       expect(rejects(() => decodeRequestTarget(bad)).message, bad).to.match(/Bad request path/);
     }
+  });
+
+  it('drops literal `.` segments (Go clients send `/./a:b.txt`)', () => {
+    expect(decodeRequestTarget('/./a:b.txt').path).to.equal('/a:b.txt');
+    expect(decodeRequestTarget('/a/./b/.').path).to.equal('/a/b');
   });
 
   it('resolves Destination as an absolute URI, an absolute path, or relative to the request collection', () => {

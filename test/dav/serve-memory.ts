@@ -3,7 +3,7 @@
 // Prints the URL; stops on SIGINT/SIGTERM.
 
 import { createLogger } from '../../src/log.js';
-import { hashPassword } from '../../src/dav/auth.js';
+import { hashPassword } from '../../src/util/password.js';
 import { startDav } from './harness.js';
 
 const [portArg, user, password] = process.argv.slice(2);

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DirCache, type RemoteItem } from '../../src/drive/dir-cache.js';
 import { entryFromRemote } from '../../src/drive/entries.js';
 import { loadEtagger, type Etagger } from '../../src/drive/etag.js';
 import { joinPath } from '../../src/drive/paths.js';
+import { ManualClock } from '../support/clock.js';
 
 let etag: Etagger;
 let nextFsId = 1;
@@ -18,7 +18,7 @@ function fakeTree(tree: Record<string, string[]>) {
   const calls: string[] = [];
   const load = async (dir: string) => {
     calls.push(dir);
-    await sleep(5);
+    await new Promise(setImmediate);
     const names = tree[dir];
     if (!names) throw Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
     return names.map((n) => item(joinPath(dir, n.replace(/\/$/, '')), n.endsWith('/')));
@@ -55,11 +55,15 @@ describe('DirCache', () => {
     expect(calls).to.deep.equal(['/d']);
   });
 
-  it('lists again once the TTL has passed', async () => {
+  it('lists again once the TTL has passed, and not before', async () => {
     const { calls, load } = fakeTree({ '/': [] });
-    const cache = new DirCache({ load, ttlMs: 30, maxDirs: 10 });
+    const clock = new ManualClock();
+    const cache = new DirCache({ load, ttlMs: 30_000, maxDirs: 10, now: clock.now });
     await cache.listing('/');
-    await sleep(60);
+    clock.advance(29_999);
+    await cache.listing('/');
+    expect(calls).to.deep.equal(['/']);
+    clock.advance(2);
     await cache.listing('/');
     expect(calls).to.deep.equal(['/', '/']);
   });

@@ -4,23 +4,15 @@ import { Readable } from 'node:stream';
 import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { createUploader } from '../../src/upload/index.js';
-import { body, bytes, codeOf, get, put, Stack } from './harness.js';
+import { codeOf, get, put } from './harness.js';
+import { bytes, driveCases, bodyOf, type Stack } from '../support/index.js';
 
-describe('TeraBoxDrive over the emulator: errors', function () {
+describe('TeraBoxDrive over the emulator: errors', () => {
   let s: Stack;
   let drive: Drive;
   let dir: string;
 
-  before(async () => {
-    s = await Stack.start();
-  });
-  after(async () => {
-    await s.stop();
-  });
-  beforeEach(async () => {
-    drive = await s.freshDrive();
-    dir = await s.caseDir();
-  });
+  driveCases((c) => ({ s, drive, dir } = c));
 
   it('PUT: PARENT_MISSING, NOT_A_DIRECTORY under a file, IS_A_DIRECTORY on a collection', async () => {
     await put(drive, `${dir}/file`, 'f');
@@ -32,7 +24,7 @@ describe('TeraBoxDrive over the emulator: errors', function () {
 
   it('MKCOL: EXISTS for a file or folder, PARENT_MISSING without a parent', async () => {
     await put(drive, `${dir}/file`, 'f');
-    await drive.write(`${dir}/empty`, body(''));
+    await drive.write(`${dir}/empty`, bodyOf(''));
     expect(await codeOf(drive.mkdir(dir))).to.equal('EXISTS');
     expect(await codeOf(drive.mkdir(`${dir}/file`))).to.equal('EXISTS');
     expect(await codeOf(drive.mkdir(`${dir}/empty`))).to.equal('EXISTS');
@@ -58,8 +50,8 @@ describe('TeraBoxDrive over the emulator: errors', function () {
     await put(drive, `${dir}/good.txt`, 'keep');
     const { calls } = await s.counting(['precreate', 'superfile2', 'create', 'filemanager'], async () => {
       // Finder and Explorer start every copy with a 0-byte PUT, which TeraBox never sees.
-      expect(await codeOf(drive.write(`${dir}/what?.txt`, body('')))).to.equal('INVALID_NAME');
-      expect(await codeOf(drive.write(`${dir}/a"quote".txt`, body('x'), { size: 1 }))).to.equal('INVALID_NAME');
+      expect(await codeOf(drive.write(`${dir}/what?.txt`, bodyOf('')))).to.equal('INVALID_NAME');
+      expect(await codeOf(drive.write(`${dir}/a"quote".txt`, bodyOf('x'), { size: 1 }))).to.equal('INVALID_NAME');
       expect(await codeOf(put(drive, `${dir}/${'n'.repeat(256)}`, 'x'))).to.equal('INVALID_NAME');
       expect(await codeOf(drive.move(`${dir}/good.txt`, `${dir}/bad*.txt`, { overwrite: false }))).to.equal('INVALID_NAME');
       expect(await codeOf(drive.copy(`${dir}/good.txt`, `${dir}/bad<.txt`, { overwrite: false, depth: 'infinity' }))).to.equal('INVALID_NAME');
@@ -69,7 +61,7 @@ describe('TeraBoxDrive over the emulator: errors', function () {
     expect((await drive.list(dir)).map((e) => e.name)).to.deep.equal(['good.txt']);
     // A name of 255 bytes is fine, and junk names stay local whatever their characters.
     await put(drive, `${dir}/${'n'.repeat(255)}`, 'x');
-    await drive.write(`${dir}/._what?.txt`, body('apple double'));
+    await drive.write(`${dir}/._what?.txt`, bodyOf('apple double'));
     expect((await get(drive, `${dir}/._what?.txt`)).toString()).to.equal('apple double');
   });
 
@@ -105,7 +97,7 @@ describe('TeraBoxDrive over the emulator: errors', function () {
     const small = createTeraBoxDrive({ api: s.api, uploader, db: s.db, overlayDir: join(s.tmp, 'overlay-small') });
     try {
       const { result, calls } = await s.counting(['precreate', 'superfile2'], () =>
-        codeOf(small.write(`${dir}/big.bin`, body(bytes(2000)), { size: 2000 })),
+        codeOf(small.write(`${dir}/big.bin`, bodyOf(bytes(2000)), { size: 2000 })),
       );
       expect(result).to.equal('TOO_LARGE');
       expect(calls).to.deep.equal({ precreate: 0, superfile2: 0 });
@@ -121,7 +113,7 @@ describe('TeraBoxDrive over the emulator: errors', function () {
     const uploader = createUploader({ api, spoolDir: join(s.tmp, 'spool-quota'), journalPath: join(s.tmp, 'journal-quota.db'), rapidUpload: false });
     const full = createTeraBoxDrive({ api, uploader, db: s.db, overlayDir: join(s.tmp, 'overlay-quota') });
     try {
-      expect(await codeOf(full.write('/too-much.bin', body(bytes(5000)), { size: 5000 }))).to.equal('QUOTA');
+      expect(await codeOf(full.write('/too-much.bin', bodyOf(bytes(5000)), { size: 5000 }))).to.equal('QUOTA');
       expect(await full.stat('/too-much.bin')).to.equal(null);
       expect((await full.quota()).available).to.be.at.most(1000);
     } finally {

@@ -3,7 +3,9 @@ import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
 import { createUploader } from '../../src/upload/index.js';
-import { body, bytes, codeOf, get, put, Stack } from './harness.js';
+import { codeOf, get, put } from './harness.js';
+import { bytes, driveCases, bodyOf, type Stack } from '../support/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Files under dir that this process holds open (Linux: /proc/self/fd). */
 function openFilesUnder(dir: string): string[] {
@@ -19,26 +21,17 @@ function openFilesUnder(dir: string): string[] {
   return open;
 }
 
-describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay', function () {
+describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay', () => {
   let s: Stack;
   let drive: Drive;
   let dir: string;
 
-  before(async () => {
-    s = await Stack.start();
-  });
-  after(async () => {
-    await s.stop();
-  });
-  beforeEach(async () => {
-    drive = await s.freshDrive();
-    dir = await s.caseDir();
-  });
+  driveCases((c) => ({ s, drive, dir } = c));
 
   describe('0-byte files', () => {
     it('keeps an empty PUT locally: listed with size 0, readable, never sent to TeraBox', async () => {
       const { result, calls } = await s.counting(['precreate', 'create', 'superfile2', 'rapidupload'], () =>
-        drive.write(`${dir}/empty.txt`, body(''), { size: 0 }),
+        drive.write(`${dir}/empty.txt`, bodyOf(''), { size: 0 }),
       );
       expect(result.created).to.equal(true);
       expect(result.entry).to.include({ size: 0, isDir: false, contentType: 'text/plain' });
@@ -49,7 +42,7 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
     });
 
     it('survives a restart of the drive', async () => {
-      await drive.write(`${dir}/empty.txt`, body(''));
+      await drive.write(`${dir}/empty.txt`, bodyOf(''));
       const { etag } = (await drive.stat(`${dir}/empty.txt`))!;
       const again = await s.restartDrive();
       const entry = await again.stat(`${dir}/empty.txt`);
@@ -57,7 +50,7 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
     });
 
     it('goes to TeraBox and leaves the overlay once it gets content (Finder: empty PUT, then real PUT)', async () => {
-      await drive.write(`${dir}/doc.txt`, body(''), { size: 0 });
+      await drive.write(`${dir}/doc.txt`, bodyOf(''), { size: 0 });
       const second = await put(drive, `${dir}/doc.txt`, 'real content');
       expect(second.created).to.equal(false);
       expect(s.overlayRows()).to.equal(0);
@@ -68,7 +61,7 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
 
     it('replaces a TeraBox file when emptied, deleting the remote copy only after the local row exists', async () => {
       await put(drive, `${dir}/shrink.txt`, 'has bytes');
-      const emptied = await drive.write(`${dir}/shrink.txt`, body(''), { size: 0 });
+      const emptied = await drive.write(`${dir}/shrink.txt`, bodyOf(''), { size: 0 });
       expect(emptied.created).to.equal(false);
       expect(s.emu.entry(`${dir}/shrink.txt`)).to.equal(null);
       expect((await drive.stat(`${dir}/shrink.txt`))?.size).to.equal(0);
@@ -77,7 +70,7 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
 
     it('moves, copies and deletes like any file', async () => {
       await drive.mkdir(`${dir}/to`);
-      await drive.write(`${dir}/e`, body(''));
+      await drive.write(`${dir}/e`, bodyOf(''));
       expect((await drive.move(`${dir}/e`, `${dir}/to/e2`, { overwrite: false })).created).to.equal(true);
       expect(await drive.stat(`${dir}/e`)).to.equal(null);
       expect(await drive.copy(`${dir}/to/e2`, `${dir}/e3`, { overwrite: false, depth: 'infinity' })).to.deep.equal({ created: true });
@@ -189,8 +182,7 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
         expect(await codeOf(small.move(`${dir}/._big`, `${dir}/big.txt`, { overwrite: false }))).to.equal('TOO_LARGE');
         expect((await get(small, `${dir}/._big`)).toString()).to.equal('more than ten bytes');
         expect(await small.stat(`${dir}/big.txt`)).to.equal(null);
-        await new Promise((r) => setTimeout(r, 50));
-        expect(openFilesUnder(overlayDir)).to.deep.equal([]);
+        await waitFor(() => openFilesUnder(overlayDir).length === 0, { what: 'no overlay file is left open' });
       } finally {
         await small.close();
         await uploader.close();
@@ -199,7 +191,7 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
 
     it('refuses a junk body that ends before its declared size and keeps the old one', async () => {
       await put(drive, `${dir}/._x`, 'old');
-      expect(await codeOf(drive.write(`${dir}/._x`, body('short'), { size: 100 }))).to.equal('ABORTED');
+      expect(await codeOf(drive.write(`${dir}/._x`, bodyOf('short'), { size: 100 }))).to.equal('ABORTED');
       expect((await get(drive, `${dir}/._x`)).toString()).to.equal('old');
     });
   });

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TeraBoxDrive } from '../../src/drive/index.js';
-import { bytes, codeOf, get, Stack } from './harness.js';
+import { codeOf, get } from './harness.js';
+import { bytes, startStack, type Stack } from '../support/index.js';
 
 /** A body that delivers its first half now and the rest when `finish()` is called. */
 function slowBody(data: Buffer) {
@@ -26,7 +27,7 @@ describe(`drive (${mode}): namespace operations racing a PUT that is still recei
   let s: Stack;
   let drive: TeraBoxDrive;
   before(async () => {
-    s = await Stack.start({ minPartSize: 64 * 1024 });
+    s = await startStack({ knobs: { minPartSize: 64 * 1024 } });
   });
   after(async () => {
     await s.stop();

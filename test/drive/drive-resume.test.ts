@@ -1,15 +1,12 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTeraBoxDrive, openLocalState } from '../../src/drive/index.js';
-import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
 import type { TeraBoxApi } from '../../src/terabox/api.js';
-import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { createUploader } from '../../src/upload/index.js';
-import { body, get } from './harness.js';
+import { get } from './harness.js';
+import { bodyOf, KiB, startStack, waitFor, type Stack } from '../support/index.js';
 
-const KiB = 1024;
 const LADDER = { baseChunkSize: 64 * KiB, baseLimit: 1024 * 1024 * 1024, maxChunkSize: 64 * KiB };
 
 /** The api with every part after the first hanging until its upload is cancelled (as by a shutdown). */
@@ -25,19 +22,15 @@ function hangingAfterFirstPart(api: TeraBoxApi): TeraBoxApi {
 }
 
 describe('drive: uploads finished at start-up', () => {
+  let s: Stack;
   let tmp: string;
   let emu: EmulatorHandle;
   let api: TeraBoxApi;
   beforeEach(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'drive-resume-'));
-    emu = await startEmulator({ dataDir: join(tmp, 'emulator'), knobs: { minPartSize: 64 * KiB } });
-    api = createTeraBoxClient({ baseUrl: emu.url, cookie: emu.defaultCookie });
+    s = await startStack({ upTo: 'client', smallParts: true });
+    ({ tmp, emu, api } = s);
   });
-  afterEach(async () => {
-    await api.close();
-    await emu.stop();
-    await rm(tmp, { recursive: true, force: true });
-  });
+  afterEach(() => s.stop());
 
   it('lists a file committed by resumeUploads at once, even when its folder listing was cached before', async () => {
     const data = Buffer.alloc(4 * 64 * KiB);
@@ -51,11 +44,11 @@ describe('drive: uploads finished at start-up', () => {
     const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
     const firstDb = openLocalState(join(tmp, 'state1.db'));
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir: join(tmp, 'overlay1') });
-    const write = firstDrive.write('/docs/report.bin', body(data), { size: data.length }).then(
+    const write = firstDrive.write('/docs/report.bin', bodyOf(data), { size: data.length }).then(
       () => null,
       (e: unknown) => e,
     );
-    while ((emu.stats().endpoints.superfile2?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => (emu.stats().endpoints.superfile2?.requests ?? 0) >= 1, { what: 'a part upload started' });
     await first.close();
     expect(await write).to.have.property('code', 'UNAVAILABLE');
     await firstDrive.close();
@@ -93,9 +86,9 @@ describe('drive: uploads finished at start-up', () => {
     const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
     const firstDb = openLocalState(statePath);
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir });
-    await firstDrive.write('/docs/photo.raw', body(''), { size: 0 });
-    const write = firstDrive.write('/docs/photo.raw', body(data), { size: data.length }).catch((e: unknown) => e);
-    while ((emu.stats().endpoints.superfile2?.requests ?? 0) < 1) await new Promise((r) => setTimeout(r, 5));
+    await firstDrive.write('/docs/photo.raw', bodyOf(''), { size: 0 });
+    const write = firstDrive.write('/docs/photo.raw', bodyOf(data), { size: data.length }).catch((e: unknown) => e);
+    await waitFor(() => (emu.stats().endpoints.superfile2?.requests ?? 0) >= 1, { what: 'a part upload started' });
     await first.close();
     expect(await write).to.have.property('code', 'UNAVAILABLE');
     await firstDrive.close();
@@ -128,8 +121,8 @@ describe('drive: uploads finished at start-up', () => {
     const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
     const firstDb = openLocalState(join(tmp, 'state1.db'));
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir: join(tmp, 'overlay1') });
-    await firstDrive.write('/docs/f.bin', body(v1), { size: v1.length });
-    const write = firstDrive.write('/docs/f.bin', body(v2), { size: v2.length }).catch((e: unknown) => e);
+    await firstDrive.write('/docs/f.bin', bodyOf(v1), { size: v1.length });
+    const write = firstDrive.write('/docs/f.bin', bodyOf(v2), { size: v2.length }).catch((e: unknown) => e);
     while ((emu.stats().endpoints.superfile2?.requests ?? 0) < 2) await new Promise((r) => setTimeout(r, 5));
     await first.close();
     expect(await write).to.have.property('code', 'UNAVAILABLE');

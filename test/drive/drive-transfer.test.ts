@@ -3,24 +3,16 @@ import { join } from 'node:path';
 import { createTeraBoxDrive, type Drive } from '../../src/drive/index.js';
 import type { TeraBoxApi } from '../../src/terabox/api.js';
 import { TeraBoxError } from '../../src/terabox/errors.js';
-import { body, codeOf, get, put, Stack } from './harness.js';
+import { codeOf, get, put } from './harness.js';
+import { driveCases, bodyOf, type Stack } from '../support/index.js';
 
-describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function () {
+describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', () => {
   let s: Stack;
   let drive: Drive;
   let dir: string;
   const noBytes = ['superfile2', 'data', 'precreate', 'create'] as const;
 
-  before(async () => {
-    s = await Stack.start();
-  });
-  after(async () => {
-    await s.stop();
-  });
-  beforeEach(async () => {
-    drive = await s.freshDrive();
-    dir = await s.caseDir();
-  });
+  driveCases((c) => ({ s, drive, dir } = c));
 
   const names = async (path: string) => (await drive.list(path)).map((e) => e.name).sort();
 
@@ -121,7 +113,7 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
 
   it('replaces a 0-byte local file with a TeraBox file', async () => {
     await put(drive, `${dir}/real`, 'real');
-    await drive.write(`${dir}/placeholder`, body(''), { size: 0 });
+    await drive.write(`${dir}/placeholder`, bodyOf(''), { size: 0 });
     expect(await drive.move(`${dir}/real`, `${dir}/placeholder`, { overwrite: true })).to.deep.equal({ created: false });
     expect((await get(drive, `${dir}/placeholder`)).toString()).to.equal('real');
     expect(s.overlayRows()).to.equal(0);
@@ -130,7 +122,7 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
   describe('a local file replacing a TeraBox entry while TeraBox fails', () => {
     /** The stack's API with one filemanager operation failing as TeraBox does after its retries. */
     function failing(op: 'delete' | 'rename'): TeraBoxApi {
-      const down = () => Promise.reject(new TeraBoxError('/api/filemanager: server error 502', { code: 'TRANSIENT', endpoint: '/api/filemanager' }));
+      const down = () => Promise.reject(new TeraBoxError('/api/filemanager: server error 502', { code: 'TRANSIENT', status: 502, endpoint: '/api/filemanager' }));
       return Object.create(s.api, { [op]: { value: down } }) as TeraBoxApi;
     }
     const onFailing = (op: 'delete' | 'rename') =>
@@ -140,7 +132,7 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
       await put(drive, `${dir}/doc.txt`, 'old content');
       const d = onFailing('rename');
       try {
-        await d.write(`${dir}/emptied`, body(''), { size: 0 });
+        await d.write(`${dir}/emptied`, bodyOf(''), { size: 0 });
         expect(await codeOf(d.move(`${dir}/emptied`, `${dir}/doc.txt`, { overwrite: true }))).to.equal('UPSTREAM');
         expect((await d.stat(`${dir}/emptied`))?.size).to.equal(0);
         expect((await get(d, `${dir}/doc.txt`)).toString()).to.equal('old content');
@@ -153,7 +145,7 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
       await put(drive, `${dir}/doc.txt`, 'old content');
       const d = onFailing('delete');
       try {
-        await d.write(`${dir}/emptied`, body(''), { size: 0 });
+        await d.write(`${dir}/emptied`, bodyOf(''), { size: 0 });
         expect(await d.move(`${dir}/emptied`, `${dir}/doc.txt`, { overwrite: true })).to.deep.equal({ created: false });
         expect(await d.stat(`${dir}/emptied`)).to.equal(null);
         expect((await d.stat(`${dir}/doc.txt`))?.size).to.equal(0);
@@ -168,10 +160,10 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
     it('keeps a replaced folder whole, its local files included, when TeraBox cannot delete it', async () => {
       await drive.mkdir(`${dir}/folder`);
       await put(drive, `${dir}/folder/kept.txt`, 'kept');
-      await drive.write(`${dir}/folder/empty.txt`, body(''), { size: 0 });
+      await drive.write(`${dir}/folder/empty.txt`, bodyOf(''), { size: 0 });
       const d = onFailing('delete');
       try {
-        await d.write(`${dir}/file`, body(''), { size: 0 });
+        await d.write(`${dir}/file`, bodyOf(''), { size: 0 });
         await d.move(`${dir}/file`, `${dir}/folder`, { overwrite: true });
         expect((await d.stat(`${dir}/folder`))?.isDir).to.equal(false);
         const [aside] = (await s.api.list(dir)).filter((e) => e.name.endsWith('.replaced'));
@@ -213,7 +205,7 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', function (
   it('replaces a destination that was deleted outside the drive since it was listed', async () => {
     await drive.mkdir(`${dir}/folder`);
     await put(drive, `${dir}/file.txt`, 'file');
-    await drive.write(`${dir}/empty`, body(''), { size: 0 });
+    await drive.write(`${dir}/empty`, bodyOf(''), { size: 0 });
     await put(drive, `${dir}/old.txt`, 'old');
     await drive.list(dir);
     await s.api.delete([`${dir}/folder`, `${dir}/old.txt`]);

@@ -1,16 +1,17 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalState } from '../../src/drive/local-state.js';
+import { tempDir, type TempDir } from '../support/index.js';
 
 describe('openLocalState', () => {
+  let temp: TempDir;
   let tmp: string;
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'drive-state-'));
+    temp = await tempDir('drive-state-');
+    tmp = temp.dir;
   });
   after(async () => {
-    await rm(tmp, { recursive: true, force: true });
+    await temp.remove();
   });
 
   it('creates the database and its folder, in WAL mode', () => {

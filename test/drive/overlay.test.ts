@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -8,22 +7,29 @@ import type { Database } from 'better-sqlite3';
 import { openLocalState } from '../../src/drive/local-state.js';
 import { Overlay } from '../../src/drive/overlay.js';
 import { isDriveError } from '../../src/drive/types.js';
+import { ManualClock } from '../support/clock.js';
+import { waitFor } from '../support/wait-for.js';
+import { tempDir, type TempDir } from '../support/index.js';
 
 describe('Overlay', () => {
+  let temp: TempDir;
   let tmp: string;
   let db: Database;
   let dir: string;
   let overlay: Overlay;
+  let clock: ManualClock;
 
   beforeEach(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'drive-overlay-'));
+    temp = await tempDir('drive-overlay-');
+    tmp = temp.dir;
     db = openLocalState(join(tmp, 'state.db'));
     dir = join(tmp, 'overlay');
-    overlay = new Overlay(db, dir);
+    clock = new ManualClock();
+    overlay = new Overlay(db, dir, clock.now);
   });
   afterEach(async () => {
     db.close();
-    await rm(tmp, { recursive: true, force: true });
+    await temp.remove();
   });
 
   const bytes = (s: string) => Readable.from([Buffer.from(s)]);
@@ -71,12 +77,13 @@ describe('Overlay', () => {
 
   it('replaces content on rewrite, keeping the creation time and removing the old file', async () => {
     const first = await overlay.write('/._f', bytes('one'));
-    await new Promise((r) => setTimeout(r, 5));
+    clock.advance(5_000);
     const second = await overlay.write('/._f', bytes('two!'));
     expect(second.ctime).to.equal(first.ctime);
+    expect(second.mtime).to.equal(first.mtime + 5_000);
     expect(second.content).to.not.equal(first.content);
     expect(await read('/._f')).to.equal('two!');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(async () => (await readdir(dir)).length === 1, { what: 'the old content file is unlinked' });
     expect(await readdir(dir)).to.deep.equal([second.content]);
   });
 
@@ -99,8 +106,7 @@ describe('Overlay', () => {
     expect(overlay.children('/b/sub').map((r) => r.path)).to.deep.equal(['/b/sub/y']);
     expect(overlay.get('/ab/z')).to.not.equal(undefined);
     expect(await read('/b/._x')).to.equal('x');
-    await new Promise((r) => setTimeout(r, 20));
-    expect(await readdir(dir)).to.not.include(doomed.content);
+    await waitFor(async () => !(await readdir(dir)).includes(doomed.content!), { what: 'the replaced content file is unlinked' });
   });
 
   it('copies a subtree with its own content files', async () => {
@@ -109,7 +115,7 @@ describe('Overlay', () => {
     const copy = overlay.get('/c/._x')!;
     expect(copy.content).to.not.equal(overlay.get('/a/._x')!.content);
     overlay.removeTree('/a');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(async () => (await readdir(dir)).length === 1, { what: 'the removed content file is unlinked' });
     expect(await read('/c/._x')).to.equal('x');
     expect(await readdir(dir)).to.deep.equal([copy.content]);
   });

@@ -6,7 +6,8 @@ import { buffer } from 'node:stream/consumers';
 import type { Drive } from '../../src/drive/index.js';
 import { isDriveError } from '../../src/drive/types.js';
 import { DOWNLOAD_RESUMES } from '../../src/drive/read-stream.js';
-import { bytes, get, put, Stack } from './harness.js';
+import { get, put } from './harness.js';
+import { bytes, startStack, type Stack } from '../support/index.js';
 
 describe('TeraBoxDrive over the emulator: resumed downloads', () => {
   let s: Stack;
@@ -15,7 +16,7 @@ describe('TeraBoxDrive over the emulator: resumed downloads', () => {
   const content = bytes(3_000_000, 11);
 
   before(async () => {
-    s = await Stack.start({ minPartSize: 64 * 1024 });
+    s = await startStack({ smallParts: true });
     drive = await s.freshDrive();
     dir = await s.caseDir();
     await put(drive, `${dir}/flaky.bin`, content);

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { buffer } from 'node:stream/consumers';
 import type { Drive } from '../../src/drive/index.js';
 import { isDriveError } from '../../src/drive/types.js';
-import { bytes, get, put, Stack } from './harness.js';
+import { get, put } from './harness.js';
+import { bytes, startStack, type Stack } from '../support/index.js';
 
 describe('TeraBoxDrive over the emulator: read stream failures', () => {
   let s: Stack;
@@ -13,7 +14,7 @@ describe('TeraBoxDrive over the emulator: read stream failures', () => {
   let dir: string;
 
   before(async () => {
-    s = await Stack.start({ minPartSize: 64 * 1024 });
+    s = await startStack({ smallParts: true });
     drive = await s.freshDrive();
     dir = await s.caseDir();
   });

@@ -11,7 +11,8 @@ import type { TeraBoxApi } from '../../src/terabox/api.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { createUploader } from '../../src/upload/index.js';
 import type { UploadService } from '../../src/upload/types.js';
-import { body, bytes, codeOf, get, put } from './harness.js';
+import { codeOf, get, put } from './harness.js';
+import { bodyOf as body, bytes } from '../support/index.js';
 
 const KiB = 1024;
 const PART = 64 * KiB;
@@ -68,8 +69,8 @@ describe('drive: write-back', function () {
       journalPath: join(tmp, 'journal.db'),
       ladder: LADDER,
       rapidUpload: false,
-      backoff: { baseMs: 5, maxMs: 20 },
-      commitBackoff: { baseMs: 10, maxMs: 50 },
+      backoff: { baseDelayMs: 5, maxDelayMs: 20 },
+      commitBackoff: { baseDelayMs: 10, maxDelayMs: 50 },
       closeTimeoutMs: opts.closeTimeoutMs ?? 2_000,
       maxFileSize: opts.maxFileSize,
     });

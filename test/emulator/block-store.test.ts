@@ -6,24 +6,25 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { bytes, makeTempDir, md5, rawClient, startHarness, type Harness, type Raw } from './helpers.js';
+import { rawClient, type Raw } from './helpers.js';
+import { bytes, tempDir, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: block store failures', () => {
-  let h: Harness;
+  let h: Stack;
   let raw: Raw;
   before(async () => {
-    h = await startHarness();
+    h = await startStack({ upTo: 'emulator', smallParts: true });
     raw = await rawClient(h.emu);
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   it('answers a superfile2 whose block cannot be written with a server error and keeps serving', async () => {
     const part = bytes(3 * 1024 * 1024, 41);
     const pre = await raw.precreate('/fail.bin', part.length, [md5(part)]);
     // Opening the temp file fails, as it does on a full disk or with no file handles left.
-    const tmp = join(h.dir, 'blocks', 'tmp');
+    const tmp = join(h.emulatorDir, 'blocks', 'tmp');
     await rm(tmp, { recursive: true });
     try {
       const up = await raw.superfile2('/fail.bin', pre.json.uploadid, 0, part);
@@ -40,7 +41,7 @@ describe('emulator: block store failures', () => {
 describe('emulator: block store writes', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await makeTempDir();
+    dir = (await tempDir('tb-emu-')).dir;
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });

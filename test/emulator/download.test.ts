@@ -5,22 +5,23 @@ import { expect } from 'chai';
 import { request } from 'undici';
 import { crc32 } from 'node:zlib';
 import { downloadSign } from '../../src/terabox/sign.js';
-import { bytes, md5, PART, rawClient, startHarness, type Harness, type Raw } from './helpers.js';
+import { PART, rawClient, type Raw } from './helpers.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: downloads', () => {
-  let h: Harness;
+  let h: Stack;
   let raw: Raw;
   const data = bytes(3 * PART + 4321, 77);
   let fsId: number;
 
   before(async () => {
-    h = await startHarness();
+    h = await startStack({ upTo: 'emulator', smallParts: true });
     raw = await rawClient(h.emu);
     const created = await raw.upload('/video/movie.mp4', data);
     fsId = created.json.fs_id;
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   async function sign(): Promise<{ sign: string; timestamp: number }> {

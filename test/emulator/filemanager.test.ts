@@ -2,13 +2,14 @@
 
 import { expect } from 'chai';
 import { request } from 'undici';
-import { bytes, rawClient, startHarness, type Harness, type Raw } from './helpers.js';
+import { rawClient, type Raw } from './helpers.js';
+import { bytes, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: filemanager', () => {
-  let h: Harness;
+  let h: Stack;
   let raw: Raw;
   beforeEach(async () => {
-    h = await startHarness();
+    h = await startStack({ upTo: 'emulator', smallParts: true });
     raw = await rawClient(h.emu);
     await raw.upload('/src/a.txt', bytes(100, 1));
     await raw.upload('/src/tree/one.txt', bytes(200, 2));
@@ -16,7 +17,7 @@ describe('emulator: filemanager', () => {
     await raw.upload('/dst/a.txt', bytes(50, 4));
   });
   afterEach(async () => {
-    await h.close();
+    await h.stop();
   });
 
   const content = (path: string) => h.emu.readFile(path);

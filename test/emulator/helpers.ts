@@ -1,56 +1,13 @@
-// Test helpers: an emulator in a temp dir, and a raw HTTP client (undici) that speaks the TeraBox
-// wire format directly, the way the reference describes it, without the project's client.
+// A raw HTTP client (undici) that speaks the TeraBox wire format directly, the way the protocol is
+// documented, without the project's client. The emulator itself comes from test/support (startStack).
 
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FormData, request } from 'undici';
-import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { JS_TOKEN_PREFIX, JS_TOKEN_SUFFIX } from '../../src/terabox/wire.js';
+import { md5, SMALL_PART } from '../support/index.js';
 
-export const KiB = 1024;
-export const PART = 64 * KiB;
-
-export interface Harness {
-  emu: EmulatorHandle;
-  dir: string;
-  /** Stops the emulator and removes the data dir. */
-  close(): Promise<void>;
-}
-
-export async function makeTempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'tb-emu-'));
-}
-
-/** An emulator on a fresh temp dir with small parts (64 KiB minimum), unless options say otherwise. */
-export async function startHarness(opts: Partial<EmulatorOptions> = {}, dir?: string): Promise<Harness> {
-  const dataDir = dir ?? (await makeTempDir());
-  const emu = await startEmulator({ dataDir, ...opts, knobs: { minPartSize: PART, ...opts.knobs } });
-  return {
-    emu,
-    dir: dataDir,
-    close: async () => {
-      await emu.stop();
-      if (!dir) await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-export const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
-
-/** Deterministic pseudo-random bytes (so two calls with the same seed give the same content). */
-export function bytes(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** The emulator's smallest part in these tests (startStack's smallParts). */
+export const PART = SMALL_PART;
 
 export function split(data: Buffer, part: number): Buffer[] {
   const parts: Buffer[] = [];

@@ -3,17 +3,18 @@
 
 import { expect } from 'chai';
 import { request } from 'undici';
-import { bytes, md5, PART, rawClient, startHarness, type Harness, type Raw } from './helpers.js';
+import { PART, rawClient, type Raw } from './helpers.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: knobs, faults and stats', () => {
-  let h: Harness;
+  let h: Stack;
   let raw: Raw;
   beforeEach(async () => {
-    h = await startHarness();
+    h = await startStack({ upTo: 'emulator', smallParts: true });
     raw = await rawClient(h.emu);
   });
   afterEach(async () => {
-    await h.close();
+    await h.stop();
   });
 
   describe('faults', () => {

@@ -2,16 +2,17 @@
 
 import { expect } from 'chai';
 import { request } from 'undici';
-import { bytes, md5, rawClient, startHarness, type Harness, type Raw } from './helpers.js';
+import { rawClient, type Raw } from './helpers.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 type Item = { server_filename: string; isdir: number; size: number; fs_id: number; md5?: string; path: string; category: number };
 const names = (r: { json: { list: Item[] } }) => r.json.list.map((i) => i.server_filename);
 
 describe('emulator: list and filemetas', () => {
-  let h: Harness;
+  let h: Stack;
   let raw: Raw;
   before(async () => {
-    h = await startHarness({ knobs: { listMaxNum: 4 } });
+    h = await startStack({ upTo: 'emulator', smallParts: true, knobs: { listMaxNum: 4 } });
     raw = await rawClient(h.emu);
     // Sizes and times differ from name order on purpose.
     await raw.upload('/l/b.txt', bytes(300, 1));
@@ -21,7 +22,7 @@ describe('emulator: list and filemetas', () => {
     await raw.mkdir('/l/adir');
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   it('lists directories first, then files by name', async () => {

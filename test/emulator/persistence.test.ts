@@ -4,12 +4,13 @@ import { expect } from 'chai';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { bytes, makeTempDir, md5, PART, rawClient, startHarness } from './helpers.js';
+import { PART, rawClient } from './helpers.js';
+import { bytes, tempDir, md5, startStack } from '../support/index.js';
 
 describe('emulator: restart persistence', () => {
   let dir: string;
   before(async () => {
-    dir = await makeTempDir();
+    dir = (await tempDir('tb-emu-')).dir;
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -17,7 +18,7 @@ describe('emulator: restart persistence', () => {
 
   it('keeps files, fs_ids, contents, accounts and the default cookie across a restart', async () => {
     const data = bytes(2 * PART + 7, 5);
-    const first = await startHarness({}, dir);
+    const first = await startStack({ upTo: 'emulator', smallParts: true, emulatorDir: dir });
     let cookie: string;
     let other: string;
     let fsId: number;
@@ -28,7 +29,7 @@ describe('emulator: restart persistence', () => {
       fsId = (await raw.upload('/keep/me.bin', data)).json.fs_id;
       await raw.mkdir('/keep/empty-dir');
     } finally {
-      await first.close();
+      await first.stop();
     }
     // Each block sits once under blocks/<aa>/<md5>; a write a crash interrupted is only a temp file.
     const firstPart = md5(data.subarray(0, PART));
@@ -36,7 +37,7 @@ describe('emulator: restart persistence', () => {
     await mkdir(join(dir, 'blocks', 'tmp'), { recursive: true });
     await writeFile(join(dir, 'blocks', 'tmp', 'interrupted'), 'half a block');
 
-    const second = await startHarness({}, dir);
+    const second = await startStack({ upTo: 'emulator', smallParts: true, emulatorDir: dir });
     try {
       expect(second.emu.defaultCookie).to.equal(cookie);
       expect(await stat(join(dir, 'blocks', 'tmp', 'interrupted')).catch(() => null)).to.equal(null);
@@ -53,8 +54,9 @@ describe('emulator: restart persistence', () => {
       // Blocks stored before the restart still count for precreate.
       const pre = await raw.precreate('/again.bin', data.length, [md5(data.subarray(0, PART)), md5(data.subarray(PART, 2 * PART)), md5(data.subarray(2 * PART))]);
       expect(pre.json.return_type).to.equal(2);
+      expect(await second.emu.readFile('/again.bin')).to.deep.equal(data);
     } finally {
-      await second.close();
+      await second.stop();
     }
   });
 });

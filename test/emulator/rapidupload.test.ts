@@ -4,10 +4,11 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { SLICE_MD5_BYTES } from '../../src/terabox/wire.js';
-import { bytes, md5, PART, rawClient, startHarness, type Harness, type Raw } from './helpers.js';
+import { PART, rawClient, type Raw } from './helpers.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: rapidupload', () => {
-  let h: Harness;
+  let h: Stack;
   let owner: Raw;
   const data = bytes(5 * PART + 99, 13);
   const form = (path: string, extra: Record<string, string | number> = {}) => ({
@@ -22,12 +23,12 @@ describe('emulator: rapidupload', () => {
   });
 
   before(async () => {
-    h = await startHarness();
+    h = await startStack({ upTo: 'emulator', smallParts: true });
     owner = await rawClient(h.emu);
     expect((await owner.upload('/orig.bin', data)).json.errno).to.equal(0);
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   it('creates the file from stored content of another account, sending no part', async () => {

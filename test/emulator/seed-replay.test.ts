@@ -2,15 +2,16 @@
 
 import { expect } from 'chai';
 import { decodeMd5 } from '../../src/terabox/md5-codec.js';
-import { bytes, md5, PART, rawClient, split, startHarness, type Harness } from './helpers.js';
+import { PART, rawClient, split } from './helpers.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: the seed upload flow replayed as raw HTTP', () => {
-  let h: Harness;
+  let h: Stack;
   before(async () => {
-    h = await startHarness();
+    h = await startStack({ upTo: 'emulator', smallParts: true });
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   const data = bytes(3 * PART + 1234, 7);
@@ -54,19 +55,20 @@ describe('emulator: the seed upload flow replayed as raw HTTP', () => {
     expect(await h.emu.readFile('/seed/file.bin')).to.deep.equal(data);
   });
 
-  it('the same replay under another path from another account gets return_type 2 and sends no superfile2', async () => {
+  it('the same replay under another path from another account gets return_type 2 with the file committed, no superfile2, no create', async () => {
     const other = await rawClient(h.emu, h.emu.addAccount().cookie);
     h.emu.resetStats();
     const pre = await other.precreate('/elsewhere/copy.bin', data.length, list);
     expect(pre.json.errno).to.equal(0);
     expect(pre.json.return_type).to.equal(2);
     expect(pre.json.block_list).to.deep.equal([]);
-    const created = await other.create('/elsewhere/copy.bin', data.length, list, pre.json.uploadid);
-    expect(created.json.errno).to.equal(0);
-    expect(decodeMd5(created.json.md5)).to.equal(etag);
+    // Baidu-style: the answer carries the committed entry; create is not called.
+    expect(pre.json.info).to.include({ path: '/elsewhere/copy.bin', size: data.length, md5: etag, isdir: 0 });
     expect(h.emu.stats().endpoints.superfile2?.requests ?? 0).to.equal(0);
+    expect(h.emu.stats().endpoints.create?.requests ?? 0).to.equal(0);
     const listed = await other.list('/elsewhere');
-    expect(listed.json.list[0]).to.include({ size: data.length, md5: etag });
+    expect(listed.json.list).to.have.length(1);
+    expect(listed.json.list[0]).to.include({ size: data.length, md5: etag, fs_id: pre.json.info.fs_id });
     expect(await h.emu.readFile('/elsewhere/copy.bin', other.cookie)).to.deep.equal(data);
   });
 

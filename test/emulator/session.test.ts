@@ -4,15 +4,16 @@
 import { expect } from 'chai';
 import { request } from 'undici';
 import { JS_TOKEN_PREFIX, JS_TOKEN_SUFFIX } from '../../src/terabox/wire.js';
-import { md5, Raw, rawClient, startHarness, type Harness } from './helpers.js';
+import { Raw, rawClient } from './helpers.js';
+import { md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: accounts, jsToken and regions', () => {
-  let h: Harness;
+  let h: Stack;
   before(async () => {
-    h = await startHarness({ regions: ['jp', 'us'], knobs: { tokenTtlMs: 60_000 } });
+    h = await startStack({ upTo: 'emulator', smallParts: true, emulator: { regions: ['jp', 'us'] }, knobs: { tokenTtlMs: 60_000 } });
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   describe('the web page', () => {
@@ -29,7 +30,7 @@ describe('emulator: accounts, jsToken and regions', () => {
       expect(data.uk).to.be.a('number');
       const fromTemplate = /%28%22(.*)%22%29/.exec(data.jsToken)![1];
       // OpenList/rclone's way: the text between the literal prefix and suffix with backticks.
-      const m = new RegExp('`' + escape(JS_TOKEN_PREFIX) + '(.*?)' + escape(JS_TOKEN_SUFFIX) + '`').exec(page.text);
+      const m = new RegExp('`' + escapeRegex(JS_TOKEN_PREFIX) + '(.*?)' + escapeRegex(JS_TOKEN_SUFFIX) + '`').exec(page.text);
       expect(m).to.not.equal(null);
       expect(m![1]).to.equal(fromTemplate);
       expect(page.text).to.include('eval(decodeURIComponent(`');
@@ -196,6 +197,6 @@ describe('emulator: accounts, jsToken and regions', () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

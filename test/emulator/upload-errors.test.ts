@@ -3,17 +3,18 @@
 import { expect } from 'chai';
 import { decodeMd5 } from '../../src/terabox/md5-codec.js';
 import { PLACEHOLDER_BLOCK_MD5 } from '../../src/terabox/wire.js';
-import { bytes, KiB, md5, PART, rawClient, split, startHarness, type Harness, type Raw } from './helpers.js';
+import { PART, rawClient, split, type Raw } from './helpers.js';
+import { bytes, KiB, md5, startStack, type Stack } from '../support/index.js';
 
 describe('emulator: precreate, superfile2 and create refusals', () => {
-  let h: Harness;
+  let h: Stack;
   let raw: Raw;
   before(async () => {
-    h = await startHarness({ defaultAccount: { quotaBytes: 100 * PART, maxFileSize: 6 * PART } });
+    h = await startStack({ upTo: 'emulator', smallParts: true, account: { quotaBytes: 100 * PART, maxFileSize: 6 * PART } });
     raw = await rawClient(h.emu);
   });
   after(async () => {
-    await h.close();
+    await h.stop();
   });
 
   /** Uploads parts to the store without creating a file. */
@@ -74,8 +75,10 @@ describe('emulator: precreate, superfile2 and create refusals', () => {
       expect((await raw.create('/empty.txt', 0, [], 'x')).json.errno).to.equal(2);
       h.emu.setKnobs({ emptyFileErrno: null });
       try {
+        // Nothing to send, but nothing known either: return_type 1 with an empty needed list.
         const pre = await raw.precreate('/empty.txt', 0, []);
-        expect(pre.json).to.include({ errno: 0, return_type: 2 });
+        expect(pre.json).to.include({ errno: 0, return_type: 1 });
+        expect(pre.json.block_list).to.deep.equal([]);
         const created = await raw.create('/empty.txt', 0, [], pre.json.uploadid);
         expect(created.json.errno).to.equal(0);
         expect(decodeMd5(created.json.md5)).to.equal(md5(''));

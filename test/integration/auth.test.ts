@@ -3,8 +3,8 @@
 
 import { expect } from 'chai';
 import { header, lockBody } from '../dav/client.js';
-import { hashPassword } from '../../src/dav/auth.js';
-import { DriveStack } from './stack.js';
+import { hashPassword } from '../../src/util/password.js';
+import { startStack, type Stack } from '../support/index.js';
 
 function basic(user: string, password: string): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}` };
@@ -12,7 +12,7 @@ function basic(user: string, password: string): Record<string, string> {
 
 describe('integration: authentication and read-only', () => {
   describe('with users', () => {
-    let s: DriveStack;
+    let s: Stack;
     const alice = basic('alice', 'wonder:land/+é');
     const bob = basic('bob', 'builder');
 
@@ -21,10 +21,10 @@ describe('integration: authentication and read-only', () => {
         { name: 'alice', passwordHash: await hashPassword('wonder:land/+é') },
         { name: 'bob', passwordHash: await hashPassword('builder') },
       ];
-      s = await DriveStack.start({ configure: (c) => (c.server.users = users) });
+      s = await startStack({ upTo: 'webdav', smallParts: true,  configure: (c) => (c.server.users = users) });
     });
     after(async () => {
-      await s?.close();
+      await s?.stop();
     });
 
     it('answers 401 with a Basic challenge without credentials, with a wrong password and for an unknown user', async () => {
@@ -35,7 +35,36 @@ describe('integration: authentication and read-only', () => {
       }
       const put = await s.request('PUT', '/sneaky.txt', { body: 'x' });
       expect(put.status).to.equal(401);
-      expect(s.emulator.entry('/sneaky.txt')).to.equal(null);
+      expect(s.emu.entry('/sneaky.txt')).to.equal(null);
+    });
+
+    it('answers OPTIONS without credentials or with wrong ones alike on an existing and a missing path, asking TeraBox nothing', async () => {
+      expect((await s.request('PUT', '/exists.txt', { headers: alice, body: 'here' })).status).to.equal(201);
+      const explorer = { 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19041', translate: 'f' };
+      const seen = (res: Awaited<ReturnType<Stack['request']>>) => {
+        const { date: _date, ...headers } = res.headers;
+        return { status: res.status, headers, body: res.text };
+      };
+      const authenticated = seen(await s.request('OPTIONS', '/exists.txt', { headers: { ...explorer, ...alice } }));
+      expect(authenticated.status).to.equal(200);
+      expect(authenticated.headers['dav']).to.equal('1, 2');
+      expect(authenticated.headers['ms-author-via']).to.equal('DAV');
+      s.emu.resetStats();
+      for (const creds of [{}, basic('alice', 'wrong'), basic('mallory', 'builder')]) {
+        for (const path of ['/exists.txt', '/no/such/file.txt', '/']) {
+          const res = seen(await s.request('OPTIONS', path, { headers: { ...explorer, ...creds } }));
+          expect(res, `${JSON.stringify(creds)} ${path}`).to.deep.equal(authenticated);
+        }
+      }
+      const upstream = Object.values(s.emu.stats().endpoints).reduce((n, e) => n + (e?.requests ?? 0), 0);
+      expect(upstream).to.equal(0);
+    });
+
+    it('answers PROPFIND without credentials 401 with only the Basic challenge', async () => {
+      const res = await s.request('PROPFIND', '/', { headers: { depth: '1', 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19041', translate: 'f' } });
+      expect(res.status).to.equal(401);
+      expect(res.headers['www-authenticate']).to.equal('Basic realm="terabox-webdav", charset="UTF-8"');
+      expect(res.text).to.not.include('exists.txt');
     });
 
     it('serves a user with the right password (colons, slashes and non-ASCII in it included)', async () => {
@@ -52,23 +81,23 @@ describe('integration: authentication and read-only', () => {
       expect((await s.request('UNLOCK', '/alice.txt', { headers: { ...bob, 'lock-token': token } })).status).to.equal(403);
       expect((await s.request('PUT', '/alice.txt', { headers: { ...alice, if: `(${token})` }, body: 'still alice' })).status).to.equal(204);
       expect((await s.request('UNLOCK', '/alice.txt', { headers: { ...alice, 'lock-token': token } })).status).to.equal(204);
-      expect((await s.emulator.readFile('/alice.txt')).toString()).to.equal('still alice');
+      expect((await s.emu.readFile('/alice.txt')).toString()).to.equal('still alice');
     });
   });
 
   describe('read-only', () => {
-    let s: DriveStack;
+    let s: Stack;
 
     before(async () => {
       // Files are written first by a writable drive, then served by a read-only one on the same data.
-      s = await DriveStack.start();
+      s = await startStack({ upTo: 'webdav', smallParts: true });
       expect((await s.request('MKCOL', '/ro/')).status).to.equal(201);
       expect((await s.request('PUT', '/ro/file.txt', { body: 'read me' })).status).to.equal(201);
-      s.config.server.readOnly = true;
+      s.settings.server.readOnly = true;
       await s.restart();
     });
     after(async () => {
-      await s?.close();
+      await s?.stop();
     });
 
     it('serves reads', async () => {
@@ -84,7 +113,7 @@ describe('integration: authentication and read-only', () => {
     });
 
     it('refuses every write with 403 and changes nothing upstream', async () => {
-      s.emulator.resetStats();
+      s.emu.resetStats();
       const writes: [string, string, Record<string, string>, string?][] = [
         ['PUT', '/ro/new.txt', {}, 'x'],
         ['PUT', '/ro/file.txt', {}, 'overwrite'],
@@ -99,7 +128,7 @@ describe('integration: authentication and read-only', () => {
       for (const [method, path, headers, body] of writes) {
         expect((await s.request(method, path, { headers, body })).status, `${method} ${path}`).to.equal(403);
       }
-      for (const name of ['filemanager', 'create', 'precreate', 'superfile2'] as const) expect(s.calls(name), name).to.equal(0);
+      for (const name of ['filemanager', 'create', 'precreate', 'superfile2'] as const) expect(s.requests(name), name).to.equal(0);
       expect((await s.request('GET', '/ro/file.txt')).text).to.equal('read me');
       expect((await s.request('GET', '/ro/._junk')).status).to.equal(404);
     });

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DriveStack } from './stack.js';
+import { startStack, type Stack } from '../support/index.js';
 
 const SUITES = ['basic', 'copymove', 'props', 'locks', 'http'];
 
@@ -28,16 +28,16 @@ function runLitmus(url: string, cwd: string, timeoutMs: number): Promise<string>
 
 describe('integration: litmus', function () {
   this.timeout(120_000);
-  let s: DriveStack | undefined;
+  let s: Stack | undefined;
   let work = '';
 
   before(async function () {
     if (!litmusInstalled()) this.skip();
-    s = await DriveStack.start();
+    s = await startStack({ upTo: 'webdav', smallParts: true });
     work = await mkdtemp(join(tmpdir(), 'litmus-'));
   });
   after(async () => {
-    await s?.close();
+    await s?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
 

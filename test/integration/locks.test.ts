@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { header, lockBody, parseMultistatus, propfindBody, propOf, raw, statusesOf, textOf } from '../dav/client.js';
 import { parseXml, findChild, type XmlElement } from '../../src/dav/xml.js';
-import { DriveStack, randomBody } from './stack.js';
+import { startStack, type Stack, bytes } from '../support/index.js';
 
 interface Locked {
   status: number;
@@ -23,13 +23,13 @@ function activeLock(xml: string): XmlElement {
 }
 
 describe('integration: LOCK and UNLOCK', () => {
-  let s: DriveStack;
+  let s: Stack;
 
   before(async () => {
-    s = await DriveStack.start();
+    s = await startStack({ upTo: 'webdav', smallParts: true });
   });
   after(async () => {
-    await s?.close();
+    await s?.stop();
   });
 
   async function lock(path: string, opts: { scope?: 'exclusive' | 'shared'; depth?: string; timeout?: string; headers?: Record<string, string> } = {}): Promise<Locked> {
@@ -70,7 +70,7 @@ describe('integration: LOCK and UNLOCK', () => {
     expect(refused.text).to.contain('lock-token-submitted');
     expect((await s.request('DELETE', '/ex.txt')).status).to.equal(423);
     // A client waiting for 100 Continue is refused before it sends the body.
-    const early = await raw(s.port, 'PUT /ex.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5000\nExpect: 100-continue', { body: randomBody(5000), waitForContinue: true, waitMs: 2000 });
+    const early = await raw(s.port, 'PUT /ex.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5000\nExpect: 100-continue', { body: bytes(5000), waitForContinue: true, waitMs: 2000 });
     expect(statusesOf(early.text)).to.deep.equal([423]);
     expect((await s.request('MOVE', '/ex.txt', { headers: { destination: '/ex-moved.txt' } })).status).to.equal(423);
     expect(await put('/ex-src.txt', 'other')).to.equal(201);
@@ -85,7 +85,7 @@ describe('integration: LOCK and UNLOCK', () => {
     // Reads never need the token (Finder GETs and PROPFINDs locked files without it).
     expect((await s.request('GET', '/ex.txt')).text).to.equal('v1');
     expect((await s.request('PROPFIND', '/ex.txt', { headers: { depth: '0' } })).status).to.equal(207);
-    expect((await s.emulator.readFile('/ex.txt')).toString()).to.equal('v1');
+    expect((await s.emu.readFile('/ex.txt')).toString()).to.equal('v1');
 
     expect(await unlock('/ex.txt', l.token)).to.equal(204);
     expect(await put('/ex.txt', 'v2')).to.equal(204);
@@ -96,7 +96,7 @@ describe('integration: LOCK and UNLOCK', () => {
     const l = await lock('/owner.txt', { depth: '0', timeout: 'Second-1800' });
     expect(l.depth).to.equal('0');
     expect(await put('/owner.txt', 'v2', { if: `<${s.origin}/owner.txt> (<${l.token}>)` })).to.equal(204);
-    expect(await put('/owner.txt', randomBody(100_000), { if: `(<${l.token}>)` })).to.equal(204);
+    expect(await put('/owner.txt', bytes(100_000), { if: `(<${l.token}>)` })).to.equal(204);
     expect(await put('/owner.txt', 'v4', { if: '(<opaquelocktoken:00000000-0000-0000-0000-000000000000>)' })).to.equal(412);
 
     const found = await s.request('PROPFIND', '/owner.txt', { headers: { depth: '0' }, body: propfindBody(['<D:lockdiscovery/>']) });
@@ -115,7 +115,7 @@ describe('integration: LOCK and UNLOCK', () => {
     const l = await lock('/Documents/report.docx', { timeout: 'Second-3600', headers: ua });
     expect(l.status).to.equal(200);
     const ifHeader = { ...ua, if: `(<${l.token}>)` };
-    const content = randomBody(180_000);
+    const content = bytes(180_000);
     expect((await s.request('PUT', '/Documents/report.docx', { headers: ifHeader, body: content })).status).to.equal(204);
     const win32 =
       '<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>' +
@@ -129,12 +129,12 @@ describe('integration: LOCK and UNLOCK', () => {
     // Without the token the same PROPPATCH is refused.
     expect((await s.request('PROPPATCH', '/Documents/report.docx', { headers: ua, body: win32 })).status).to.equal(423);
     expect(await unlock('/Documents/report.docx', l.token)).to.equal(204);
-    expect((await s.emulator.readFile('/Documents/report.docx')).equals(content)).to.equal(true);
+    expect((await s.emu.readFile('/Documents/report.docx')).equals(content)).to.equal(true);
   });
 
   it('replays a Finder copy: empty PUT, LOCK, chunked PUT with X-Expected-Entity-Length and If, UNLOCK', async () => {
     const ua = { 'user-agent': 'WebDAVFS/3.0.0 (03008000) Darwin/21.6.0 (x86_64)' };
-    const content = randomBody(260_000);
+    const content = bytes(260_000);
     for (const name of ['photo.jpg', '._photo.jpg']) {
       expect((await s.request('PUT', `/${name}`, { headers: ua, body: '' })).status).to.equal(201);
       const l = await lock(`/${name}`, { depth: '0', timeout: 'Second-600', headers: ua });
@@ -147,8 +147,8 @@ describe('integration: LOCK and UNLOCK', () => {
       expect(await unlock(`/${name}`, l.token)).to.equal(204);
       expect((await s.request('GET', `/${name}`)).body.equals(content)).to.equal(true);
     }
-    expect((await s.emulator.readFile('/photo.jpg')).equals(content)).to.equal(true);
-    expect(s.emulator.entry('/._photo.jpg')).to.equal(null);
+    expect((await s.emu.readFile('/photo.jpg')).equals(content)).to.equal(true);
+    expect(s.emu.entry('/._photo.jpg')).to.equal(null);
   });
 
   it('shares shared locks, refuses an exclusive lock over them, and needs one of the tokens to write', async () => {
@@ -198,7 +198,7 @@ describe('integration: LOCK and UNLOCK', () => {
     const infinite = await lock('/infinite.txt', { timeout: 'Infinite' });
     expect(infinite.status).to.equal(201);
     expect(infinite.timeout).to.match(/^Second-\d+$/);
-    expect(Number(infinite.timeout.slice(7))).to.be.at.most(s.config.server.lockMaxTimeoutSeconds);
+    expect(Number(infinite.timeout.slice(7))).to.be.at.most(s.settings.server.lockMaxTimeoutSeconds);
 
     const brief = await lock('/brief.txt', { timeout: 'Second-1' });
     expect(brief.status).to.equal(201);
@@ -213,10 +213,10 @@ describe('integration: LOCK and UNLOCK', () => {
     const got = await s.request('GET', '/lock-null.txt');
     expect(got.status).to.equal(200);
     expect(got.body.length).to.equal(0);
-    expect(s.emulator.entry('/lock-null.txt')).to.equal(null);
+    expect(s.emu.entry('/lock-null.txt')).to.equal(null);
     expect(await put('/lock-null.txt', 'filled')).to.equal(423);
     expect(await put('/lock-null.txt', 'filled', { if: `(<${l.token}>)` })).to.equal(204);
-    expect((await s.emulator.readFile('/lock-null.txt')).toString()).to.equal('filled');
+    expect((await s.emu.readFile('/lock-null.txt')).toString()).to.equal('filled');
     expect((await s.request('LOCK', '/no-parent/x.txt', { body: lockBody('exclusive') })).status).to.equal(409);
     expect(await unlock('/lock-null.txt', l.token)).to.equal(204);
   });

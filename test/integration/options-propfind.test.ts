@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { header, parseMultistatus, raw, statusesOf, propfindBody, propOf, textOf, type MultiStatusResponse } from '../dav/client.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
-import { DriveStack, MiB, randomBody } from './stack.js';
+import { startStack, type Stack, MiB, bytes } from '../support/index.js';
 
 const QUOTA = 10 * MiB;
 
@@ -18,16 +18,16 @@ function value(r: MultiStatusResponse, prop: string): string | undefined {
 }
 
 describe('integration: OPTIONS and PROPFIND', () => {
-  let s: DriveStack;
-  const body = randomBody(150_000);
+  let s: Stack;
+  const body = bytes(150_000);
 
   before(async () => {
-    s = await DriveStack.start({ account: { quotaBytes: QUOTA }, configure: (c) => (c.cache.quotaTtlSeconds = 0) });
+    s = await startStack({ upTo: 'webdav', smallParts: true,  account: { quotaBytes: QUOTA }, configure: (c) => (c.cache.quotaTtlSeconds = 0) });
     expect((await s.request('MKCOL', '/docs/')).status).to.equal(201);
     expect((await s.request('PUT', '/docs/report.bin', { body })).status).to.equal(201);
   });
   after(async () => {
-    await s?.close();
+    await s?.stop();
   });
 
   it('answers OPTIONS with DAV 1, 2, MS-Author-Via and Allow on the root, folders, files and unmapped paths', async () => {
@@ -56,7 +56,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
     expect(responses.map((r) => r.href)).to.have.members(['/docs/', '/docs/report.bin', '/docs/sub/']);
     expect(responses[0].href).to.equal('/docs/');
     const all = byHref(responses);
-    expect(value(all.get('/docs/report.bin')!, 'getcontentlength')).to.equal(String(s.emulator.entry('/docs/report.bin')!.size));
+    expect(value(all.get('/docs/report.bin')!, 'getcontentlength')).to.equal(String(s.emu.entry('/docs/report.bin')!.size));
     expect(value(all.get('/docs/report.bin')!, 'getcontentlength')).to.equal(String(body.length));
     expect(propOf(all.get('/docs/sub/')!, '{DAV:}resourcetype')!.el.children).to.have.length(1);
     expect(propOf(all.get('/docs/report.bin')!, '{DAV:}resourcetype')!.el.children).to.have.length(0);
@@ -64,7 +64,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
 
   it('lists a folder spanning more than one TeraBox list page completely, with one list call per page and no per-entry calls', async () => {
     // Made on TeraBox directly (as another TeraBox client would), 100 copies per filemanager call.
-    const api = createTeraBoxClient({ baseUrl: s.emulator.url, cookie: s.emulator.defaultCookie });
+    const api = createTeraBoxClient({ baseUrl: s.emu.url, cookie: s.emu.defaultCookie });
     try {
       await api.mkdir('/many');
       await api.mkdir('/many-seed');
@@ -77,15 +77,15 @@ describe('integration: OPTIONS and PROPFIND', () => {
     }
     // Our cached root listing predates /many; a restart starts with cold caches.
     await s.restart();
-    s.emulator.resetStats();
+    s.emu.resetStats();
     const res = await s.request('PROPFIND', '/many/', { headers: { depth: '1' } });
     const hrefs = parseMultistatus(res.text).map((r) => r.href);
     expect(hrefs).to.have.length(1006);
     expect(new Set(hrefs).size).to.equal(1006);
     expect(hrefs).to.include.members(['/many/d0000/', '/many/d0999/', '/many/d1004/']);
-    // The root (to find /many) and two pages of /many.
-    expect(s.calls('list')).to.equal(3);
-    expect(s.calls('filemetas')).to.equal(0);
+    // The root (to find /many: a page and the empty page after it) and /many (1000 + 6 + the empty page).
+    expect(s.requests('list')).to.equal(5);
+    expect(s.requests('filemetas')).to.equal(0);
   });
 
   it('answers Depth 0 with the resource alone, for files and collections', async () => {
@@ -100,11 +100,14 @@ describe('integration: OPTIONS and PROPFIND', () => {
     }
   });
 
-  it('refuses Depth infinity and a missing Depth with 403 propfind-finite-depth', async () => {
+  it('answers Depth infinity and a missing Depth with the whole tree', async () => {
+    const one = parseMultistatus((await s.request('PROPFIND', '/docs/', { headers: { depth: '1' } })).text).map((r) => r.href);
     for (const headers of [{ depth: 'infinity' }, {} as Record<string, string>]) {
       const res = await s.request('PROPFIND', '/docs/', { headers });
-      expect(res.status).to.equal(403);
-      expect(res.text).to.match(/<D:propfind-finite-depth\s*\/>/);
+      expect(res.status).to.equal(207);
+      const hrefs = parseMultistatus(res.text).map((r) => r.href);
+      expect(hrefs).to.include.members(one);
+      expect(new Set(hrefs).size).to.equal(hrefs.length);
     }
   });
 
@@ -180,7 +183,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
     const before = await ask();
     expect(before.used).to.equal(body.length);
     expect(before.available).to.equal(QUOTA - body.length);
-    expect((await s.request('PUT', '/docs/more.bin', { body: randomBody(70_000) })).status).to.equal(201);
+    expect((await s.request('PUT', '/docs/more.bin', { body: bytes(70_000) })).status).to.equal(201);
     const after = await ask();
     expect(after.used).to.equal(body.length + 70_000);
     expect(after.available).to.equal(QUOTA - body.length - 70_000);
@@ -192,7 +195,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
     const enc = (n: string) => encodeURIComponent(n);
     expect((await s.request('MKCOL', `/${enc(dir)}/`)).status).to.equal(201);
     expect((await s.request('PUT', `/${enc(dir)}/${enc(name)}`, { body: 'hello' })).status).to.equal(201);
-    expect(s.emulator.entry(`/${dir}/${name}`)).to.not.equal(null);
+    expect(s.emu.entry(`/${dir}/${name}`)).to.not.equal(null);
     const res = await s.request('PROPFIND', `/${enc(dir)}/`, { headers: { depth: '1' } });
     const hrefs = parseMultistatus(res.text).map((r) => r.href);
     expect(hrefs).to.have.members([`/a%20dir%20%26%20more/`, `/a%20dir%20%26%20more/r%C3%A9sum%C3%A9%20%231%20100%25%20%5Bx%5D.txt`]);

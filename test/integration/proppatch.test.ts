@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { parseMultistatus, propfindBody, propOf, textOf } from '../dav/client.js';
 import { serializeFragment } from '../../src/dav/xml.js';
-import { DriveStack } from './stack.js';
+import { startStack, type Stack } from '../support/index.js';
 
 const NS = 'urn:x-integration:';
 
@@ -17,13 +17,13 @@ const set = (props: string) => `<D:set><D:prop>${props}</D:prop></D:set>`;
 const remove = (props: string) => `<D:remove><D:prop>${props}</D:prop></D:remove>`;
 
 describe('integration: PROPPATCH and dead properties', () => {
-  let s: DriveStack;
+  let s: Stack;
 
   before(async () => {
-    s = await DriveStack.start();
+    s = await startStack({ upTo: 'webdav', smallParts: true });
   });
   after(async () => {
-    await s?.close();
+    await s?.stop();
   });
 
   /** The dead properties of a path as `{ns}name` → { status, text }. */

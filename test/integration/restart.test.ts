@@ -3,17 +3,17 @@
 
 import { expect } from 'chai';
 import { header, lockBody, parseMultistatus, propfindBody, propOf, textOf } from '../dav/client.js';
-import { DriveStack, randomBody } from './stack.js';
+import { startStack, type Stack, bytes } from '../support/index.js';
 
 describe('integration: restart on the same data dir', () => {
-  let s: DriveStack;
-  const big = randomBody(400_000);
+  let s: Stack;
+  const big = bytes(400_000);
   let lockToken = '';
   const validators = new Map<string, { etag?: string; lastModified?: string }>();
   const served = ['/keep/big.bin', '/keep/empty.txt', '/keep/._big.bin', '/keep/sub/note.txt'];
 
   before(async () => {
-    s = await DriveStack.start();
+    s = await startStack({ upTo: 'webdav', smallParts: true });
     expect((await s.request('MKCOL', '/keep/')).status).to.equal(201);
     expect((await s.request('MKCOL', '/keep/sub/')).status).to.equal(201);
     expect((await s.request('PUT', '/keep/big.bin', { body: big })).status).to.equal(201);
@@ -34,7 +34,7 @@ describe('integration: restart on the same data dir', () => {
     await s.restart();
   });
   after(async () => {
-    await s?.close();
+    await s?.stop();
   });
 
   it('serves every file with the same bytes, ETag and Last-Modified as before', async () => {
@@ -69,7 +69,7 @@ describe('integration: restart on the same data dir', () => {
 
   it('keeps accepting writes after the restart', async () => {
     expect((await s.request('PUT', '/keep/empty.txt', { body: 'now with bytes' })).status).to.equal(204);
-    expect((await s.emulator.readFile('/keep/empty.txt')).toString()).to.equal('now with bytes');
+    expect((await s.emu.readFile('/keep/empty.txt')).toString()).to.equal('now with bytes');
     expect((await s.request('DELETE', '/keep/._big.bin')).status).to.equal(204);
     await s.restart();
     expect((await s.request('GET', '/keep/empty.txt')).text).to.equal('now with bytes');

@@ -9,14 +9,14 @@ import { startEmulator, type EmulatorHandle } from '../../src/emulator/index.js'
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { createUploader } from '../../src/upload/index.js';
 import { dav, lockBody } from '../dav/client.js';
-import { DriveStack, KiB, randomBody } from './stack.js';
+import { bytes, KiB, startStack, type Stack } from '../support/index.js';
 
 interface Uploads {
   items: UploadStatus[];
   totals: UploadTotals;
 }
 
-async function uploads(s: DriveStack): Promise<Uploads> {
+async function uploads(s: Stack): Promise<Uploads> {
   const res = await s.request('GET', '/.well-known/terabox-webdav/status.json');
   expect(res.status).to.equal(200);
   const status = JSON.parse(res.text) as { uploads: Uploads; settings: { uploadMode: string } };
@@ -25,7 +25,7 @@ async function uploads(s: DriveStack): Promise<Uploads> {
 }
 
 /** Polls the status API until `done` holds (deadline: 20 s). */
-async function until(s: DriveStack, done: (u: Uploads) => boolean): Promise<Uploads> {
+async function until(s: Stack, done: (u: Uploads) => boolean): Promise<Uploads> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const u = await uploads(s);
@@ -39,9 +39,9 @@ describe('integration: write-back', function () {
   this.timeout(60_000);
 
   describe('over HTTP', () => {
-    let s: DriveStack;
+    let s: Stack;
     before(async () => {
-      s = await DriveStack.start({
+      s = await startStack({ upTo: 'webdav', smallParts: true, 
         // Parts crawl, so commits are still pending while the test looks at them.
         knobs: { latencyMs: 0 },
         configure: (c) => {
@@ -50,17 +50,17 @@ describe('integration: write-back', function () {
       });
     });
     after(async () => {
-      await s.close();
+      await s.stop();
     });
 
     it('answers 201 at once; the file is listed, read and unchanged (size, ETag, mtime) when its commit lands', async () => {
-      s.emulator.setKnobs({ latencyMs: 150 });
+      s.emu.setKnobs({ latencyMs: 150 });
       try {
         expect((await s.request('MKCOL', '/wb/')).status).to.equal(201);
-        const data = randomBody(700 * KiB);
+        const data = bytes(700 * KiB);
         const put = await s.request('PUT', '/wb/f.bin', { body: data });
         expect(put.status).to.equal(201);
-        expect(s.emulator.entry('/wb/f.bin')).to.equal(null);
+        expect(s.emu.entry('/wb/f.bin')).to.equal(null);
         const pending = await uploads(s);
         expect(pending.items.map((i) => [i.path, i.size])).to.deep.equal([['/wb/f.bin', data.length]]);
         expect(pending.totals.pending + pending.totals.active).to.equal(1);
@@ -84,15 +84,15 @@ describe('integration: write-back', function () {
         expect(proppatch.status).to.equal(207);
         expect((await s.request('UNLOCK', '/wb/f.bin', { headers: { 'lock-token': token } })).status).to.equal(204);
 
-        s.emulator.setKnobs({ latencyMs: 0 });
+        s.emu.setKnobs({ latencyMs: 0 });
         await until(s, (u) => u.items.length === 0);
-        expect((await s.emulator.readFile('/wb/f.bin')).equals(data)).to.equal(true);
-        expect((await s.emulator.readFile('/wb/copy.bin')).equals(data)).to.equal(true);
+        expect((await s.emu.readFile('/wb/f.bin')).equals(data)).to.equal(true);
+        expect((await s.emu.readFile('/wb/copy.bin')).equals(data)).to.equal(true);
         const after = await s.request('HEAD', '/wb/f.bin');
         expect(after.headers.etag).to.equal(head.headers.etag);
         expect(after.headers['last-modified']).to.equal(head.headers['last-modified']);
       } finally {
-        s.emulator.setKnobs({ latencyMs: 0 });
+        s.emu.setKnobs({ latencyMs: 0 });
       }
     });
 
@@ -105,7 +105,7 @@ describe('integration: write-back', function () {
 
     it('a folder DELETE while a PUT into it is receiving its body: nothing comes back, on the drive or TeraBox', async () => {
       expect((await s.request('MKCOL', '/race/')).status).to.equal(201);
-      const data = randomBody(400 * KiB);
+      const data = bytes(400 * KiB);
       const slow = new Readable({ read() {} });
       slow.push(data.subarray(0, 100 * KiB));
       const put = dav(s.origin, 'PUT', '/race/f.bin', { body: slow, headers: { 'content-length': String(data.length) } });
@@ -119,7 +119,7 @@ describe('integration: write-back', function () {
       await until(s, (u) => u.items.length === 0);
       expect((await s.request('GET', '/race/f.bin')).status).to.equal(404);
       expect((await s.request('PROPFIND', '/race/', { headers: { depth: '0' } })).status).to.equal(404);
-      expect(s.emulator.entry('/race')).to.equal(null);
+      expect(s.emu.entry('/race')).to.equal(null);
     });
 
     it('a MOVE onto a folder replaces it, and none of the old folder’s pending files land in the new one', async () => {
@@ -129,15 +129,15 @@ describe('integration: write-back', function () {
       expect((await s.request('PUT', '/rd-dst/old.txt', { body: 'old' })).status).to.equal(201);
       expect((await s.request('MOVE', '/rd-src/', { headers: { destination: '/rd-dst/' } })).status).to.equal(204);
       await until(s, (u) => u.items.length === 0);
-      expect(s.emulator.entry('/rd-dst/old.txt')).to.equal(null);
-      expect((await s.emulator.readFile('/rd-dst/new.txt')).toString()).to.equal('new');
-      expect(s.emulator.entry('/rd-src')).to.equal(null);
+      expect(s.emu.entry('/rd-dst/old.txt')).to.equal(null);
+      expect((await s.emu.readFile('/rd-dst/new.txt')).toString()).to.equal('new');
+      expect(s.emu.entry('/rd-src')).to.equal(null);
       expect((await s.request('GET', '/rd-dst/new.txt')).text).to.equal('new');
     });
   });
 
   it('a quota refusal at commit time: a failed entry in status.json, logged, the file still readable', async () => {
-    const s = await DriveStack.start({
+    const s = await startStack({ upTo: 'webdav', smallParts: true, 
       account: { quotaBytes: 600 * KiB },
       configure: (c) => {
         c.upload.mode = 'write-back';
@@ -146,9 +146,9 @@ describe('integration: write-back', function () {
     });
     try {
       // Content another account already stored, so this account can take it by rapid upload at once.
-      const other = s.emulator.addAccount();
-      const filler = randomBody(500 * KiB);
-      const otherApi = createTeraBoxClient({ baseUrl: s.emulator.url, cookie: other.cookie });
+      const other = s.emu.addAccount();
+      const filler = bytes(500 * KiB);
+      const otherApi = createTeraBoxClient({ baseUrl: s.emu.url, cookie: other.cookie });
       const otherUp = createUploader({ api: otherApi, spoolDir: join(s.dataDir, 'other-spool'), journalPath: join(s.dataDir, 'other.db'), rapidUpload: false });
       await otherUp.upload({ path: '/filler.bin', body: Readable.from([filler]), size: filler.length });
       await otherUp.close();
@@ -156,10 +156,10 @@ describe('integration: write-back', function () {
 
       // The drive's commit reaches create only after a while; meanwhile another client of the same
       // account takes the space (by rapid upload), after the drive checked the quota for the PUT.
-      s.emulator.setKnobs({ latencyMs: { create: 1500 } });
-      const data = randomBody(300 * KiB);
+      s.emu.setKnobs({ latencyMs: { create: 1500 } });
+      const data = bytes(300 * KiB);
       expect((await s.request('PUT', '/f.bin', { body: data })).status).to.equal(201);
-      const api = createTeraBoxClient({ baseUrl: s.emulator.url, cookie: s.config.terabox.cookie });
+      const api = createTeraBoxClient({ baseUrl: s.emu.url, cookie: s.settings.terabox.cookie });
       const outside = createUploader({ api, spoolDir: join(s.dataDir, 'outside-spool'), journalPath: join(s.dataDir, 'outside.db') });
       const rapid = await outside.upload({ path: '/outside.bin', body: Readable.from([filler]), size: filler.length });
       expect(rapid).to.include({ kind: 'committed', rapid: true });
@@ -170,13 +170,13 @@ describe('integration: write-back', function () {
       expect(failed.items[0]).to.include({ path: '/f.bin', size: data.length, state: 'failed' });
       expect(failed.items[0]!.lastError).to.match(/space/);
       expect(s.errorLines.some((l) => l.path === '/f.bin')).to.equal(true);
-      s.emulator.setKnobs({ latencyMs: 0 });
+      s.emu.setKnobs({ latencyMs: 0 });
       expect((await s.request('GET', '/f.bin')).body.equals(data)).to.equal(true);
       expect((await s.request('DELETE', '/f.bin')).status).to.equal(204);
       expect((await uploads(s)).items).to.deep.equal([]);
-      expect(s.emulator.entry('/f.bin')).to.equal(null);
+      expect(s.emu.entry('/f.bin')).to.equal(null);
     } finally {
-      await s.close();
+      await s.stop();
     }
   });
 
@@ -220,7 +220,7 @@ describe('integration: write-back', function () {
         JSON.stringify({ upload: { parallel: 1, rapidUpload: false, ladder: { baseChunkSize: 64 * KiB, baseLimit: 1024 ** 3, maxChunkSize: 64 * KiB } }, log: { level: 'info' } }),
       );
       const parts = 8;
-      const data = randomBody(parts * 64 * KiB);
+      const data = bytes(parts * 64 * KiB);
       // Each part takes a while, so the commit is still under way when the process is killed.
       emu.setKnobs({ latencyMs: 300 });
       const first = serve();
@@ -248,7 +248,7 @@ describe('integration: write-back', function () {
     });
 
     it('SIGTERM while commits run: a clean exit, and the next start has every file on TeraBox byte-exact', async () => {
-      const files = [randomBody(6 * 64 * KiB), randomBody(5 * 64 * KiB)];
+      const files = [bytes(6 * 64 * KiB), bytes(5 * 64 * KiB)];
       emu.setKnobs({ latencyMs: 200 });
       const first = serve();
       const url = (await first.url).replace(/\/$/, '');

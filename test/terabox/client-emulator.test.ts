@@ -2,32 +2,21 @@
 // stored, each errno path, token expiry and refresh, region switch, retries on injected faults, and
 // that non-idempotent calls are never repeated.
 
-import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { startEmulator, type EmulatorHandle, type EndpointName } from '../../src/emulator/index.js';
+import type { EmulatorHandle, EndpointName } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/log.js';
 import type { RemoteEntry } from '../../src/terabox/api.js';
 import { createTeraBoxClient, type TeraBoxClient, type TeraBoxClientOptions } from '../../src/terabox/client.js';
 import { TeraBoxError, type TeraBoxErrorCode } from '../../src/terabox/errors.js';
 import { PLACEHOLDER_BLOCK_MD5, type Rtype } from '../../src/terabox/wire.js';
+import { bytes, md5, startStack, type Stack } from '../support/index.js';
 
 const ATTEMPTS = 3;
 const PART = 1024;
-
-function md5(data: Uint8Array | string): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
-function bytes(n: number, seed: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
-  return out;
-}
 
 function partsOf(data: Buffer, part = PART): Buffer[] {
   const out: Buffer[] = [];
@@ -58,7 +47,8 @@ class LogSink extends Writable {
   }
 }
 
-describe('TeraBoxClient against the emulator', function () {
+describe('TeraBoxClient against the emulator', () => {
+  let stack: Stack;
   let dataDir: string;
   let emu: EmulatorHandle;
   let api: TeraBoxClient;
@@ -102,13 +92,12 @@ describe('TeraBoxClient against the emulator', function () {
   }
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'terabox-client-emu-'));
-    emu = await startEmulator({ dataDir, regions: ['jp'], knobs: { minPartSize: PART } });
+    stack = await startStack({ upTo: 'emulator', emulator: { regions: ['jp'] }, knobs: { minPartSize: PART } });
+    ({ emu, tmp: dataDir } = stack);
   });
 
   after(async () => {
-    await emu.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stack.stop();
   });
 
   beforeEach(() => {
@@ -188,12 +177,12 @@ describe('TeraBoxClient against the emulator', function () {
       const entries = await api.list(dir);
       const byName = Object.fromEntries(entries.map((e) => [e.name, e]));
       expect(Object.keys(byName).sort()).to.deep.equal(['a file.bin', 'sub']);
-      expect(byName['sub']).to.include({ isDir: true, path: `${dir}/sub` });
+      expect(byName.sub).to.include({ isDir: true, path: `${dir}/sub` });
       expect(byName['a file.bin']).to.include({ isDir: false, size: 1500, path: `${dir}/a file.bin` });
       expect(byName['a file.bin']!.md5).to.equal(emu.entry(`${dir}/a file.bin`)!.md5);
     });
 
-    it('pages a 2,001-entry directory in three list calls of up to 1,000', async () => {
+    it('pages a 2,001-entry directory in list calls of up to 1,000 until an empty page', async () => {
       const dir = await freshDir();
       await upload(api, `${dir}/f0000`, bytes(5, 4));
       const copies = Array.from({ length: 2000 }, (_, i) => ({ path: `${dir}/f0000`, dest: dir, newname: `f${String(i + 1).padStart(4, '0')}` }));
@@ -202,7 +191,7 @@ describe('TeraBoxClient against the emulator', function () {
       const entries = await api.list(dir);
       expect(entries).to.have.length(2001);
       expect(new Set(entries.map((e) => e.name)).size).to.equal(2001);
-      expect(requests('list')).to.equal(3);
+      expect(requests('list')).to.equal(4); // 1000 + 1000 + 1 + 0
       expect(await api.listPage(dir, 3)).to.have.length(1);
     });
 
@@ -214,8 +203,8 @@ describe('TeraBoxClient against the emulator', function () {
       try {
         emu.resetStats();
         expect(await api.list(dir)).to.have.length(250);
-        expect(requests('list')).to.equal(3); // 100 + 100 + 50
-        // A folder of exactly one page costs one confirming call, and a small one a single call.
+        expect(requests('list')).to.equal(4); // 100 + 100 + 50 + 0
+        // Every listing ends on an empty page.
         await api.delete(Array.from({ length: 150 }, (_, i) => `${dir}/f${String(i + 100).padStart(3, '0')}`));
         emu.resetStats();
         expect(await api.list(dir)).to.have.length(100);
@@ -223,7 +212,7 @@ describe('TeraBoxClient against the emulator', function () {
         await api.delete([`${dir}/f099`]);
         emu.resetStats();
         expect(await api.list(dir)).to.have.length(99);
-        expect(requests('list')).to.equal(1);
+        expect(requests('list')).to.equal(2);
       } finally {
         emu.setKnobs({ listMaxNum: 1000 });
       }
@@ -348,17 +337,34 @@ describe('TeraBoxClient against the emulator', function () {
       expect(await emu.readFile(path)).to.deep.equal(data);
     });
 
-    it('answers precreate with return_type 2 and nothing needed when every block is known', async () => {
+    it('answers precreate with return_type 2 and the committed entry when every block is known', async () => {
       const dir = await freshDir();
       const data = bytes(2 * PART, 13);
       await upload(api, `${dir}/first.bin`, data);
       const blockList = partsOf(data).map((p) => md5(p));
-      const pre = await api.precreate({ path: `${dir}/second.bin`, size: data.length, blockList });
+      emu.resetStats();
+      const pre = await api.precreate({ path: `${dir}/second.bin`, size: data.length, blockList, rtype: 0 });
       expect(pre).to.include({ returnType: 2 });
       expect(pre.needed).to.deep.equal([]);
-      const entry = await api.create({ path: `${dir}/second.bin`, size: data.length, uploadId: pre.uploadId, blockList, rtype: 0 });
-      expect(entry.size).to.equal(data.length);
+      expect(pre.entry).to.include({ path: `${dir}/second.bin`, size: data.length, md5: md5(JSON.stringify(blockList)), isDir: false });
+      expect(requests('create')).to.equal(0);
       expect(await emu.readFile(`${dir}/second.bin`)).to.deep.equal(data);
+    });
+
+    it('answers precreate with return_type 2 and the entry for rapid parameters even with the placeholder list', async () => {
+      const dir = await freshDir();
+      const data = bytes(PART + 100, 31);
+      await upload(api, `${dir}/first.bin`, data);
+      const pre = await api.precreate({
+        path: `${dir}/by-hash.bin`,
+        size: data.length,
+        blockList: [...PLACEHOLDER_BLOCK_MD5],
+        contentMd5: md5(data),
+        sliceMd5: md5(data.subarray(0, 256 * 1024)),
+      });
+      expect(pre.returnType).to.equal(2);
+      expect(pre.entry?.size).to.equal(data.length);
+      expect(await emu.readFile(`${dir}/by-hash.bin`)).to.deep.equal(data);
     });
 
     it('honours rtype: 0 fails on a taken name (EXISTS), 1 renames, 3 overwrites', async () => {

@@ -2,7 +2,7 @@
 
 import { expect } from 'chai';
 import { TeraBoxError, failure } from '../../src/terabox/errors.js';
-import { backoffDelay, isConnectError, shouldRetry, withRetry, type RetryPolicy, type RetrySettings } from '../../src/terabox/retry.js';
+import { backoffDelay, isConnectError, retrying, shouldRetry, withRetry, type RetryPolicy, type RetrySettings } from '../../src/terabox/retry.js';
 import { Errno } from '../../src/terabox/wire.js';
 
 const SETTINGS: RetrySettings = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -115,5 +115,62 @@ describe('retry wrapper', () => {
     const err = await pending.catch((e: unknown) => e);
     expect((err as Error).message).to.equal('caller left');
     expect(Date.now() - started).to.be.below(30_000);
+  });
+});
+
+describe('retry engine', () => {
+  const fast = { baseDelayMs: 1, maxDelayMs: 4 };
+
+  it('retries until the call succeeds, telling each retry with its 1-based failure count', async () => {
+    let calls = 0;
+    const told: number[] = [];
+    const result = await retrying(
+      async () => {
+        if (++calls < 3) throw new Error('flaky');
+        return 'ok';
+      },
+      { attempts: 5, backoff: fast, retryable: () => true, onRetry: (_e, failures) => told.push(failures) },
+    );
+    expect(result).to.equal('ok');
+    expect(calls).to.equal(3);
+    expect(told).to.deep.equal([1, 2]);
+  });
+
+  it('gives up after the last try with the last error, and never retries what the predicate refuses', async () => {
+    let calls = 0;
+    const last = await retrying(
+      async () => {
+        throw new Error(`failure ${++calls}`);
+      },
+      { attempts: 4, backoff: fast, retryable: () => true },
+    ).catch((e: unknown) => e);
+    expect(calls).to.equal(4);
+    expect((last as Error).message).to.equal('failure 4');
+
+    calls = 0;
+    const final = await retrying(
+      async () => {
+        calls++;
+        throw new Error('final');
+      },
+      { attempts: 5, backoff: fast, retryable: (e) => (e as Error).message !== 'final' },
+    ).catch((e: unknown) => e);
+    expect(calls).to.equal(1);
+    expect((final as Error).message).to.equal('final');
+  });
+
+  it('stops waiting between tries when the signal fires, with the signal reason', async () => {
+    const ctl = new AbortController();
+    let calls = 0;
+    const run = retrying(
+      async () => {
+        calls++;
+        throw new Error('down');
+      },
+      { attempts: 5, backoff: { baseDelayMs: 60_000, maxDelayMs: 60_000 }, retryable: () => true, signal: ctl.signal },
+    );
+    ctl.abort(new Error('shutdown'));
+    expect(((await run.catch((e: unknown) => e)) as Error).message).to.equal('shutdown');
+    expect(calls).to.equal(1);
   });
 });

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { createLogger } from '../../src/log.js';
 import { createTeraBoxClient, type TeraBoxClient, type TeraBoxClientOptions } from '../../src/terabox/client.js';
-import { isTeraBoxError, TeraBoxError } from '../../src/terabox/errors.js';
+import { TeraBoxError } from '../../src/terabox/errors.js';
 import { isConnectError } from '../../src/terabox/retry.js';
 import { JS_TOKEN_PREFIX, JS_TOKEN_SUFFIX } from '../../src/terabox/wire.js';
 import { FakeServer, json } from './fake-server.js';

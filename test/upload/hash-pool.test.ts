@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HashPool } from '../../src/upload/hash-pool.js';
-import { blockMd5s, bytes, KiB, tempDir, wholeDigests } from './helpers.js';
+import { blockMd5s, wholeDigests } from './helpers.js';
+import { bytes, KiB, tempDir } from '../support/index.js';
 
 describe('upload/hash-pool', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;

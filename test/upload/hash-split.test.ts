@@ -3,7 +3,8 @@ import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HashPool } from '../../src/upload/hash-pool.js';
 import type { HashJob } from '../../src/upload/hash-pool.js';
-import { blockMd5s, bytes, KiB, tempDir, wholeDigests } from './helpers.js';
+import { blockMd5s, wholeDigests } from './helpers.js';
+import { bytes, KiB, tempDir } from '../support/index.js';
 
 // A job that needs the whole-file digests is split over two threads when the pool has two (block
 // MD5s on one, whole-file MD5/CRC32 on the other); with one thread, one job does both.

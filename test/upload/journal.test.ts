@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { Journal, type JournalEntry } from '../../src/upload/journal.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 const entry = (path: string): JournalEntry => ({
   path,

@@ -3,10 +3,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { TeraBoxApi, UploadPartRequest } from '../../src/terabox/api.js';
 import { TeraBoxError } from '../../src/terabox/errors.js';
 import { sendParts, type PartsJob } from '../../src/upload/parts.js';
-import { Semaphore } from '../../src/upload/semaphore.js';
+import { Semaphore } from '../../src/util/semaphore.js';
 import { UploadError } from '../../src/upload/types.js';
 import { silentLogger } from '../../src/log.js';
-import { blockMd5s, bytes, md5 } from './helpers.js';
+import { blockMd5s } from './helpers.js';
+import { bytes, md5 } from '../support/index.js';
 
 const CHUNK = 1000;
 
@@ -52,7 +53,7 @@ function job(data: Buffer, api: TeraBoxApi, over: Partial<PartsJob> = {}): Parts
     parallel: 4,
     budget: new Semaphore(8),
     attempts: 5,
-    backoff: { baseMs: 1, maxMs: 2 },
+    backoff: { baseDelayMs: 1, maxDelayMs: 2 },
     onConfirmed: (p) => confirmed.push(p),
     logger: silentLogger,
     confirmed,
@@ -105,7 +106,7 @@ describe('upload/parts', () => {
   });
 
   it('retries transient failures with backoff until the part arrives', async () => {
-    const srv = partServer((req, attempt, real) => {
+    const srv = partServer((_req, attempt, real) => {
       if (attempt <= 2) throw new TeraBoxError('HTTP 503', { code: 'TRANSIENT', status: 503, endpoint: '/rest/2.0/pcs/superfile2' });
       return real;
     });

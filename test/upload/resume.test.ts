@@ -7,13 +7,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { createUploader } from '../../src/upload/index.js';
 import { Journal } from '../../src/upload/journal.js';
 import type { ResumeOutcome, UploadResult } from '../../src/upload/types.js';
 import type { ChildSettings } from './fixtures/crash-child.js';
-import { blockMd5s, bodyOf, bytes, KiB } from './helpers.js';
-import { intercept, Rig, SMALL_LADDER } from './rig.js';
+import { blockMd5s } from './helpers.js';
+import { waitFor } from '../support/wait-for.js';
+import { bodyOf, bytes, KiB, intercept, ManualClock, SMALL_LADDER, startStack, type Stack } from '../support/index.js';
 
 const FLAT_LADDER = { ...SMALL_LADDER, baseLimit: 1024 * 1024 * KiB };
 const CHILD = join(import.meta.dirname, 'fixtures', 'crash-child.ts');
@@ -58,8 +58,8 @@ function journalRows(file: string): { id: number; upload_id: string | null; part
 }
 
 describe('uploader resume after a crash (child processes)', () => {
-  let rig: Rig;
-  before(async () => (rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } })));
+  let rig: Stack;
+  before(async () => (rig = await startStack({ knobs: { minPartSize: 64 * KiB } })));
   after(() => rig?.stop());
 
   const settings = (over: Partial<ChildSettings>, stateDir: string): ChildSettings => ({
@@ -73,7 +73,7 @@ describe('uploader resume after a crash (child processes)', () => {
   });
 
   async function crashAndResume(name: string, stall: Partial<ChildSettings>, parts: number, sentBefore: number) {
-    const stateDir = join(rig.dir, name);
+    const stateDir = join(rig.tmp, name);
     await mkdir(stateDir);
     const data = bytes(parts * 64 * KiB - 1000);
     const dataFile = join(stateDir, 'data.bin');
@@ -96,7 +96,8 @@ describe('uploader resume after a crash (child processes)', () => {
     const outcomes = JSON.parse(second.lines.at(-1)!) as ResumeOutcome[];
     expect(outcomes).to.deep.equal([{ path, status: 'committed', partsSent: parts - sentBefore }]);
     expect(rig.requests('superfile2')).to.equal(parts - sentBefore);
-    expect(rig.requests('create')).to.equal(1);
+    // [issue 11] With every part already on TeraBox, the resume's precreate commits the file itself (return_type 2 with info).
+    expect(rig.requests('create')).to.equal(sentBefore === parts ? 0 : 1);
     expect((await rig.emu.readFile(path)).equals(data)).to.equal(true);
     expect(rig.emu.entry(path)!.blockList).to.deep.equal(blockMd5s(data, 64 * KiB));
     expect(journalRows(join(stateDir, 'journal.db'))).to.deep.equal([]);
@@ -114,7 +115,7 @@ describe('uploader resume after a crash (child processes)', () => {
 
 describe('uploader start-up recovery and shutdown (in process)', () => {
   it('discards a journalled commit whose spool is gone and sweeps spool files no commit needs', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB } });
     try {
       await rig.uploader.close();
       const journal = new Journal(rig.journalPath);
@@ -140,10 +141,46 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     }
   });
 
+  it('discards a journalled commit older than the resume window (7 days), and resumes one just inside it', async () => {
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB } });
+    try {
+      await rig.uploader.close();
+      const clock = new ManualClock();
+      const data = bytes(100);
+      const journal = new Journal(rig.journalPath, clock.now);
+      const journalAt = async (name: string) => {
+        const spoolFile = join(rig.spoolDir, `${name}.spool`);
+        await writeFile(spoolFile, data);
+        journal.begin({ path: `/${name}.bin`, size: data.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(data, 64 * KiB), spoolFile });
+      };
+      await journalAt('old');
+      clock.advance(3600_000);
+      await journalAt('recent');
+      journal.close();
+      // Seven days after the old one was journalled, and half an hour more: the recent one is 6 d 23.5 h old.
+      clock.advance(7 * 24 * 3600_000 - 3600_000 + 1800_000);
+
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, now: clock.now });
+      try {
+        const outcomes = await uploader.resumePending();
+        const byPath = Object.fromEntries(outcomes.map((o) => [o.path, o]));
+        expect(byPath['/old.bin']).to.include({ status: 'discarded' });
+        expect(byPath['/old.bin']!.error).to.match(/resume window/);
+        expect(byPath['/recent.bin'], byPath['/recent.bin']?.error).to.include({ status: 'committed' });
+        expect((await rig.emu.readFile('/recent.bin')).equals(data)).to.equal(true);
+        expect(rig.emu.entry('/old.bin')).to.equal(null);
+      } finally {
+        await uploader.close();
+      }
+    } finally {
+      await rig.stop();
+    }
+  });
+
   it('on close, leaves a commit still running to the journal, and the next start finishes it', async () => {
     let stalling = true;
     let stalled = 0;
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false },
       wrap: (api) =>
@@ -162,7 +199,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      while (stalled === 0) await delay(5);
+      await waitFor(() => stalled > 0, { what: 'a part stalled' });
       await rig.uploader.close();
       expect(await upload).to.include({ code: 'UNAVAILABLE' });
       expect(journalRows(rig.journalPath)).to.have.length(1);
@@ -187,7 +224,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
 
   it('answers the upload and still shuts down when its spool file cannot be removed afterwards', async () => {
     let spoolFile = '';
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER, rapidUpload: false },
       wrap: (api) =>
@@ -218,7 +255,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
   });
 
   it('keeps a resume that failed because TeraBox was down for the next start, until a newer upload of the path replaces it', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB }, uploader: { ladder: FLAT_LADDER } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB }, uploader: { ladder: FLAT_LADDER } });
     try {
       await rig.uploader.close();
       const old = bytes(100 * KiB);
@@ -228,7 +265,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       journal.begin({ path: '/later.bin', size: old.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(old, 64 * KiB), spoolFile });
       journal.close();
 
-      const options = { api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER, backoff: { baseMs: 1, maxMs: 5 } };
+      const options = { api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER, backoff: { baseDelayMs: 1, maxDelayMs: 5 } };
       rig.emu.setKnobs({ faults: { precreate: { http5xx: 1 } } });
       const first = createUploader(options);
       try {
@@ -264,7 +301,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     let releaseResumeCreate!: () => void;
     const resumeCreateReleased = new Promise<void>((r) => (releaseResumeCreate = r));
     let creates = 0;
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER, rapidUpload: false },
       wrap: (api) =>
@@ -319,7 +356,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     const resumeCreating = new Promise<void>((r) => (resumeCreateSent = r));
     let releaseResumeCreate!: () => void;
     const resumeCreateReleased = new Promise<void>((r) => (releaseResumeCreate = r));
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER },
       wrap: (api) =>
@@ -355,7 +392,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
           () => 'committed',
           (e: unknown) => e,
         );
-        while (journalRows(rig.journalPath).length < 2) await delay(5);
+        await waitFor(() => journalRows(rig.journalPath).length >= 2, { what: 'two commits are journalled' });
         gone.abort();
         releaseResumeCreate();
         expect(await upload).to.include({ code: 'ABORTED' });
@@ -373,7 +410,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
   });
 
   it('drops a resume that TeraBox refuses for good (errno 31299) instead of keeping it for every next start', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB } });
     try {
       await rig.uploader.close();
       // Journalled with 16 KiB parts: TeraBox refuses such a commit whatever the number of tries.
@@ -384,7 +421,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       journal.begin({ path: '/refused.bin', size: data.length, chunkSize: 16 * KiB, blockMd5s: blockMd5s(data, 16 * KiB), spoolFile });
       journal.close();
 
-      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, backoff: { baseMs: 1, maxMs: 5 } });
+      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, backoff: { baseDelayMs: 1, maxDelayMs: 5 } });
       try {
         const [outcome] = await uploader.resumePending();
         expect(outcome).to.include({ path: '/refused.bin', status: 'failed' });
@@ -401,7 +438,7 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
   });
 
   it('keeps only the newest journalled commit of a path', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB } });
     try {
       await rig.uploader.close();
       const olderData = bytes(100 * KiB);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { serverMd5For } from '../../src/upload/server-md5.js';
-import { md5 } from './helpers.js';
+import { md5 } from '../support/index.js';
 
 describe('upload/server-md5', () => {
   it('is the part md5 itself for a one-part file', () => {

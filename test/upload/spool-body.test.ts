@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { spoolBody } from '../../src/upload/spool-body.js';
 import { UploadError } from '../../src/upload/types.js';
-import { bodyOf, bytes, KiB, tempDir } from './helpers.js';
+import { bodyOf, bytes, KiB, tempDir } from '../support/index.js';
 
 describe('upload/spool-body', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;

@@ -3,15 +3,15 @@
 
 import { expect } from 'chai';
 import { PassThrough, Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { PrecreateRequest } from '../../src/terabox/api.js';
 import { MiB } from '../../src/terabox/chunk-size.js';
 import { PLACEHOLDER_BLOCK_MD5 } from '../../src/terabox/wire.js';
 import { join } from 'node:path';
 import { createUploader } from '../../src/upload/index.js';
 import { UploadError, type UploadResult } from '../../src/upload/types.js';
-import { blockMd5s, bodyOf, bytes, KiB } from './helpers.js';
-import { intercept, Rig, SMALL_LADDER } from './rig.js';
+import { blockMd5s } from './helpers.js';
+import { waitFor } from '../support/wait-for.js';
+import { bodyOf, bytes, KiB, intercept, SMALL_LADDER, startStack, type Stack } from '../support/index.js';
 
 /** 64 KiB parts for every size these tests use, so part counts are easy to reason about. */
 const FLAT_LADDER = { ...SMALL_LADDER, baseLimit: 64 * MiB };
@@ -32,8 +32,8 @@ async function failure(p: Promise<unknown>): Promise<UploadError> {
 }
 
 describe('uploader over the emulator: the official 4 MiB ladder', () => {
-  let rig: Rig;
-  before(async () => (rig = await Rig.start({ uploader: { rapidUpload: false } })));
+  let rig: Stack;
+  before(async () => (rig = await startStack({ uploader: { rapidUpload: false } })));
   after(() => rig?.stop());
 
   const C = 4 * MiB;
@@ -72,10 +72,10 @@ describe('uploader over the emulator: the official 4 MiB ladder', () => {
 });
 
 describe('uploader over the emulator: a scaled-down ladder', () => {
-  let rig: Rig;
+  let rig: Stack;
   before(
     async () =>
-      (rig = await Rig.start({
+      (rig = await startStack({
         // 8 parts at most, as the real service refuses too many small parts (errno 10): only the ladder gets big files through.
         knobs: { minPartSize: 64 * KiB, maxParts: 8 },
         uploader: { ladder: SMALL_LADDER },
@@ -127,7 +127,7 @@ describe('uploader over the emulator: a scaled-down ladder', () => {
   });
 
   it('refuses a body over the per-file limit before reading it, with nothing sent upstream', async () => {
-    const small = await Rig.start({ uploader: { ladder: SMALL_LADDER, maxFileSize: 100 * KiB } });
+    const small = await startStack({ uploader: { ladder: SMALL_LADDER, maxFileSize: 100 * KiB } });
     try {
       const body = new PassThrough();
       const e = await failure(small.uploader.upload({ path: '/too/big.bin', body, size: 100 * KiB + 1 }));
@@ -145,7 +145,7 @@ describe('uploader over the emulator: a scaled-down ladder', () => {
   });
 
   it('answers QUOTA before reading a body the spool disk has no room for', async () => {
-    const huge = await Rig.start({ uploader: { maxFileSize: 2 ** 52 } });
+    const huge = await startStack({ uploader: { maxFileSize: 2 ** 52 } });
     try {
       const body = new PassThrough();
       const e = await failure(huge.uploader.upload({ path: '/too/huge.bin', body, size: 2 ** 51 }));
@@ -159,7 +159,7 @@ describe('uploader over the emulator: a scaled-down ladder', () => {
   });
 
   it("answers TOO_LARGE when TeraBox refuses the size (errno 58), keeping nothing", async () => {
-    const capped = await Rig.start({ account: { maxFileSize: 100 * KiB }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
+    const capped = await startStack({ account: { maxFileSize: 100 * KiB }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
     try {
       const e = await failure(capped.uploader.upload({ path: '/too/refused.bin', body: bodyOf(bytes(300 * KiB)), size: 300 * KiB }));
       expect(e.code).to.equal('TOO_LARGE');
@@ -173,7 +173,7 @@ describe('uploader over the emulator: a scaled-down ladder', () => {
 });
 
 describe('uploader over the emulator: failures', () => {
-  let rig: Rig;
+  let rig: Stack;
   /** Corrupts the md5 superfile2 returns, once per partseq listed; the real request still happens. */
   const corrupt = new Set<number>();
   const partCalls = new Map<number, number>();
@@ -182,7 +182,7 @@ describe('uploader over the emulator: failures', () => {
   let peak = 0;
   before(
     async () =>
-      (rig = await Rig.start({
+      (rig = await startStack({
         knobs: { minPartSize: 64 * KiB },
         uploader: { ladder: FLAT_LADDER, rapidUpload: false, parallel: 4, globalParallel: 3 },
         wrap: (api) =>
@@ -228,11 +228,11 @@ describe('uploader over the emulator: failures', () => {
       const sequential = createUploader({
         api: rig.api,
         spoolDir: rig.spoolDir,
-        journalPath: join(rig.dir, `sequential-${kind}.db`),
+        journalPath: join(rig.tmp, `sequential-${kind}.db`),
         ladder: FLAT_LADDER,
         rapidUpload: false,
         parallel: 1,
-        backoff: { baseMs: 5, maxMs: 40 },
+        backoff: { baseDelayMs: 5, maxDelayMs: 40 },
       });
       const r = committed(
         await sequential.upload({ path: `/faults/flaky-${kind}.bin`, body: bodyOf(data), size: data.length }).finally(() => sequential.close()),
@@ -263,10 +263,29 @@ describe('uploader over the emulator: failures', () => {
 
     rig.emu.resetStats();
     corruptCreates = 3;
-    const e = await failure(rig.uploader.upload({ path: '/faults/create-never.bin', body: bodyOf(data), size: data.length }));
+    // [issue 11] Other content: the same bytes again would be committed by precreate (return_type 2), with no create to corrupt.
+    const other = bytes(3 * 64 * KiB + 1);
+    const e = await failure(rig.uploader.upload({ path: '/faults/create-never.bin', body: bodyOf(other), size: other.length }));
     expect(e.code).to.equal('INTEGRITY');
     expect(rig.requests('create')).to.equal(3);
   });
+
+  // One owner for transport retries: the client tries precreate and create (rtype 3) as often as its
+  // policy says (this rig: 2 attempts) and the uploader adds none on top.
+  for (const endpoint of ['precreate', 'create'] as const) {
+    it(`sends exactly the client's attempts when ${endpoint} always answers 5xx, keeping the old version`, async () => {
+      const v1 = bytes(2 * 64 * KiB);
+      committed(await rig.uploader.upload({ path: `/faults/always-${endpoint}.bin`, body: bodyOf(v1), size: v1.length }));
+      rig.emu.resetStats();
+      rig.emu.setKnobs({ faults: { [endpoint]: { http5xx: 1 } } });
+      const v2 = bytes(3 * 64 * KiB + 1);
+      const e = await failure(rig.uploader.upload({ path: `/faults/always-${endpoint}.bin`, body: bodyOf(v2), size: v2.length }));
+      expect(e.code).to.equal('UPSTREAM');
+      expect(rig.requests(endpoint)).to.equal(2);
+      rig.emu.setKnobs({ faults: {} });
+      expect((await rig.emu.readFile(`/faults/always-${endpoint}.bin`)).equals(v1)).to.equal(true);
+    });
+  }
 
   it('keeps the old version when the body breaks off mid-way, and removes the spool', async () => {
     const v1 = bytes(200 * KiB);
@@ -291,7 +310,7 @@ describe('uploader over the emulator: failures', () => {
     const gone = new AbortController();
     const v2 = bytes(8 * 64 * KiB);
     const upload = rig.uploader.upload({ path: '/abort/mid-commit.bin', body: bodyOf(v2), size: v2.length, signal: gone.signal });
-    while (rig.requests('superfile2') === 0) await delay(5);
+    await waitFor(() => rig.requests('superfile2') > 0, { what: 'a part upload started' });
     gone.abort();
     const e = await failure(upload);
     expect(e.code).to.equal('ABORTED');
@@ -311,7 +330,7 @@ describe('uploader over the emulator: failures', () => {
   it('answers QUOTA when the account is full, keeping the old version', async () => {
     const v1 = bytes(100 * KiB);
     committed(await rig.uploader.upload({ path: '/quota/file.bin', body: bodyOf(v1), size: v1.length }));
-    const full = await Rig.start({ account: { quotaBytes: 150 * KiB }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
+    const full = await startStack({ account: { quotaBytes: 150 * KiB }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
     try {
       committed(await full.uploader.upload({ path: '/quota/file.bin', body: bodyOf(v1), size: v1.length }));
       const e = await failure(full.uploader.upload({ path: '/quota/other.bin', body: bodyOf(bytes(80 * KiB)), size: 80 * KiB }));
@@ -327,10 +346,16 @@ describe('uploader over the emulator: failures', () => {
 describe('uploader over the emulator: precreate block list and rapid-upload fallbacks', () => {
   it('sends the placeholder list at precreate when told to, and uploads every part', async () => {
     const seen: PrecreateRequest[] = [];
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: SMALL_LADDER, precreateBlockList: 'placeholder' },
-      wrap: (api) => intercept(api, { precreate: ([req], call) => (seen.push(req), call()) }),
+      wrap: (api) =>
+        intercept(api, {
+          precreate: ([req], call) => {
+            seen.push(req);
+            return call();
+          },
+        }),
     });
     try {
       const data = bytes(3 * 64 * KiB + 1);
@@ -346,7 +371,7 @@ describe('uploader over the emulator: precreate block list and rapid-upload fall
 
   it('sends every part when precreate asks for an upload (return_type 1) but lists no part', async () => {
     // A server that leaves block_list out: only return_type 2 means "nothing to send" (protocol §0).
-    const rig = await Rig.start({
+    const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: SMALL_LADDER, rapidUpload: false },
       wrap: (api) => intercept(api, { precreate: async (_args, call) => ({ ...(await call()), needed: [] }) }),
@@ -363,7 +388,7 @@ describe('uploader over the emulator: precreate block list and rapid-upload fall
   });
 
   it('falls back cleanly when rapid upload is refused (413), still skipping parts TeraBox has', async () => {
-    const rig = await Rig.start({ account: { rapidUpload: false }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
+    const rig = await startStack({ account: { rapidUpload: false }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
     try {
       const data = bytes(300 * KiB);
       committed(await rig.uploader.upload({ path: '/413/a.bin', body: bodyOf(data), size: data.length }));
@@ -380,7 +405,7 @@ describe('uploader over the emulator: precreate block list and rapid-upload fall
   });
 
   it('does not try rapid upload under 256 KiB', async () => {
-    const rig = await Rig.start({ knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
+    const rig = await startStack({ knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
     try {
       const data = bytes(200 * KiB);
       committed(await rig.uploader.upload({ path: '/small/a.bin', body: bodyOf(data), size: data.length }));

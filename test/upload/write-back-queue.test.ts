@@ -42,7 +42,7 @@ describe('WriteBackQueue', () => {
       },
       transient: (e) => !(e instanceof UploadError && e.code === 'QUOTA'),
       maxActive: opts.maxActive ?? 1,
-      backoff: { baseMs: 1, maxMs: 2 },
+      backoff: { baseDelayMs: 1, maxDelayMs: 2 },
       failedRetryMs: opts.failedRetryMs ?? 60_000,
       logger: { warn() {}, error() {}, info() {} } as never,
       now: opts.now,

@@ -7,6 +7,7 @@ import { decodeUriReference } from '../paths.js';
 import { sendEmpty } from '../respond.js';
 import { headerValue } from '../headers.js';
 import { DavError } from '../status.js';
+import { isWellKnownPath } from '../well-known.js';
 
 function parseOverwrite(value: string | undefined): boolean {
   if (value === undefined) return true; // RFC 4918 §10.6: absent means T
@@ -22,11 +23,39 @@ function parseDepth(value: string | undefined, method: string): 0 | 'infinity' {
   throw new DavError(400, `${method} does not support Depth: ${value}`);
 }
 
+/** `host[:port]` in lower case, without the scheme's default port. */
+function normalAuthority(authority: string, scheme: string): string {
+  const a = authority.toLowerCase();
+  const defaultPort = scheme === 'https' ? ':443' : scheme === 'http' ? ':80' : undefined;
+  return defaultPort && a.endsWith(defaultPort) ? a.slice(0, -defaultPort.length) : a;
+}
+
+/**
+ * A Destination on another server is not ours to write (RFC 4918 §9.8.4: 502). An absolute URI must
+ * name the request's own Host or the configured public URL's authority (server.publicUrl, for reverse
+ * proxies that rewrite Host); a path-only Destination is always ours.
+ */
+function assertLocalDestination(ctx: RequestContext, value: string): void {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(value.trim());
+  if (!m) return;
+  const scheme = m[1]!.toLowerCase();
+  const authority = normalAuthority(m[2]!, scheme);
+  const host = ctx.req.headers.host;
+  const own = host !== undefined && (normalAuthority(host, 'http') === authority || normalAuthority(host, 'https') === authority);
+  const pub = ctx.services.publicAuthority;
+  const published = pub !== undefined && (normalAuthority(pub, scheme) === authority || pub === authority);
+  if (!own && !published) {
+    throw new DavError(502, `The Destination ${m[0]} is on another server; set server.publicUrl if it is this drive's public address`);
+  }
+}
+
 export async function handleCopyMove(ctx: RequestContext): Promise<void> {
   const { req, method, path } = ctx;
   const destHeader = headerValue(req.headers, 'destination');
   if (destHeader === undefined) throw new DavError(400, `${method} needs a Destination header`);
   const dest = decodeUriReference(destHeader, ctx.target).path;
+  if (isWellKnownPath(dest)) throw new DavError(403, `${method} into the drive's reserved status pages is not allowed`);
+  assertLocalDestination(ctx, destHeader);
   const overwrite = parseOverwrite(headerValue(req.headers, 'overwrite')) || overwriteFalseMeansTrue(headerValue(req.headers, 'user-agent'));
   const depth = parseDepth(headerValue(req.headers, 'depth'), method);
 

@@ -2,6 +2,7 @@
 // several as multipart/byteranges), and an HTML index for collections.
 
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange, Entry } from '../../drive/types.js';
 import type { RequestContext } from '../context.js';
@@ -11,6 +12,9 @@ import { parseRange } from '../range.js';
 import { sendBody, sendEmpty } from '../respond.js';
 import { watchResponseStall } from '../stall-watch.js';
 import { DavError } from '../status.js';
+import { listVisibleMembers } from '../well-known.js';
+import { uploadSummary } from '../../drive/status-format.js';
+import { withTrueRootDates } from '../root-dates.js';
 
 function validatorHeaders(entry: Entry): Record<string, string> {
   return { ETag: entry.etag, 'Last-Modified': entry.mtime.toUTCString() };
@@ -81,7 +85,7 @@ async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRang
     for (const r of ranges) {
       const { stream } = await ctx.drive.read(ctx.path, r, ctx.signal);
       ctx.res.write(partHead(r));
-      await pipeline(stream, ctx.res, { end: false });
+      await copyPart(stream, ctx);
       ctx.res.write('\r\n');
     }
     ctx.res.end(trailer);
@@ -90,8 +94,35 @@ async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRang
   }
 }
 
-async function sendIndex(ctx: RequestContext, dir: Entry): Promise<void> {
-  const members = await ctx.drive.list(dir.path);
-  const html = renderDirectoryIndex(dir, members);
+/**
+ * One part of a multipart answer into the response, which stays open. Unlike a pipeline per part, this
+ * adds no listener to the response that outlives the part, so 32 ranges raise no MaxListeners warning.
+ */
+async function copyPart(stream: NodeJS.ReadableStream & { destroy(err?: Error): void }, ctx: RequestContext): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      if (ctx.signal.aborted) throw new Error('the client went away');
+      if (!ctx.res.write(chunk)) await once(ctx.res, 'drain', { signal: ctx.signal });
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function sendIndex(ctx: RequestContext, found: Entry): Promise<void> {
+  const members = await listVisibleMembers(ctx.drive, found.path);
+  const dir = await withTrueRootDates(ctx.drive, found, members);
+  const html = renderDirectoryIndex(dir, members, await statusSummary(ctx));
   sendBody(ctx.req, ctx.res, 200, html, { ...validatorHeaders(dir), 'Content-Type': 'text/html; charset=utf-8' });
+}
+
+/** The one-line upload summary for an index; a failing status source leaves it out rather than failing the page. */
+async function statusSummary(ctx: RequestContext): Promise<string | undefined> {
+  if (!ctx.services.status) return undefined;
+  try {
+    return uploadSummary(await ctx.services.status());
+  } catch (e) {
+    ctx.services.logger.warn({ err: (e as Error).message }, 'status snapshot failed');
+    return undefined;
+  }
 }

@@ -6,7 +6,7 @@ import type { RequestContext } from '../context.js';
 import { headerValue } from '../headers.js';
 import { assertWritable } from '../lock-guard.js';
 import { LockConflictError, lockCovers, type ActiveLock, type LockDepth, type LockScope } from '../locks.js';
-import { hrefFor, parentPath } from '../paths.js';
+import { hrefFor, parentOf } from '../paths.js';
 import { activeLockXml } from '../props.js';
 import { sendEmpty, sendXml } from '../respond.js';
 import { DavError } from '../status.js';
@@ -62,8 +62,8 @@ export async function handleLock(ctx: RequestContext): Promise<void> {
   if (!existing) {
     // The empty resource a lock on an unmapped URL creates is a file; `x/` names a collection.
     if (ctx.target.trailingSlash) throw new DavError(409, `${path}/ names a collection that does not exist; LOCK creates only files`);
-    const parent = await drive.stat(parentPath(path));
-    if (!parent || !parent.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
+    const parent = await drive.stat(parentOf(path));
+    if (!parent?.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
     assertWritable(ctx, { members: [path] });
   }
 

@@ -1,6 +1,7 @@
-// OPTIONS: the compliance classes and methods, on every path (Windows asks the server root first).
+// OPTIONS: the compliance classes and methods, the same on every path (Windows asks the server root
+// first). The answer depends on nothing but the server's settings, so it may go to anyone.
 
-import type { RequestContext } from '../context.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendEmpty } from '../respond.js';
 
 const READ_METHODS = ['OPTIONS', 'GET', 'HEAD', 'PROPFIND'];
@@ -24,6 +25,10 @@ export function capabilityHeaders(readOnly: boolean): Record<string, string> {
   };
 }
 
-export async function handleOptions(ctx: RequestContext): Promise<void> {
-  sendEmpty(ctx.req, ctx.res, 200, { ...capabilityHeaders(ctx.services.readOnly), 'Accept-Ranges': 'bytes' });
+/**
+ * Answers OPTIONS for any target, `*` included, without looking at the path or the drive: the same
+ * headers whether the path exists or not, and whoever asks (see publicMethod in auth.ts).
+ */
+export function sendOptions(req: IncomingMessage, res: ServerResponse, readOnly: boolean): void {
+  sendEmpty(req, res, 200, { ...capabilityHeaders(readOnly), 'Accept-Ranges': 'bytes' });
 }

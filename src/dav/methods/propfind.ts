@@ -1,14 +1,21 @@
-// PROPFIND: Depth 0 or 1 (infinity is refused, as Apache does), allprop/propname/named properties,
-// one drive listing for a whole Depth 1 answer and one query for all its dead properties.
+// PROPFIND: Depth 0, 1 or infinity, allprop/propname/named properties, one drive listing for a whole
+// Depth 1 answer and one query for all its dead properties. Depth infinity walks the tree through the
+// drive's (cached) listings up to a configured number of entries (403 propfind-finite-depth above it)
+// and streams the answer in batches.
 
+import { once } from 'node:events';
 import type { RequestContext } from '../context.js';
 import type { DeadProp } from '../dead-props.js';
 import { multistatus, propstatResponse, type Propstat } from '../multistatus.js';
+import { XML_DECLARATION } from '../xml.js';
+import type { Entry } from '../../drive/types.js';
+import { withTrueRootDates } from '../root-dates.js';
 import { hrefFor } from '../paths.js';
 import { isQuotaProp, liveNames, liveValue, type PropName, type ResourceView } from '../props.js';
 import { headerValue } from '../headers.js';
 import { sendXml } from '../respond.js';
 import { DavError, driveErrorToDav } from '../status.js';
+import { listVisibleMembers } from '../well-known.js';
 import { isDriveError } from '../../drive/types.js';
 import { DAV_NS, childElements, findChild, isElement, propertyElement, type XmlElement } from '../xml.js';
 
@@ -32,33 +39,86 @@ function parseRequest(doc: XmlElement | null): PropfindRequest {
   throw new DavError(400, 'PROPFIND body names no prop, propname or allprop');
 }
 
-function parseDepth(value: string | undefined): 0 | 1 {
+function parseDepth(value: string | undefined): 0 | 1 | 'infinity' {
   const v = value?.trim().toLowerCase();
   if (v === '0') return 0;
   if (v === '1') return 1;
-  if (v === undefined || v === 'infinity') {
-    throw new DavError(403, 'PROPFIND with Depth: infinity is not allowed', { condition: 'propfind-finite-depth' });
-  }
+  // RFC 4918 §9.1: no Depth header means infinity.
+  if (v === undefined || v === 'infinity') return 'infinity';
   throw new DavError(400, `Bad Depth: ${value}`);
 }
+
+/** Resources rendered per dead-property query and per write of a streamed answer. */
+const STREAM_BATCH = 200;
 
 export async function handlePropfind(ctx: RequestContext): Promise<void> {
   const depth = parseDepth(headerValue(ctx.req.headers, 'depth'));
   const request = parseRequest(await ctx.readXml());
-  const entry = await ctx.targetState();
-  if (!entry) throw new DavError(404, `${ctx.path} does not exist`);
-  const members = depth === 1 && entry.isDir ? await ctx.drive.list(entry.path) : [];
+  const found = await ctx.targetState();
+  if (!found) throw new DavError(404, `${ctx.path} does not exist`);
+  if (depth === 'infinity' && found.isDir) return streamTree(ctx, request, found);
+  const members = depth === 1 && found.isDir ? await listVisibleMembers(ctx.drive, found.path) : [];
+  const entry = await withTrueRootDates(ctx.drive, found, depth === 1 ? members : undefined);
   const resources = [entry, ...members];
 
-  const wanted = request.kind === 'prop' ? request.names : request.kind === 'allprop' ? request.include : [];
-  const quota = wanted.some(isQuotaProp) ? await quotaOrStatus(ctx) : undefined;
-  const dead = ctx.services.deadProps.listMany(resources.map((r) => r.path));
+  const quota = await quotaIfWanted(ctx, request);
   const now = Date.now();
-  const responses = resources.map((r) => {
+  sendXml(ctx.req, ctx.res, 207, multistatus(render(ctx, request, resources, quota, now)));
+}
+
+function render(ctx: RequestContext, request: PropfindRequest, resources: Entry[], quota: ResourceView['quota'], now: number): string[] {
+  const dead = ctx.services.deadProps.listMany(resources.map((r) => r.path));
+  return resources.map((r) => {
     const view: ResourceView = { entry: r, locks: () => ctx.services.locks.covering(r.path), quota, now };
     return propstatResponse(hrefFor(r.path, r.isDir), propstats(request, view, dead.get(r.path) ?? []));
   });
-  sendXml(ctx.req, ctx.res, 207, multistatus(responses));
+}
+
+async function quotaIfWanted(ctx: RequestContext, request: PropfindRequest): Promise<ResourceView['quota']> {
+  const wanted = request.kind === 'prop' ? request.names : request.kind === 'allprop' ? request.include : [];
+  return wanted.some(isQuotaProp) ? await quotaOrStatus(ctx) : undefined;
+}
+
+/**
+ * Depth infinity on a collection: the whole tree, breadth first, from the drive's listings. The walk
+ * finishes (and is refused with 403 propfind-finite-depth when it exceeds the cap) before the first
+ * byte is sent, so the status is honest; the rendering then streams out in batches with backpressure.
+ */
+async function streamTree(ctx: RequestContext, request: PropfindRequest, root: Entry): Promise<void> {
+  const max = ctx.services.propfindMaxEntries;
+  const refuse = () =>
+    new DavError(403, `PROPFIND Depth: infinity would list more than ${max} resources; ask with Depth: 1`, {
+      condition: 'propfind-finite-depth',
+    });
+  const resources: Entry[] = [root];
+  for (let i = 0; i < resources.length; i++) {
+    const dir = resources[i]!;
+    if (!dir.isDir) continue;
+    if (ctx.signal.aborted) return;
+    let members: Entry[];
+    try {
+      members = await listVisibleMembers(ctx.drive, dir.path);
+    } catch (e) {
+      // A folder deleted while the walk ran is simply not there any more.
+      if (i > 0 && isDriveError(e) && (e.code === 'NOT_FOUND' || e.code === 'NOT_A_DIRECTORY')) continue;
+      throw e;
+    }
+    if (resources.length + members.length > max) throw refuse();
+    resources.push(...members);
+  }
+  resources[0] = await withTrueRootDates(ctx.drive, root, resources.filter((r) => r.path !== root.path && !r.path.slice(1).includes('/')));
+  const quota = await quotaIfWanted(ctx, request);
+  const now = Date.now();
+  const { res } = ctx;
+  res.writeHead(207, { 'Content-Type': 'application/xml; charset=utf-8' });
+  const write = async (text: string) => {
+    if (!res.write(text)) await once(res, 'drain', { signal: ctx.signal });
+  };
+  await write(`${XML_DECLARATION}<D:multistatus xmlns:D="DAV:">`);
+  for (let i = 0; i < resources.length; i += STREAM_BATCH) {
+    await write(render(ctx, request, resources.slice(i, i + STREAM_BATCH), quota, now).join(''));
+  }
+  res.end('</D:multistatus>');
 }
 
 async function quotaOrStatus(ctx: RequestContext): Promise<ResourceView['quota']> {

@@ -5,7 +5,7 @@ import type { RequestContext } from '../context.js';
 import { contentLength } from '../body.js';
 import { assertWritable } from '../lock-guard.js';
 import { headerValue } from '../headers.js';
-import { parentPath } from '../paths.js';
+import { parentOf } from '../paths.js';
 import { sendEmpty } from '../respond.js';
 import { watchBodyStall } from '../stall-watch.js';
 import { DavError } from '../status.js';
@@ -26,14 +26,16 @@ export async function handlePut(ctx: RequestContext): Promise<void> {
   const existing = await ctx.targetState();
   if (existing?.isDir) throw new DavError(405, `${path} is a collection`);
   if (!existing) {
-    const parent = await drive.stat(parentPath(path));
-    if (!parent || !parent.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
+    const parent = await drive.stat(parentOf(path));
+    if (!parent?.isDir) throw new DavError(409, `The parent collection of ${path} does not exist`);
   }
   assertWritable(ctx, existing ? { resources: [path] } : { resources: [path], members: [path] });
 
   // The stall watch starts once the client may send: before 100 Continue it is waiting for us.
   let stopWatch = () => {};
-  const watch = () => void (stopWatch = watchBodyStall(req, ctx.services.bodyIdleTimeoutMs));
+  const watch = () => {
+    stopWatch = watchBodyStall(req, ctx.services.bodyIdleTimeoutMs, ctx.res);
+  };
   let body: Readable = req;
   if (ctx.awaitingContinue) {
     body = continueOnFirstRead(req, () => {

@@ -25,10 +25,10 @@ export function blockListParam(params: Params, required: boolean): string[] | un
   return (list as string[]).map((m) => m.toLowerCase());
 }
 
-type Checked = { ok: true; blockList: string[] } | { ok: false; errno: number; errmsg: string };
+export type Checked = { ok: true; blockList: string[] } | { ok: false; errno: number; errmsg: string };
 
 /** The commit rules for a block list of `size` bytes. */
-function checkBlocks(ctx: Ctx, blockList: string[], size: number): Checked {
+export function checkBlocks(ctx: Ctx, blockList: string[], size: number): Checked {
   const { knobs, blocks } = ctx.emu;
   const superFail: Checked = { ok: false, errno: Errno.CREATE_SUPERFILE_FAILED, errmsg: 'create super file failed' };
   if (size === 0) {

@@ -2,6 +2,7 @@
 // from /api/home/info) hands out dlinks; a dlink answers 302 to a data URL; the data URL serves the
 // bytes with Range support, `content-md5` and `x-bs-meta-crc32`, streamed block by block.
 // Link errors are PCS-style 403s: 31362 "sign error" for a forged link, 31360 "url expired".
+// The PCS route /rest/2.0/pcs/file?method=download&path=… serves the same bytes with the cookie.
 
 import { Readable } from 'node:stream';
 import { Errno } from '../../terabox/wire.js';
@@ -9,6 +10,7 @@ import { downloadSign } from '../../terabox/sign.js';
 import type { Ctx } from '../http/context.js';
 import { BadRequest } from '../http/params.js';
 import { parseRange } from '../http/range.js';
+import { normalizePath } from '../paths.js';
 import { checkLink, dataUrlFor, dlinkUrl, type LinkKind } from '../links.js';
 import type { BlockStore } from '../store/blocks.js';
 
@@ -41,8 +43,13 @@ async function checked(ctx: Ctx, kind: LinkKind) {
   return null;
 }
 
+/** errno of the dlink hop from a datacenter IP (knob dlinkNeedVerify; docs/terabox-protocol.md §7). */
+const NEED_VERIFY = 400141;
+
 /** GET|HEAD /d/file/<content>: the dlink, a redirect to a fresh data URL with the same expiry. */
 export async function dlink(ctx: Ctx): Promise<void> {
+  // As seen live: a 200 JSON answer where the redirect should be, so a client must look before it trusts a body.
+  if (ctx.emu.knobs.dlinkNeedVerify) return ctx.fail(NEED_VERIFY, 'need verify');
   const fields = await checked(ctx, 'dlink');
   if (fields) await ctx.send(302, { location: dataUrlFor(ctx, fields) }, '');
 }
@@ -62,16 +69,39 @@ async function* readBytes(blocks: BlockStore, blockList: string[], start: number
 
 /** GET|HEAD /file/<content>: the data URL. */
 export async function data(ctx: Ctx): Promise<void> {
+  // Under the knob the links filemetas hands out directly (dlna) are refused the same way.
+  if (ctx.emu.knobs.dlinkNeedVerify) return ctx.fail(NEED_VERIFY, 'need verify');
   const fields = await checked(ctx, 'data');
   if (!fields) return;
+  // fid is `<uk>-<app_id>-<fs_id>`: the account whose download cap applies.
+  await serveContent(ctx, fields.content, fields.fin, fields.fid.split('-')[0]!);
+}
+
+/**
+ * GET|HEAD /rest/2.0/pcs/file?method=download&path=<path>: the file's bytes straight from the web
+ * host with the cookie, Range supported: the route that still works where the dlink hop answers
+ * 400141 (docs/terabox-protocol.md §7). PCS-style errors: 31066 for a missing file or a directory.
+ */
+export async function pcsDownload(ctx: Ctx): Promise<void> {
+  const account = await ctx.account('pcs');
+  if (!account) return;
+  const path = normalizePath(ctx.url.searchParams.get('path') ?? undefined, ctx.emu.knobs.invalidNameChars);
+  if (path === null) return ctx.pcsFail(31023, 'param error');
+  const entry = ctx.emu.tree.get(account.id, path);
+  if (!entry || entry.isDir || !entry.content) return ctx.pcsFail(FILE_MISSING, 'file does not exist');
+  await serveContent(ctx, entry.content, entry.name, account.uk);
+}
+
+/** Serves a content's bytes (Range, faults); `account` (its uk) is the one whose download cap applies. */
+async function serveContent(ctx: Ctx, key: string, name: string, account: string | number): Promise<void> {
   const { contents, blocks } = ctx.emu;
-  const content = contents.get(fields.content);
+  const content = contents.get(key);
   if (!content) return ctx.pcsFail(FILE_MISSING, 'file does not exist');
   const hashes = await contents.hashes(content.key);
   const total = content.size;
   const headers = {
     'content-type': 'application/octet-stream',
-    'content-disposition': `attachment;filename="${encodeURIComponent(fields.fin)}"`,
+    'content-disposition': `attachment;filename="${encodeURIComponent(name)}"`,
     'accept-ranges': 'bytes',
     'cache-control': 'private',
     etag: `"${content.etag}"`,
@@ -87,6 +117,8 @@ export async function data(ctx: Ctx): Promise<void> {
   const length = end - start + 1;
   const partial = range.kind === 'partial' ? { 'content-range': `bytes ${start}-${end}/${total}` } : {};
   const body = Readable.from(readBytes(blocks, content.blockList, start, end));
+  ctx.throttleAccount(account);
+  if (ctx.req.method !== 'HEAD') ctx.sentTo = ctx.emu.stats.download({ requestId: ctx.requestId, file: name, start, end, status, bytes: 0 });
   const cut = ctx.fault === 'reset' ? Math.max(1, Math.floor(length / 2)) : undefined;
   await ctx.stream(status, { ...headers, ...partial, 'content-length': length }, body, cut);
 }

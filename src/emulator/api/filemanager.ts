@@ -10,7 +10,7 @@
 import { Errno } from '../../terabox/wire.js';
 import type { Ctx } from '../http/context.js';
 import { BadRequest } from '../http/params.js';
-import { isWithin, joinPath, nameOf, normalizePath, parentOf, validName } from '../paths.js';
+import { isWithin, joinPath, baseName, normalizePath, parentOf, validName } from '../paths.js';
 import type { Account } from '../store/accounts.js';
 import { freePath } from './place.js';
 
@@ -63,7 +63,7 @@ function apply(ctx: Ctx, account: Account, opera: Opera, item: unknown, listOndu
   const from = normalizePath(raw, chars);
   if (from === null || from === '/') return { errno: Errno.INVALID_NAME, path: raw };
   // move/copy without newname keep the name; rename needs one.
-  const newname = typeof obj.newname === 'string' ? obj.newname : opera === 'rename' ? '' : nameOf(from);
+  const newname = typeof obj.newname === 'string' ? obj.newname : opera === 'rename' ? '' : baseName(from);
   const destDir = opera === 'rename' ? parentOf(from) : normalizePath(typeof obj.dest === 'string' ? obj.dest : undefined, chars);
   if (destDir === null || !validName(newname, chars)) return { errno: Errno.INVALID_NAME, path: raw };
   const result = { path: from, dest: destDir, newname };

@@ -16,7 +16,7 @@ export async function list(ctx: Ctx): Promise<void> {
   const dir = normalizePath(params.get('dir') ?? '/', knobs.invalidNameChars);
   if (dir === null) return ctx.fail(Errno.INVALID_NAME, 'param path file name is invalid');
   const entry = tree.get(account.id, dir);
-  if (!entry || !entry.isDir) return ctx.fail(Errno.NOT_FOUND, 'file does not exist');
+  if (!entry?.isDir) return ctx.fail(Errno.NOT_FOUND, 'file does not exist');
 
   // The xpan alias pages with start/limit (Baidu's OpenAPI); /api/list with page (from 1)/num.
   const startLimit = ctx.xpan && (params.get('start') !== undefined || params.get('limit') !== undefined);

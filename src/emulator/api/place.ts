@@ -7,7 +7,7 @@
 import { Errno, type Rtype } from '../../terabox/wire.js';
 import type { EmulatorCore } from '../core.js';
 import { unixNow } from '../core.js';
-import { joinPath, nameOf, numberedName, parentOf } from '../paths.js';
+import { joinPath, baseName, numberedName, parentOf } from '../paths.js';
 import type { Account } from '../store/accounts.js';
 import type { Content } from '../store/contents.js';
 import type { Entry } from '../store/tree.js';
@@ -28,7 +28,7 @@ export function parseRtype(value: number | undefined, fallback: Rtype): Rtype | 
 /** The first "name(n)" free in `dir`. */
 export function freePath(emu: EmulatorCore, accountId: number, path: string, isDir: boolean): string {
   const dir = parentOf(path);
-  const name = nameOf(path);
+  const name = baseName(path);
   for (let n = 1; ; n++) {
     const candidate = joinPath(dir, numberedName(name, n, isDir));
     if (!emu.tree.get(accountId, candidate)) return candidate;

@@ -2,12 +2,14 @@
 // clients' `uploadedfile` too), streamed to the block store while hashed, never held in memory.
 // Errors in PCS style: unknown or expired uploadid 31363, no file field 31208, bad parameters 31023.
 // `path` is not used (TeraBox is lenient about it: clients send it double-encoded or wrong).
+// Under the requireUploadSign knob a missing or wrong `uploadsign` (precreate's) is refused with 31023.
 
 import busboy from 'busboy';
 import { pipeline } from 'node:stream/promises';
 import { Errno } from '../../terabox/wire.js';
 import type { Ctx } from '../http/context.js';
 import { BlockTooLargeError } from '../store/blocks.js';
+import { uploadSignFor } from './precreate.js';
 
 const FILE_FIELDS = ['file', 'uploadedfile'];
 
@@ -22,6 +24,9 @@ export async function superfile2(ctx: Ctx): Promise<void> {
   if (!ctx.emu.sessions.live(account.id, uploadId, Date.now())) {
     return ctx.pcsFail(Errno.BLOCK_MISS, 'uploadid invalid or expired: block miss in superfile2');
   }
+  if (ctx.emu.knobs.requireUploadSign && q.get('uploadsign') !== uploadSignFor(ctx.emu, uploadId)) {
+    return ctx.pcsFail(31023, 'param error: uploadsign invalid');
+  }
   if (!(ctx.req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
     return ctx.pcsFail(31208, 'content_type is not exists');
   }
@@ -34,6 +39,7 @@ export async function superfile2(ctx: Ctx): Promise<void> {
     return ctx.pcsFail(31208, 'form data format invalid');
   }
 
+  ctx.throttleAccount(account.uk);
   // The reset fault drops the connection after half the declared body.
   const declared = Number(ctx.req.headers['content-length'] ?? 0);
   const body = ctx.body(ctx.fault === 'reset' ? Math.max(1, Math.floor(declared / 2)) : undefined);

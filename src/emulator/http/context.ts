@@ -11,7 +11,7 @@ import type { EmulatorCore } from '../core.js';
 import type { FaultKind } from '../faults.js';
 import type { Account } from '../store/accounts.js';
 import type { EndpointName, EndpointStats } from '../types.js';
-import { Meter, pacesOf } from './meter.js';
+import { accountPacesOf, Meter, pacesOf, type Pace } from './meter.js';
 import { readParams, type Params } from './params.js';
 
 export interface ListenerInfo {
@@ -19,6 +19,8 @@ export interface ListenerInfo {
   region: string | null;
   /** host:port clients reach this listener at. */
   host: string;
+  /** host:port of the region's own upload listener, which locateupload names (options.regionUploadHosts). */
+  uploadHost?: string;
 }
 
 /** The PCS hosts answer errors with these HTTP statuses (TeraBox's /api/* always answers 200). */
@@ -29,6 +31,10 @@ export class Ctx {
   readonly stats: EndpointStats;
   /** The fault drawn for this request, for handlers that inject it mid-body (superfile2, data). */
   fault: FaultKind | null = null;
+  /** The account whose per-account caps apply to this request's bodies (see throttleAccount). */
+  private capped: string | null = null;
+  /** Counts the response body bytes sent for this request (the per-download stats). */
+  sentTo: { bytes: number } | null = null;
   private paramsPromise: Promise<Params> | null = null;
 
   constructor(
@@ -59,10 +65,22 @@ export class Ctx {
     return (len !== undefined && len !== '0') || this.req.headers['transfer-encoding'] !== undefined;
   }
 
+  /** From now on this request's bodies also count against the account's caps (upload/download knobs). */
+  throttleAccount(account: string | number): void {
+    this.capped = String(account);
+  }
+
+  private shared(dir: 'in' | 'out'): { pace: Pace; rate: () => number } | undefined {
+    if (this.capped === null) return undefined;
+    const pace = accountPacesOf(this.emu, this.capped)[dir];
+    return { pace, rate: () => (dir === 'in' ? this.emu.knobs.accountUploadBytesPerSec : this.emu.knobs.accountDownloadBytesPerSec) };
+  }
+
   /** The request body, metered (bytes in, bandwidth cap); cut off after `cutAfter` bytes (reset fault). */
   body(cutAfter?: number): Readable {
     const meter = new Meter({
       pace: pacesOf(this.socket).in,
+      shared: this.shared('in'),
       rate: () => this.emu.knobs.bandwidthBytesPerSec,
       count: (n) => (this.stats.bytesIn += n),
       cutAfter,
@@ -119,8 +137,12 @@ export class Ctx {
     }
     const meter = new Meter({
       pace: pacesOf(this.socket).out,
+      shared: this.shared('out'),
       rate: () => this.emu.knobs.bandwidthBytesPerSec,
-      count: (n) => (this.stats.bytesOut += n),
+      count: (n) => {
+        this.stats.bytesOut += n;
+        if (this.sentTo) this.sentTo.bytes += n;
+      },
       cutAfter,
       onCut: () => this.reset(),
     });

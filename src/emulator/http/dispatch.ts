@@ -43,12 +43,19 @@ export async function dispatch(emu: EmulatorCore, listener: (req: IncomingMessag
     const latency = latencyFor(emu.knobs, r.endpoint);
     if (latency > 0) await sleep(latency);
     const fault = emu.dice.draw(emu.knobs.faults[r.endpoint]);
-    if (fault === 'http5xx') {
+    const limit = emu.knobs.rateLimit;
+    if (limit && emu.rateLimiter.over(limit, r.endpoint, String(req.headers.cookie ?? ''))) {
+      if (limit.answer === 'http429') await ctx.send(429, { 'content-type': 'text/html', 'retry-after': '1' }, '<html><body><h1>429 Too Many Requests</h1></body></html>');
+      else if (r.pcs) await ctx.pcsFail(Errno.TOO_FREQUENT, 'operation too frequent');
+      else await ctx.fail(Errno.TOO_FREQUENT, 'operation too frequent, try later');
+    } else if (fault === 'http5xx') {
       const status = emu.dice.status5xx();
       await ctx.send(status, { 'content-type': 'text/html' }, gatewayPage(status));
     } else if (fault === 'errno31034') {
       if (r.pcs) await ctx.pcsFail(Errno.TOO_FREQUENT, 'operation too frequent');
       else await ctx.fail(Errno.TOO_FREQUENT, 'operation too frequent, try later');
+    } else if (fault === 'errnoMinus7' && !r.pcs) {
+      await ctx.fail(Errno.INVALID_NAME, 'param path file name is invalid');
     } else if (fault === 'reset' && r.endpoint !== 'superfile2' && r.endpoint !== 'data') {
       ctx.reset();
     } else {

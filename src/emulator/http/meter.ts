@@ -30,10 +30,29 @@ export function pacesOf(socket: Socket): { in: Pace; out: Pace } {
   return p;
 }
 
+const accountPaces = new WeakMap<object, Map<string, { in: Pace; out: Pace }>>();
+
+/** The pacing clocks an account's connections share (per-account caps), one map per emulator. */
+export function accountPacesOf(emulator: object, account: string): { in: Pace; out: Pace } {
+  let byAccount = accountPaces.get(emulator);
+  if (!byAccount) {
+    byAccount = new Map();
+    accountPaces.set(emulator, byAccount);
+  }
+  let p = byAccount.get(account);
+  if (!p) {
+    p = { in: new Pace(), out: new Pace() };
+    byAccount.set(account, p);
+  }
+  return p;
+}
+
 export interface MeterOptions {
   pace: Pace;
   /** Read on every chunk, so a knob change applies to bodies already flowing. */
   rate: () => number;
+  /** A second cap shared with other connections (the per-account cap). */
+  shared?: { pace: Pace; rate: () => number };
   count: (bytes: number) => void;
   /** Pass this many bytes, then call onCut and pass nothing more. */
   cutAfter?: number;
@@ -65,6 +84,9 @@ export class Meter extends Transform {
     for (let off = 0; off < chunk.length; off += slice) {
       const part = chunk.subarray(off, off + slice);
       await this.opts.pace.take(part.length, this.opts.rate());
+      if (this.opts.shared) await this.opts.shared.pace.take(part.length, this.opts.shared.rate());
+      // The client went away while we waited: what is left is never sent, so it is not counted.
+      if (this.destroyed) return;
       this.passed += part.length;
       this.opts.count(part.length);
       this.push(part);

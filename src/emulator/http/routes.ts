@@ -3,7 +3,7 @@
 
 import { checkLogin, homeInfo, membership, quota } from '../api/account.js';
 import { create } from '../api/create.js';
-import { data, dlink, download } from '../api/download.js';
+import { data, dlink, download, pcsDownload } from '../api/download.js';
 import { filemanager } from '../api/filemanager.js';
 import { filemetas } from '../api/filemetas.js';
 import { list } from '../api/list.js';
@@ -58,6 +58,7 @@ export function route(url: URL): Route | null {
     return { endpoint, handler, pcs: false, xpan: true };
   }
   if (path === '/rest/2.0/pcs/superfile2') return { endpoint: 'superfile2', handler: superfile2, pcs: true, xpan: false };
+  if (path === '/rest/2.0/pcs/file' && method === 'download') return { endpoint: 'pcsdownload', handler: pcsDownload, pcs: true, xpan: false };
   if (path === '/rest/2.0/pcs/file' && method === 'locateupload') return { endpoint: 'locateupload', handler: locateupload, pcs: true, xpan: false };
   if (path === '/rest/2.0/membership/proxy/user' && method === 'query') return { endpoint: 'membership', handler: membership, pcs: true, xpan: false };
   const link = LINK.exec(path);

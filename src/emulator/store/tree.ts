@@ -4,7 +4,7 @@
 // transaction and decide the errnos; this module only stores.
 
 import { randomInt } from 'node:crypto';
-import { joinPath, nameOf, parentOf } from '../paths.js';
+import { joinPath, baseName, parentOf } from '../paths.js';
 import type { Db } from './db.js';
 
 export interface Entry {
@@ -125,7 +125,7 @@ export class Tree {
         accountId,
         e.path,
         e.path === '/' ? null : parentOf(e.path),
-        e.path === '/' ? '' : nameOf(e.path),
+        e.path === '/' ? '' : baseName(e.path),
         e.isDir ? 1 : 0,
         e.size,
         e.content,
@@ -173,7 +173,7 @@ export class Tree {
       .run(to, from, to, from, accountId, lo, hi);
     this.db
       .prepare('UPDATE files SET path = ?, parent = ?, name = ? WHERE account_id = ? AND path = ?')
-      .run(to, parentOf(to), nameOf(to), accountId, from);
+      .run(to, parentOf(to), baseName(to), accountId, from);
   }
 
   /** Copies an entry (and its subtree) to `to`, which must be free; every copy gets a new fs_id. */

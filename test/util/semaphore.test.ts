@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Semaphore } from '../../src/upload/semaphore.js';
+import { Semaphore } from '../../src/util/semaphore.js';
 
-describe('upload/semaphore', () => {
+describe('util/semaphore', () => {
   it('never lets more than its size run at once', async () => {
     const sem = new Semaphore(3);
     let running = 0;
@@ -26,7 +26,11 @@ describe('upload/semaphore', () => {
     const sem = new Semaphore(1);
     const release = await sem.acquire();
     const order: number[] = [];
-    const waiters = [1, 2, 3].map((n) => sem.acquire().then((r) => (order.push(n), r())));
+    const waiters = [1, 2, 3].map((n) => sem.acquire().then((r) => {
+        order.push(n);
+        r();
+      }),
+    );
     release();
     await Promise.all(waiters);
     expect(order).to.deep.equal([1, 2, 3]);

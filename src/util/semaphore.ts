@@ -1,5 +1,6 @@
-// A FIFO counting semaphore: the global budget of superfile2 requests in flight across all uploads.
-// Waiters that give up (their signal fires) leave the queue so a slot is never handed to a dead upload.
+// A FIFO counting semaphore (the uploader's global budget of superfile2 requests, the WebDAV layer's
+// password checks). Waiters that give up (their signal fires) leave the queue so a slot is never
+// handed to a caller that has gone.
 
 export class Semaphore {
   private free: number;
@@ -13,6 +14,11 @@ export class Semaphore {
   /** Slots currently taken. */
   get inUse(): number {
     return this.size - this.free;
+  }
+
+  /** Callers waiting for a slot. */
+  get waiting(): number {
+    return this.waiters.length;
   }
 
   /** Resolves with a release function once a slot is free; rejects with the signal's reason if it fires first. */

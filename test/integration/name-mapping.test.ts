@@ -1,0 +1,124 @@
+// Names TeraBox refuses, over the real drive and the emulator: with terabox.nameEncoding "fullwidth"
+// (the default) each one is stored on TeraBox as its full-width look-alike and shown to the client as
+// written, through PUT, PROPFIND, GET, MOVE, COPY and DELETE; "refuse" keeps the 400.
+
+import { expect } from 'chai';
+import { parseMultistatus } from '../dav/client.js';
+import { bytes, startStack, type Stack } from '../support/index.js';
+
+/** Each refused character, how a URL carries it, and how TeraBox stores it. */
+const CHARS: { c: string; url: string; stored: string }[] = [
+  { c: ':', url: ':', stored: '：' },
+  { c: '?', url: '%3F', stored: '？' },
+  { c: '*', url: '*', stored: '＊' },
+  { c: '<', url: '%3C', stored: '＜' },
+  { c: '>', url: '%3E', stored: '＞' },
+  { c: '|', url: '%7C', stored: '｜' },
+  { c: '"', url: '%22', stored: '＂' },
+  { c: '\\', url: '%5C', stored: '＼' },
+];
+
+describe('integration: name mapping', () => {
+  let s: Stack;
+
+  before(async () => {
+    s = await startStack({ upTo: 'webdav', smallParts: true });
+    expect((await s.request('MKCOL', '/names/')).status).to.equal(201);
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  async function members(path: string): Promise<string[]> {
+    const res = await s.request('PROPFIND', path, { headers: { depth: '1' } });
+    expect(res.status).to.equal(207);
+    return parseMultistatus(res.text)
+      .slice(1)
+      .map((r) => decodeURIComponent(r.href));
+  }
+
+  for (const { c, url, stored } of CHARS) {
+    it(`round-trips ${JSON.stringify(c)} through PUT, PROPFIND, GET, MOVE, COPY and DELETE`, async () => {
+      const body = bytes(1000 + c.charCodeAt(0));
+      const dir = `/names/d${url}ir`;
+      expect((await s.request('MKCOL', dir)).status, 'MKCOL').to.equal(201);
+      expect(s.emu.entry(`/names/d${stored}ir`)?.isDir, 'TeraBox holds the mapped folder').to.equal(true);
+
+      expect((await s.request('PUT', `${dir}/a${url}b.txt`, { body })).status, 'PUT').to.equal(201);
+      expect(s.emu.entry(`/names/d${stored}ir/a${stored}b.txt`)?.size, 'TeraBox holds the mapped name').to.equal(body.length);
+      expect(s.emu.entry(`/names/d${stored}ir/a${c}b.txt`), 'nothing under the raw name').to.equal(null);
+      expect(await members(dir + '/')).to.deep.equal([`/names/d${c}ir/a${c}b.txt`]);
+      expect((await s.request('GET', `${dir}/a${url}b.txt`)).body.equals(body), 'GET').to.equal(true);
+
+      const moved = `${dir}/m${url}v.txt`;
+      expect((await s.request('MOVE', `${dir}/a${url}b.txt`, { headers: { destination: s.origin + moved } })).status, 'MOVE').to.equal(201);
+      expect(s.emu.entry(`/names/d${stored}ir/m${stored}v.txt`)?.size).to.equal(body.length);
+      const copied = `/names/c${url}p.txt`;
+      expect((await s.request('COPY', moved, { headers: { destination: s.origin + copied } })).status, 'COPY').to.equal(201);
+      expect(s.emu.entry(`/names/c${stored}p.txt`)?.size).to.equal(body.length);
+      expect((await s.request('GET', copied)).body.equals(body), 'GET the copy').to.equal(true);
+      expect(await members(dir + '/')).to.deep.equal([`/names/d${c}ir/m${c}v.txt`]);
+
+      expect((await s.request('DELETE', copied)).status, 'DELETE file').to.equal(204);
+      expect((await s.request('DELETE', dir + '/')).status, 'DELETE folder').to.equal(204);
+      expect(s.emu.entry(`/names/c${stored}p.txt`)).to.equal(null);
+      expect(s.emu.entry(`/names/d${stored}ir`)).to.equal(null);
+    });
+  }
+
+  it('keeps a real full-width character distinct from the ASCII one (escaped on TeraBox)', async () => {
+    const real = bytes(300);
+    const ascii = bytes(301);
+    expect((await s.request('PUT', `/names/${encodeURIComponent('x：y.txt')}`, { body: real })).status).to.equal(201);
+    expect((await s.request('PUT', '/names/x:y.txt', { body: ascii })).status).to.equal(201);
+    expect(s.emu.entry('/names/x‛：y.txt')?.size).to.equal(real.length);
+    expect(s.emu.entry('/names/x：y.txt')?.size).to.equal(ascii.length);
+    const listed = await members('/names/');
+    expect(listed).to.include.members(['/names/x：y.txt', '/names/x:y.txt']);
+    expect((await s.request('GET', `/names/${encodeURIComponent('x：y.txt')}`)).body.equals(real)).to.equal(true);
+    expect((await s.request('GET', '/names/x:y.txt')).body.equals(ascii)).to.equal(true);
+  });
+
+  it('maps a trailing dot and a trailing space', async () => {
+    expect((await s.request('PUT', '/names/dots.', { body: 'd' })).status).to.equal(201);
+    expect((await s.request('PUT', '/names/space%20', { body: 's' })).status).to.equal(201);
+    expect(s.emu.entry('/names/dots．')?.size).to.equal(1);
+    expect(s.emu.entry('/names/space␠')?.size).to.equal(1);
+    expect(await members('/names/')).to.include.members(['/names/dots.', '/names/space ']);
+  });
+
+  it('refuses a name over 255 bytes and a path over 1000 characters with a clear 400, sending nothing', async () => {
+    s.emu.resetStats();
+    const long = await s.request('PUT', `/names/${'n'.repeat(256)}`, { body: 'x' });
+    expect(long.status).to.equal(400);
+    expect(long.text).to.match(/255/);
+    // 86 colons are 258 bytes once mapped.
+    expect((await s.request('PUT', `/names/${':'.repeat(86)}`, { body: 'x' })).status).to.equal(400);
+    const deep = `/names/${'p'.repeat(200)}`.repeat(5);
+    expect((await s.request('MKCOL', deep)).status).to.equal(400);
+    expect(s.requests('precreate') + s.requests('create') + s.requests('rapidupload')).to.equal(0);
+  });
+
+  describe('terabox.nameEncoding "refuse"', () => {
+    let r: Stack;
+    before(async () => {
+      r = await startStack({ upTo: 'webdav', smallParts: true,  configure: (c) => (c.terabox.nameEncoding = 'refuse') });
+    });
+    after(async () => {
+      await r?.stop();
+    });
+
+    it('answers 400 for every refused character (PUT, MKCOL, COPY) and stores nothing', async () => {
+      expect((await r.request('PUT', '/plain.txt', { body: 'x' })).status).to.equal(201);
+      for (const { c, url } of [...CHARS, { c: '\n', url: '%0A' }, { c: '\t', url: '%09' }]) {
+        const res = await r.request('PUT', `/a${url}b.txt`, { body: 'x' });
+        expect(res.status, JSON.stringify(c)).to.equal(400);
+        expect(res.text, JSON.stringify(c)).to.match(/name/);
+        expect((await r.request('MKCOL', `/d${url}/`)).status, `MKCOL ${JSON.stringify(c)}`).to.equal(400);
+        expect((await r.request('COPY', '/plain.txt', { headers: { destination: `/c${url}.txt` } })).status, `COPY ${JSON.stringify(c)}`).to.equal(400);
+      }
+      const listing = await r.request('PROPFIND', '/', { headers: { depth: '1' } });
+      expect(parseMultistatus(listing.text).map((x) => x.href).sort()).to.deep.equal(['/', '/plain.txt']);
+    });
+  });
+});
