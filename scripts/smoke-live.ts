@@ -179,6 +179,8 @@ export async function runSmoke(opts: SmokeOptions): Promise<number> {
     const config = loadConfig({ env: { ...opts.env, TERABOX_COOKIE: cookie }, flags: { dataDir: join(tmp, 'data'), 'server.port': 0, 'server.host': '127.0.0.1' } });
     config.server.users = [];
     config.log.level = 'debug';
+    // Each step is checked against TeraBox as it happens, so a PUT is answered once TeraBox holds it.
+    config.upload.mode = 'write-through';
     opts.configure?.(config);
     upstream = config.terabox.baseUrl;
     // A client of its own for the checks the drive does not expose, with the same settings.

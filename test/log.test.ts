@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { waitFor } from './support/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,8 @@ describe('logs', () => {
         const put = await request(`${drive.url}logged.bin`, { method: 'PUT', body, headers: { authorization: auth } });
         await put.body.dump();
         expect(put.statusCode).to.equal(201);
+        // Write-back (the default) answers before the commit: its lines follow in the background.
+        await waitFor(() => out.text().includes('"msg":"upload committed"'), { deadlineMs: 20_000, what: 'the commit is logged' });
         const lines = out
           .text()
           .trim()

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { waitFor } from './support/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,8 @@ describe('metrics', () => {
         const put = await request(`${drive.url}m.bin`, { method: 'PUT', body });
         await put.body.dump();
         expect(put.statusCode).to.equal(201);
+        // Write-back (the default) commits in the background: the upstream counters move once it lands.
+        await waitFor(() => (drive.emulator!.stats().endpoints.create?.requests ?? 0) > 0, { deadlineMs: 20_000, what: 'the upload has landed' });
         const got = await request(`${drive.url}m.bin`);
         expect(Buffer.from(await got.body.arrayBuffer()).equals(body)).to.equal(true);
         const missing = await request(`${drive.url}nope.bin`);

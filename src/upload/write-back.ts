@@ -314,6 +314,7 @@ export class WriteBackQueue {
   private async commit(i: Item, signal: AbortSignal): Promise<void> {
     const { logger } = this.d;
     const started = this.now();
+    logger.info({ path: i.view.path, size: i.view.size, attempt: i.view.attempts, background: true }, 'upload started');
     const hooks: CommitHooks = {
       onUploadId: (uploadId) => {
         if (i.row.uploadId !== uploadId) i.confirmed.clear();
@@ -372,9 +373,11 @@ export class WriteBackQueue {
     } catch (err) {
       logger.warn({ err, path: i.view.path }, 'a landed commit could not be shown in the cached listings');
     }
+    const ms = this.now() - started;
     logger.info(
-      { path: i.view.path, size: i.view.size, partsSent: outcome.partsSent, rapid: outcome.rapid, ms: this.now() - started, attempts: i.view.attempts },
-      'background commit landed',
+      // rate: bytes per second over this attempt of the commit, whatever rapid upload skipped.
+      { path: i.view.path, size: i.view.size, partsSent: outcome.partsSent, rapid: outcome.rapid, ms, rate: Math.round((i.view.size / Math.max(ms, 1)) * 1000), attempts: i.view.attempts, background: true },
+      'upload committed',
     );
     await this.d.forget(i.row);
   }
