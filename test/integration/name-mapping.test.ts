@@ -158,6 +158,27 @@ describe('integration: name mapping', () => {
     expect(s.requests('precreate') + s.requests('create') + s.requests('rapidupload')).to.equal(0);
   });
 
+  describe('a TeraBox that refuses leading dots too (emulator knob refuseLeadingDot)', () => {
+    let d: Stack;
+    before(async () => {
+      d = await startStack({ upTo: 'webdav', smallParts: true, knobs: { ...FAITHFUL, refuseLeadingDot: true } });
+    });
+    after(async () => {
+      await d?.stop();
+    });
+
+    it('answers a dot file with a clear 400 (the drive does not map leading dots) and keeps nothing', async () => {
+      const res = await d.request('PUT', '/.env', { body: 'x' });
+      expect(res.status).to.equal(400);
+      expect(res.text).to.match(/name/);
+      expect(d.emu.entry('/.env')).to.equal(null);
+      expect((await d.request('MKCOL', '/.config/')).status).to.equal(400);
+      const listing = await d.request('PROPFIND', '/', { headers: { depth: '1' } });
+      expect(parseMultistatus(listing.text).map((x) => x.href)).to.deep.equal(['/']);
+      expect((await d.request('PUT', '/a.env', { body: 'x' })).status, 'a dot inside is fine').to.equal(201);
+    });
+  });
+
   describe('terabox.nameEncoding "refuse"', () => {
     let r: Stack;
     before(async () => {
@@ -194,6 +215,12 @@ describe('integration: name mapping', () => {
       const sent = ['precreate', 'create', 'rapidupload', 'filemanager'] as const;
       expect(sent.map((e) => r.requests(e)), 'nothing reached TeraBox').to.deep.equal([0, 0, 0, 0]);
       expect((await r.request('GET', '/plain2.txt')).text).to.equal('x');
+      // Reading such a name is not an error: nothing can be there.
+      for (const { why, url } of POSITIONAL) {
+        expect((await r.request('PROPFIND', `/${url}`, { headers: { depth: '0' } })).status, `PROPFIND ${why}`).to.equal(404);
+        expect((await r.request('GET', `/${url}`)).status, `GET ${why}`).to.equal(404);
+        expect((await r.request('PROPFIND', `/${url}/`, { headers: { depth: '1' } })).status, `PROPFIND folder ${why}`).to.equal(404);
+      }
     });
 
     it('takes a 255-byte name and refuses a 256-byte one before anything is sent', async () => {
