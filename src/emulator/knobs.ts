@@ -43,6 +43,10 @@ export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = Object.freeze({
   maxParts: 2048,
   listMaxNum: 1000,
   invalidNameChars: '\\:*?"<>|',
+  // Baidu's rule also refuses leading spaces and dots; rclone's TeraBox encoder escapes neither, so
+  // both are off unless a test asks (docs/terabox-protocol.md, Names).
+  refuseLeadingSpace: false,
+  refuseLeadingDot: false,
   uploadIdTtlMs: 7 * 24 * HOUR,
   precreateRapid: 'commit',
   requireUploadSign: false,
@@ -157,6 +161,8 @@ export function mergeKnobs(base: EmulatorKnobs, patch: unknown): EmulatorKnobs {
         break;
       case 'requireUploadSign':
       case 'dlinkNeedVerify':
+      case 'refuseLeadingSpace':
+      case 'refuseLeadingDot':
         if (typeof value !== 'boolean') fail(key, value, 'true or false');
         next[key] = value;
         break;

@@ -8,7 +8,7 @@ import { statsOf } from './admin.js';
 import { EmulatorCore } from './core.js';
 import type { ListenerInfo } from './http/context.js';
 import { dispatch } from './http/dispatch.js';
-import { normalizePath } from './paths.js';
+import { normalizePath, SHAPE_ONLY } from './paths.js';
 import { checkAccountOptions, cookieFor, type Account } from './store/accounts.js';
 import type { EmulatorEntry, EmulatorHandle, EmulatorOptions } from './types.js';
 
@@ -93,7 +93,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
     };
     const entryOf = (path: string, cookie?: string): EmulatorEntry | null => {
       const account = accountOf(cookie);
-      const p = normalizePath(path, '');
+      const p = normalizePath(path, SHAPE_ONLY);
       const e = p === null ? null : emu.tree.get(account.id, p);
       if (!e) return null;
       const content = e.content ? emu.contents.get(e.content) : null;

@@ -59,6 +59,13 @@ export interface EmulatorKnobs {
   listMaxNum: number;
   /** Characters refused in names (errno -7). Default Baidu's set `\ : * ? " < > |`. */
   invalidNameChars: string;
+  /**
+   * Refuse (-7) a name that starts with a space. Default false: Baidu's rule refuses it but rclone's
+   * TeraBox encoder does not escape it, so TeraBox may well accept it.
+   */
+  refuseLeadingSpace: boolean;
+  /** Refuse (-7) a name that starts with a dot. Default false: Baidu's rule, but dot files are common. */
+  refuseLeadingDot: boolean;
   /** How long an upload id from precreate stays usable by superfile2. Default 7 days. */
   uploadIdTtlMs: number;
   /**

@@ -2,7 +2,8 @@
 // (errno -7), so in "fullwidth" mode each of them travels as a look-alike (`:` as `：`, a trailing `.`
 // as `．`, a control character as its U+24xx symbol) and is turned back on the way in. A look-alike
 // that is really in a user's name is escaped with U+201B `‛` so the mapping stays reversible. In
-// "refuse" mode names pass unchanged and the client's own check refuses them (400 upstairs).
+// "refuse" mode names pass unchanged and are refused (400 upstairs) by the client's own check, and
+// here for a trailing dot or space or a leading space.
 // Both modes refuse, before any request, names over 255 UTF-8 bytes and paths over 1000 characters
 // as they would travel.
 
@@ -160,6 +161,21 @@ function assertSizes(original: string, encoded: string): void {
   }
 }
 
+/**
+ * INVALID_NAME, before any request, for a name TeraBox refuses for where a character sits: a trailing
+ * dot or space, or a leading space (refuse mode; fullwidth maps them). The characters refused
+ * anywhere are the client's own check.
+ */
+function assertPlaces(path: string): void {
+  for (const name of path.split('/')) {
+    if (name === '') continue;
+    const why = name.endsWith('.') ? 'ends with a dot' : name.endsWith(' ') ? 'ends with a space' : name.startsWith(' ') ? 'starts with a space' : null;
+    if (why) {
+      throw new TeraBoxError(`the name ${JSON.stringify(name)} ${why}, which TeraBox does not allow`, { code: 'INVALID_NAME', endpoint: 'name check' });
+    }
+  }
+}
+
 /** The drive's TeraBoxApi seen through a name codec (or only the size checks, in refuse mode). */
 class NameMappingApi implements TeraBoxApi {
   constructor(
@@ -191,6 +207,7 @@ class NameMappingApi implements TeraBoxApi {
   checkPath(path: string): void {
     const encoded = this.enc(path);
     assertSizes(path, encoded);
+    if (!this.codec) assertPlaces(path);
     this.inner.checkPath(encoded);
   }
 

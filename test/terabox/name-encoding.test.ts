@@ -84,6 +84,20 @@ describe('terabox name encoding', () => {
       });
     }
 
+    it('refuse: a trailing dot or space and a leading space are refused before the client sees them (TeraBox answers -7)', () => {
+      const api = withNameEncoding(inner, 'refuse');
+      const before = seen.length;
+      for (const p of ['/end.', '/dir./f', '/end ', '/ lead', '/d/ lead/f']) {
+        expect(() => api.checkPath(p), JSON.stringify(p)).to.throw(TeraBoxError, /name/);
+      }
+      expect(seen.length).to.equal(before);
+      for (const p of ['/a.b', '/a b', '/.hidden', '/…']) api.checkPath(p);
+      // fullwidth maps them instead: what reaches the client's check is a name TeraBox takes.
+      const full = withNameEncoding(inner, 'fullwidth');
+      for (const p of ['/end.', '/end ', '/ lead']) full.checkPath(p);
+      expect(seen.slice(-3)).to.deep.equal(['/end．', '/end␠', '/␠lead']);
+    });
+
     it('fullwidth: the 255-byte limit counts the name as it travels (a look-alike is 3 bytes)', () => {
       const api = withNameEncoding(inner, 'fullwidth');
       api.checkPath('/' + ':'.repeat(85));

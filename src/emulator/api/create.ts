@@ -69,7 +69,7 @@ export async function create(ctx: Ctx): Promise<void> {
   if (!account) return;
   const params = await ctx.params();
   if (ctx.xpan && !(await ctx.requireTokens(account, params))) return;
-  const path = normalizePath(params.get('path'), ctx.emu.knobs.invalidNameChars);
+  const path = normalizePath(params.get('path'), ctx.emu.knobs);
   if (path === null || path === '/') return ctx.fail(Errno.INVALID_NAME, 'param path file name is invalid');
   if (params.int('isdir', 0) === 1) {
     // mkdir without rtype fails on an existing path (-8, which clients treat as "already there").

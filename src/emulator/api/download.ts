@@ -85,7 +85,7 @@ export async function data(ctx: Ctx): Promise<void> {
 export async function pcsDownload(ctx: Ctx): Promise<void> {
   const account = await ctx.account('pcs');
   if (!account) return;
-  const path = normalizePath(ctx.url.searchParams.get('path') ?? undefined, ctx.emu.knobs.invalidNameChars);
+  const path = normalizePath(ctx.url.searchParams.get('path') ?? undefined, ctx.emu.knobs);
   if (path === null) return ctx.pcsFail(31023, 'param error');
   const entry = ctx.emu.tree.get(account.id, path);
   if (!entry || entry.isDir || !entry.content) return ctx.pcsFail(FILE_MISSING, 'file does not exist');

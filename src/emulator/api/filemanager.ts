@@ -47,11 +47,11 @@ export async function filemanager(ctx: Ctx): Promise<void> {
 }
 
 function apply(ctx: Ctx, account: Account, opera: Opera, item: unknown, listOndup: Ondup): ItemResult {
-  const chars = ctx.emu.knobs.invalidNameChars;
+  const rules = ctx.emu.knobs;
   const { tree } = ctx.emu;
   if (opera === 'delete') {
     const raw = typeof item === 'string' ? item : '';
-    const path = normalizePath(raw, chars);
+    const path = normalizePath(raw, rules);
     if (path === null || path === '/') return { errno: Errno.INVALID_NAME, path: raw };
     if (!tree.get(account.id, path)) return { errno: Errno.NOT_FOUND, path: raw };
     tree.remove(account.id, path);
@@ -60,16 +60,18 @@ function apply(ctx: Ctx, account: Account, opera: Opera, item: unknown, listOndu
 
   const obj = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
   const raw = typeof obj.path === 'string' ? obj.path : '';
-  const from = normalizePath(raw, chars);
+  const from = normalizePath(raw, rules);
   if (from === null || from === '/') return { errno: Errno.INVALID_NAME, path: raw };
   // move/copy without newname keep the name; rename needs one.
   const newname = typeof obj.newname === 'string' ? obj.newname : opera === 'rename' ? '' : baseName(from);
-  const destDir = opera === 'rename' ? parentOf(from) : normalizePath(typeof obj.dest === 'string' ? obj.dest : undefined, chars);
-  if (destDir === null || !validName(newname, chars)) return { errno: Errno.INVALID_NAME, path: raw };
+  const destDir = opera === 'rename' ? parentOf(from) : normalizePath(typeof obj.dest === 'string' ? obj.dest : undefined, rules);
+  if (destDir === null || !validName(newname, rules)) return { errno: Errno.INVALID_NAME, path: raw };
   const result = { path: from, dest: destDir, newname };
   const source = tree.get(account.id, from);
   if (!source) return { errno: Errno.NOT_FOUND, ...result };
   let to = joinPath(destDir, newname);
+  // The target as a whole obeys the path limit too (a long name into a deep folder).
+  if (normalizePath(to, rules) === null) return { errno: Errno.INVALID_NAME, ...result };
   // Into its own subtree: refused as a parameter error.
   if (to !== from && isWithin(to, from)) return { errno: Errno.PARAM, ...result };
   const ondup = ondupOf(obj.ondup, listOndup);

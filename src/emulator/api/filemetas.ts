@@ -20,7 +20,7 @@ export async function filemetas(ctx: Ctx): Promise<void> {
   const { tree, knobs } = ctx.emu;
   let missing = false;
   const info = (target as string[]).map((raw) => {
-    const path = normalizePath(raw, knobs.invalidNameChars);
+    const path = normalizePath(raw, knobs);
     const entry = path === null ? null : tree.get(account.id, path);
     if (!entry) {
       missing = true;

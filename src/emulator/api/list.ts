@@ -13,7 +13,7 @@ export async function list(ctx: Ctx): Promise<void> {
   const params = await ctx.params();
   if (ctx.xpan && !(await ctx.requireTokens(account, params))) return;
   const { knobs, tree } = ctx.emu;
-  const dir = normalizePath(params.get('dir') ?? '/', knobs.invalidNameChars);
+  const dir = normalizePath(params.get('dir') ?? '/', knobs);
   if (dir === null) return ctx.fail(Errno.INVALID_NAME, 'param path file name is invalid');
   const entry = tree.get(account.id, dir);
   if (!entry?.isDir) return ctx.fail(Errno.NOT_FOUND, 'file does not exist');

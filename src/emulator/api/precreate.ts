@@ -73,7 +73,7 @@ export async function precreate(ctx: Ctx): Promise<void> {
   if (!(await ctx.requireTokens(account, params))) return;
   const { emu } = ctx;
   const { knobs, tree } = emu;
-  const path = normalizePath(params.get('path'), knobs.invalidNameChars);
+  const path = normalizePath(params.get('path'), knobs);
   if (path === null || path === '/') return ctx.fail(Errno.INVALID_NAME, 'param path file name is invalid');
   const size = params.int('size');
   if (size !== undefined) {

@@ -18,7 +18,7 @@ export async function rapidupload(ctx: Ctx): Promise<void> {
   if (!account) return;
   const params = await ctx.params();
   const { emu } = ctx;
-  const path = normalizePath(params.get('path'), emu.knobs.invalidNameChars);
+  const path = normalizePath(params.get('path'), emu.knobs);
   if (path === null || path === '/') return ctx.fail(Errno.INVALID_NAME, 'param path file name is invalid');
   const size = params.int('content-length');
   const md5 = params.get('content-md5')?.toLowerCase();
