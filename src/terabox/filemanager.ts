@@ -31,7 +31,8 @@ async function run<T>(ctx: ClientContext, opera: FilemanagerOpera, items: readon
     const info = Array.isArray(body.info) ? body.info : [];
     for (const [i, item] of info.entries()) {
       if (item && typeof item.errno === 'number' && item.errno !== 0) {
-        const path = typeof item.path === 'string' ? item.path : batch[i] !== undefined ? pathOf(batch[i]!) : '?';
+        const asked = batch[i];
+        const path = typeof item.path === 'string' ? item.path : asked !== undefined ? pathOf(asked) : '?';
         throw failure(ENDPOINT, { errno: item.errno, requestId, detail: `${opera} ${path}` });
       }
     }
