@@ -95,17 +95,24 @@ async function uploadOrigin(calls: ClientContext): Promise<string> {
   return `${new URL(session.baseUrl).protocol}//${host}`;
 }
 
-export async function precreate(calls: ClientContext, req: PrecreateRequest): Promise<PrecreateResult> {
-  const { endpoint, req: style } = styled(calls, ENDPOINTS.precreate, 'precreate');
-  assertRemotePath(req.path, endpoint.path);
-  if (!Array.isArray(req.blockList) || req.blockList.length === 0) throw invalid(endpoint.path, 'blockList is empty');
-  const form: Params = {
+/** Checks the file precreate and create describe and gives the form fields both send for it. */
+function fileFields(endpoint: string, req: PrecreateRequest | CreateRequest): Params {
+  assertRemotePath(req.path, endpoint);
+  if (!Array.isArray(req.blockList) || req.blockList.length === 0) throw invalid(endpoint, 'blockList is empty');
+  return {
     path: req.path,
     size: req.size,
-    autoinit: 1,
     target_path: targetPath(req.path),
     block_list: JSON.stringify(req.blockList),
     local_mtime: req.localMtime,
+  };
+}
+
+export async function precreate(calls: ClientContext, req: PrecreateRequest): Promise<PrecreateResult> {
+  const { endpoint, req: style } = styled(calls, ENDPOINTS.precreate, 'precreate');
+  const form: Params = {
+    ...fileFields(endpoint.path, req),
+    autoinit: 1,
     file_limit_switch_v34: 'true',
     rtype: req.rtype,
     uploadid: req.uploadId,
@@ -180,16 +187,7 @@ export async function uploadPart(calls: ClientContext, req: UploadPartRequest): 
 
 export async function create(calls: ClientContext, req: CreateRequest): Promise<RemoteEntry> {
   const { endpoint, req: style } = styled(calls, ENDPOINTS.create, 'create');
-  assertRemotePath(req.path, endpoint.path);
-  if (!Array.isArray(req.blockList) || req.blockList.length === 0) throw invalid(endpoint.path, 'blockList is empty');
-  const form: Params = {
-    path: req.path,
-    size: req.size,
-    uploadid: req.uploadId,
-    target_path: targetPath(req.path),
-    block_list: JSON.stringify(req.blockList),
-    local_mtime: req.localMtime,
-  };
+  const form: Params = { ...fileFields(endpoint.path, req), uploadid: req.uploadId };
   // Most clients put isdir/rtype in the query of /api/create; the seed's xpan form has them in the body.
   const flags = { isdir: 0, rtype: req.rtype };
   const call: CallRequest =

@@ -149,15 +149,8 @@ export class Uploader implements UploadService {
   // ---- write-back ----
 
   async stage(req: StageRequest): Promise<StageResult> {
-    checkPath(req.path);
-    checkSize('size', req.size);
-    checkSize('sizeHint', req.sizeHint);
-    this.assertOpen();
+    const limit = await this.admit(req);
     const { path } = req;
-    const limit = req.size === 0 ? 0 : await this.fileSizeLimit(path);
-    if (req.size !== undefined && req.size > limit) {
-      throw new UploadError('TOO_LARGE', `${path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
-    }
     const reserve = req.size ?? 0;
     if (reserve > (await this.spool.freeBytes()) - this.reservedSpool) {
       throw new UploadError('QUOTA', `${path}: the local spool disk has no room for ${reserve} more bytes`);
@@ -297,19 +290,28 @@ export class Uploader implements UploadService {
   }
 
   async upload(req: UploadRequest): Promise<UploadResult> {
-    checkPath(req.path);
-    checkSize('size', req.size);
-    checkSize('sizeHint', req.sizeHint);
-    this.assertOpen();
+    const limit = await this.admit(req);
     const { path } = req;
-    const limit = req.size === 0 ? 0 : await this.fileSizeLimit(path);
-    if (req.size !== undefined && req.size > limit) {
-      throw new UploadError('TOO_LARGE', `${path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
-    }
     if (req.size !== undefined && req.size > (await this.spool.freeBytes())) {
       throw new UploadError('QUOTA', `${path}: the local spool disk has no room for ${req.size} bytes`);
     }
     return this.track({ path, spoolFile: this.spool.newFile(), resume: false }, req.signal, (op) => this.receiveAndCommit(req, op, limit));
+  }
+
+  /**
+   * What every write checks before its body is read: the path, the declared sizes, an open uploader
+   * and a size within the per-file limit. Answers the limit, which the body is held to as it arrives.
+   */
+  private async admit(req: UploadRequest): Promise<number> {
+    checkPath(req.path);
+    checkSize('size', req.size);
+    checkSize('sizeHint', req.sizeHint);
+    this.assertOpen();
+    const limit = req.size === 0 ? 0 : await this.fileSizeLimit(req.path);
+    if (req.size !== undefined && req.size > limit) {
+      throw new UploadError('TOO_LARGE', `${req.path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
+    }
+    return limit;
   }
 
   resumePending(): Promise<ResumeOutcome[]> {
