@@ -176,7 +176,7 @@ function win32TimesProppatch(modified: string): string {
   );
 }
 
-describe('Windows Explorer session (replayed) against a drive with a user', function () {
+describe('Windows Explorer session (replayed) against a drive with a user', () => {
   let rig: DriveRig;
   const user = { name: 'alice', password: 'Ex:pl0rer/+é pass' };
   const WRONG = 'stale-password-from-last-week';
