@@ -44,10 +44,10 @@ export interface DriveHooks {
 
 /** Serves the settings' drive until close(). */
 export async function startDrive(config: Config, logger: Logger, hooks: DriveHooks = {}): Promise<RunningDrive> {
-  const { server: srv } = config;
-  if (srv.users.length === 0 && !isLoopback(srv.host)) {
+  const { server: serverSettings } = config;
+  if (serverSettings.users.length === 0 && !isLoopback(serverSettings.host)) {
     throw new Error(
-      `server.users is empty and server.host ${srv.host} is not a loopback address: anonymous access is only allowed on loopback. ` +
+      `server.users is empty and server.host ${serverSettings.host} is not a loopback address: anonymous access is only allowed on loopback. ` +
         'Add users (make a hash with `terabox-webdav hash-password`) or listen on 127.0.0.1.',
     );
   }
@@ -99,26 +99,26 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
     let status: () => Promise<DriveStatus> = () => Promise.reject(new Error('the drive is starting'));
     const metrics = createDriveMetrics({ status: () => status() });
 
-    const { terabox: tb } = config;
+    const { terabox: teraboxSettings } = config;
     const client = createTeraBoxClient({
       baseUrl,
       cookie,
-      userAgent: tb.userAgent,
-      apiStyle: tb.apiStyle,
-      uploadHost: tb.uploadHost || undefined,
-      downloadApi: tb.downloadApi,
-      invalidNameChars: tb.invalidNameChars,
-      maxConnections: tb.maxConnections,
-      timeouts: tb.timeouts,
-      retry: tb.retry,
+      userAgent: teraboxSettings.userAgent,
+      apiStyle: teraboxSettings.apiStyle,
+      uploadHost: teraboxSettings.uploadHost || undefined,
+      downloadApi: teraboxSettings.downloadApi,
+      invalidNameChars: teraboxSettings.invalidNameChars,
+      maxConnections: teraboxSettings.maxConnections,
+      timeouts: teraboxSettings.timeouts,
+      retry: teraboxSettings.retry,
       // The embedded emulator has no rate limit to stay under.
-      apiCallsPerSecond: emulator ? 0 : tb.apiCallsPerSecond,
-      apiBurst: tb.apiBurst,
+      apiCallsPerSecond: emulator ? 0 : teraboxSettings.apiCallsPerSecond,
+      apiBurst: teraboxSettings.apiBurst,
       logger: logger.child({ component: 'terabox' }),
       observer: metrics.upstream,
     });
     // Every path to and from TeraBox goes through the name mapping (or, in refuse mode, its size checks).
-    const api = withNameEncoding(client, tb.nameEncoding, tb.invalidNameChars);
+    const api = withNameEncoding(client, teraboxSettings.nameEncoding, teraboxSettings.invalidNameChars);
     closers.push(() => api.close());
 
     const spoolDir = config.upload.spoolDir || join(config.dataDir, 'spool');
@@ -134,7 +134,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       ladder: config.upload.ladder,
       maxFileSize: config.upload.maxFileSize || undefined,
       mode: config.upload.mode,
-      backoff: tb.retry,
+      backoff: teraboxSettings.retry,
       logger: logger.child({ component: 'upload' }),
     });
     closers.push(() => uploader.close());
@@ -167,7 +167,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       linkMarginMs: config.cache.linkMarginSeconds * 1000,
       quotaTtlMs: config.cache.quotaTtlSeconds * 1000,
       overlayPatterns: config.overlay.patterns,
-      readOnly: srv.readOnly,
+      readOnly: serverSettings.readOnly,
       uploadMode: config.upload.mode,
       maxPendingBytes: config.upload.maxPendingBytes || defaultMaxPendingBytes(spoolDir),
       logger: logger.child({ component: 'drive' }),
@@ -184,7 +184,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
         uploadGlobalParallel: config.upload.globalParallel,
         cacheMode: config.cache.mode,
         downloadParallel: config.download.parallel,
-        readOnly: srv.readOnly,
+        readOnly: serverSettings.readOnly,
       },
       quota: () => drive.quota(),
       uploads: () => drive.uploadStatus(),
@@ -198,18 +198,18 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       status,
       metrics,
       db,
-      users: srv.users,
-      allowAnonymous: srv.users.length === 0,
-      readOnly: srv.readOnly,
-      maxXmlBodyBytes: srv.maxXmlBodyBytes,
-      lockMaxTimeoutSeconds: srv.lockMaxTimeoutSeconds,
-      publicUrl: srv.publicUrl || undefined,
-      propfindMaxEntries: srv.propfindMaxEntries,
+      users: serverSettings.users,
+      allowAnonymous: serverSettings.users.length === 0,
+      readOnly: serverSettings.readOnly,
+      maxXmlBodyBytes: serverSettings.maxXmlBodyBytes,
+      lockMaxTimeoutSeconds: serverSettings.lockMaxTimeoutSeconds,
+      publicUrl: serverSettings.publicUrl || undefined,
+      propfindMaxEntries: serverSettings.propfindMaxEntries,
       logger: logger.child({ component: 'dav' }),
     });
     await new Promise<void>((resolveListen, rejectListen) => {
       server.once('error', rejectListen);
-      server.listen(srv.port, srv.host, () => {
+      server.listen(serverSettings.port, serverSettings.host, () => {
         server.off('error', rejectListen);
         resolveListen();
       });
@@ -226,12 +226,12 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       await stopped;
     });
     const { port } = server.address() as AddressInfo;
-    const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
+    const host = serverSettings.host.includes(':') ? `[${serverSettings.host}]` : serverSettings.host;
     const url = `http://${host}:${port}/`;
-    logger.info({ url, readOnly: srv.readOnly, users: srv.users.length }, `serving WebDAV at ${url}`);
+    logger.info({ url, readOnly: serverSettings.readOnly, users: serverSettings.users.length }, `serving WebDAV at ${url}`);
     let metricsUrl: string | undefined;
-    if (srv.metricsPort > 0) {
-      const metricsServer = await serveMetrics(metrics, srv.metricsPort);
+    if (serverSettings.metricsPort > 0) {
+      const metricsServer = await serveMetrics(metrics, serverSettings.metricsPort);
       closers.push(
         () =>
           new Promise<void>((done) => {

@@ -25,7 +25,7 @@ const SECTIONS = ['side-by-side', 'upload', 'terabox-like', 'upstream-reads'] as
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { quick: false, skip1g: false };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '--quick') args.quick = true;
     else if (a === '--skip-1g') args.skip1g = true;
     else if (a === '--only' && (SECTIONS as readonly string[]).includes(argv[i + 1] ?? '')) args.only = argv[++i] as BenchArgs['only'];

@@ -20,11 +20,11 @@ export interface BasicCredentials {
  */
 export function parseBasicAuth(header: string | undefined): BasicCredentials | null {
   if (header === undefined) return null;
-  const m = /^\s*basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
-  if (!m || m[1].replace(/=+$/, '').length % 4 === 1) return null;
+  const base64 = /^\s*basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header)?.[1];
+  if (base64 === undefined || base64.replace(/=+$/, '').length % 4 === 1) return null;
   let decoded: string;
   try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(m[1], 'base64'));
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(base64, 'base64'));
   } catch {
     return null;
   }

@@ -28,11 +28,12 @@ export function parseIfHeader(header: string): IfList[] {
   let tag: string | null = null;
   let sawTagged = false;
   let sawUntagged = false;
-  const fail = (why: string): never => {
+  // A declaration, not an arrow, so that TypeScript narrows after `if (…) fail(…)`.
+  function fail(why: string): never {
     throw new IfHeaderSyntaxError(`${why} at offset ${pos}`);
-  };
+  }
   const skipSpace = () => {
-    while (pos < header.length && /\s/.test(header[pos])) pos++;
+    while (pos < header.length && /\s/.test(header.charAt(pos))) pos++;
   };
   const readUntil = (close: string): string => {
     const end = header.indexOf(close, pos);
@@ -73,8 +74,8 @@ export function parseIfHeader(header: string): IfList[] {
         pos++;
         const m = /^\s*((?:W\/)?"[^"]*")\s*\]/.exec(header.slice(pos));
         if (!m) fail('bad entity tag');
-        pos += m![0].length;
-        conditions.push({ not, kind: 'etag', value: m![1] });
+        pos += m[0].length;
+        conditions.push({ not, kind: 'etag', value: m[1]! }); // the group is not optional
       } else {
         fail('expected a state token or an entity tag');
       }

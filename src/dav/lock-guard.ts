@@ -24,8 +24,8 @@ export function assertWritable(ctx: RequestContext, scope: WriteScope): void {
   const store = ctx.services.locks;
   const check = (path: string) => {
     const locks = store.covering(path);
-    if (locks.length > 0 && !locks.some((l) => held(ctx, l))) {
-      const blocking = locks[0];
+    const [blocking] = locks;
+    if (blocking !== undefined && !locks.some((l) => held(ctx, l))) {
       throw new DavError(423, `${blocking.root} is locked`, {
         condition: 'lock-token-submitted',
         hrefs: [hrefFor(blocking.root, blocking.root !== path)],

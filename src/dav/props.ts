@@ -30,10 +30,10 @@ function ok(inner: string): PropValue {
   return { status: 200, inner };
 }
 
-function quotaValue(view: ResourceView, pick: (q: Quota) => number): PropValue {
+function quotaValue(view: ResourceView, bytesOf: (q: Quota) => number): PropValue {
   const q = view.quota;
   if (q === undefined) return NOT_FOUND;
-  return 'status' in q ? { status: q.status } : ok(String(Math.max(0, Math.floor(pick(q)))));
+  return 'status' in q ? { status: q.status } : ok(String(Math.max(0, Math.floor(bytesOf(q)))));
 }
 
 /** ISO 8601 without milliseconds (RFC 4918 §15.1 uses RFC 3339 date-time). */

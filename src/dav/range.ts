@@ -18,9 +18,9 @@ const MAX_RANGES = 32;
  */
 export function parseRange(header: string | undefined, size: number): RangeRequest {
   if (header === undefined) return { kind: 'full' };
-  const m = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
-  if (!m) return { kind: 'full' };
-  const specs = m[1].split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = /^\s*bytes\s*=\s*(.+)$/i.exec(header)?.[1];
+  if (list === undefined) return { kind: 'full' };
+  const specs = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (specs.length === 0 || specs.length > MAX_RANGES) return { kind: 'full' };
   const ranges: ByteRange[] = [];
   for (const spec of specs) {
@@ -36,13 +36,17 @@ export function parseRange(header: string | undefined, size: number): RangeReque
     if (last < start) return { kind: 'full' };
     if (start < size) ranges.push({ start, end: Math.min(last, size - 1) });
   }
-  if (ranges.length === 0) return { kind: 'unsatisfiable' };
   ranges.sort((a, b) => a.start - b.start);
-  const merged: ByteRange[] = [ranges[0]];
-  for (const r of ranges.slice(1)) {
-    const last = merged[merged.length - 1];
+  const [first, ...rest] = ranges;
+  if (first === undefined) return { kind: 'unsatisfiable' };
+  let last = first;
+  const merged: ByteRange[] = [last];
+  for (const r of rest) {
     if (r.start <= last.end + 1) last.end = Math.max(last.end, r.end);
-    else merged.push({ ...r });
+    else {
+      last = { ...r };
+      merged.push(last);
+    }
   }
   return { kind: 'partial', ranges: merged };
 }

@@ -262,10 +262,10 @@ function checkRequestFraming(req: IncomingMessage): void {
   if (te !== undefined && te.trim().toLowerCase() !== 'chunked') {
     throw new DavError(501, `Transfer-Encoding ${JSON.stringify(te)} is not supported (only chunked)`);
   }
-  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(req.url ?? '');
-  if (absolute) {
-    if (absolute[1] === '' || absolute[1]!.includes('@')) throw new DavError(400, 'Bad authority in the request target');
-    req.headers.host = absolute[1]!;
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(req.url ?? '')?.[1];
+  if (authority !== undefined) {
+    if (authority === '' || authority.includes('@')) throw new DavError(400, 'Bad authority in the request target');
+    req.headers.host = authority;
   }
 }
 

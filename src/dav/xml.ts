@@ -67,8 +67,9 @@ export function parseXml(body: Buffer): XmlElement {
     throw badXml((e as Error).message);
   }
   const roots = parsed.filter((n) => !('#text' in n));
-  if (roots.length !== 1) throw badXml('expected exactly one root element');
-  return resolve(roots[0], new Map([['xml', XML_NS]]));
+  const [root] = roots;
+  if (root === undefined || roots.length !== 1) throw badXml('expected exactly one root element');
+  return resolve(root, new Map([['xml', XML_NS]]));
 }
 
 function resolve(raw: RawNode, outer: Map<string, string>): XmlElement {

@@ -64,7 +64,7 @@ export const DRIVE_DEFAULTS = {
 } as const;
 
 /** Codes that, coming from TeraBox, mean our cached view of the drive is out of date. */
-const SURPRISES = new Set(['NOT_FOUND', 'EXISTS', 'PARENT_MISSING']);
+const STALE_VIEW_CODES = new Set(['NOT_FOUND', 'EXISTS', 'PARENT_MISSING']);
 
 export class DriveCore {
   readonly api: TeraBoxApi;
@@ -164,7 +164,7 @@ export class DriveCore {
     } catch (e) {
       const fromBelow = e instanceof TeraBoxError || e instanceof UploadError;
       const err = toDriveError(e, what);
-      if (fromBelow && err instanceof DriveError && SURPRISES.has(err.code)) {
+      if (fromBelow && err instanceof DriveError && STALE_VIEW_CODES.has(err.code)) {
         for (const p of paths) {
           this.dirs.invalidate(parentOf(p));
           this.dirs.invalidate(parentOf(parentOf(p)));

@@ -18,10 +18,10 @@ const FROM_UPLOAD: Record<UploadErrorCode, DriveErrorCode> = {
 };
 
 /** Local file-system errno codes that mean "no space" (507 for the client) rather than a bug. */
-const FROM_FS: Record<string, DriveErrorCode> = {
-  ENOSPC: 'QUOTA',
-  EDQUOT: 'QUOTA',
-};
+const FROM_FS = new Map<string, DriveErrorCode>([
+  ['ENOSPC', 'QUOTA'],
+  ['EDQUOT', 'QUOTA'],
+]);
 
 /**
  * The DriveError for e, with `what` (e.g. "move /a to /b") prefixed to the message. Errors nobody
@@ -34,9 +34,8 @@ export function toDriveError(e: unknown, what: string): unknown {
   if (e instanceof UploadError) return new DriveError(FROM_UPLOAD[e.code], `${what}: ${e.message}`, e);
   if (e instanceof Error && e.name === 'AbortError') return new DriveError('ABORTED', `${what}: aborted`, e);
   const fsCode = (e as NodeJS.ErrnoException | null)?.code;
-  if (typeof fsCode === 'string' && fsCode in FROM_FS) {
-    return new DriveError(FROM_FS[fsCode], `${what}: local storage: ${fsCode}`, e);
-  }
+  const fsMeaning = fsCode === undefined ? undefined : FROM_FS.get(fsCode);
+  if (fsMeaning !== undefined) return new DriveError(fsMeaning, `${what}: local storage: ${fsCode}`, e);
   return e;
 }
 

@@ -41,7 +41,7 @@ export class Lookup {
     const row = this.core.overlay.get(path);
     const pending = this.core.uploader.pendingAt(path);
     if (pending) return { entry: entryFromPending(pending, etag), local: false, remote: item?.remote, row, pending };
-    return pick(item, row, etag);
+    return newerOf(item, row, etag);
   }
 
   /** The members of an existing folder `dir` (TeraBox entries and overlay rows merged). */
@@ -56,7 +56,7 @@ export class Lookup {
     for (const [name, item] of listing) members.set(name, item.entry);
     for (const row of this.core.overlay.children(dir)) {
       const name = baseName(row.path);
-      const shown = pick(listing.get(name), row, etag);
+      const shown = newerOf(listing.get(name), row, etag);
       if (shown) members.set(name, shown.entry);
     }
     for (const c of this.core.uploader.pendingCommits()) {
@@ -110,7 +110,7 @@ export async function loadRemoteDir(core: DriveCore, dir: string): Promise<Remot
  * The entry shown at a path that may have both a TeraBox entry and an overlay row (only after changes
  * made outside the drive: our own writes remove the other kind): the newer one wins, the overlay on a tie.
  */
-export function pick(item: RemoteItem | undefined, row: OverlayRow | undefined, etag: Etagger): Located | null {
+export function newerOf(item: RemoteItem | undefined, row: OverlayRow | undefined, etag: Etagger): Located | null {
   if (row && (!item || row.mtime >= item.remote.mtime * 1000)) {
     return { entry: entryFromOverlay(row, etag), local: true, remote: item?.remote, row };
   }

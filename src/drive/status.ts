@@ -3,6 +3,8 @@
 // source the status page, the metrics and the `status` command read. Keep it small and stable: add
 // fields, never rename them. Times are ISO-8601 strings, sizes bytes, rates bytes per second.
 
+import type { TeraBoxHealth } from '../terabox/health.js';
+
 /** Where one background commit stands. */
 export type UploadState = 'pending' | 'active' | 'failed';
 
@@ -48,19 +50,8 @@ export interface CacheStatus {
   bytesFetched: number;
 }
 
-export interface TeraBoxHealth {
-  /** False after the last call failed to reach TeraBox (network or 5xx); true after any answer. */
-  reachable: boolean;
-  lastError?: { message: string; at: string };
-  lastTokenRefresh?: string;
-  region?: string;
-  uploadHost?: string;
-  apiStyle?: string;
-  downloadRoute?: string;
-  /** API calls per second over the last few seconds, and the pacing limit. */
-  callsPerSecond?: number;
-  callsPerSecondLimit?: number;
-}
+/** How TeraBox answers; the client keeps it (src/terabox/health.ts), the snapshot shows it as is. */
+export type { TeraBoxHealth };
 
 export interface DriveStatus {
   version: string;

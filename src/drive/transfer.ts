@@ -12,7 +12,6 @@ import type { HeldCommits } from '../upload/types.js';
 import { underOrAt } from './writes.js';
 import { DriveError } from './types.js';
 
-type Ondup = 'fail' | 'overwrite';
 
 export class Transfers {
   constructor(
@@ -154,11 +153,11 @@ export class Transfers {
   ): Promise<void> {
     const dest = parentOf(to);
     const newname = baseName(to);
-    await this.replacing(to, dst, !src.entry.isDir, async (ondup) => {
+    await this.replacing(to, dst, !src.entry.isDir, async (overwrite) => {
       if (op === 'copy' && depth === 0) await this.core.api.mkdir(to);
-      else if (op === 'copy') await this.core.api.copy([{ path: from, dest, newname }], ondup);
-      else if (dest === parentOf(from) && ondup === 'fail') await this.core.api.rename([{ path: from, newname }]);
-      else await this.core.api.move([{ path: from, dest, newname }], ondup);
+      else if (op === 'copy') await this.core.api.copy([{ path: from, dest, newname }], { overwrite });
+      else if (dest === parentOf(from) && !overwrite) await this.core.api.rename([{ path: from, newname }]);
+      else await this.core.api.move([{ path: from, dest, newname }], { overwrite });
     });
     if (op === 'move') this.core.dirs.remove(from);
     // A replaced folder's listings went in replacing(); a file leaves none below `to`.
@@ -172,14 +171,14 @@ export class Transfers {
 
   /**
    * Runs put() to create `to` in place of dst. When put() can replace a TeraBox file in one call
-   * (`overwritesFile`: an upload or a filemanager call on a file) a file is replaced with
-   * ondup=overwrite. Otherwise the old destination, with the overlay rows under it, is set aside under
+   * (`overwritesFile`: an upload or a filemanager call on a file) a file is replaced by put(true), an
+   * overwriting call. Otherwise the old destination, with the overlay rows under it, is set aside under
    * a temporary name first and deleted only after put() succeeded, put back if put() failed, so a
    * failed MOVE/COPY never loses the destination, and a failed delete leaves it whole under that name.
    */
-  private async replacing(to: string, dst: Located | null, overwritesFile: boolean, put: (ondup: Ondup) => Promise<void>): Promise<void> {
-    if (!dst?.remote) return put('fail');
-    if (overwritesFile && !dst.remote.isDir) return put('overwrite');
+  private async replacing(to: string, dst: Located | null, overwritesFile: boolean, put: (overwrite: boolean) => Promise<void>): Promise<void> {
+    if (!dst?.remote) return put(false);
+    if (overwritesFile && !dst.remote.isDir) return put(true);
     const dir = parentOf(to);
     const asideName = `.${randomUUID()}.replaced`;
     const aside = joinPath(dir, asideName);
@@ -189,12 +188,12 @@ export class Transfers {
       if (!isTeraBoxError(e, 'NOT_FOUND')) throw e;
       // Deleted outside the drive since it was listed: there is nothing to set aside.
       this.core.dirs.remove(to);
-      return put('fail');
+      return put(false);
     }
     this.core.dirs.remove(to);
     this.core.overlay.move(to, aside);
     try {
-      await put('fail');
+      await put(false);
     } catch (e) {
       try {
         await this.core.api.rename([{ path: aside, newname: baseName(to) }]);

@@ -28,13 +28,13 @@ export interface HomeInfo {
 }
 
 /** `/api/check/login`: AUTH_EXPIRED (-6) when the cookie is bad (after any region switch). */
-export async function checkLogin(ctx: ClientContext): Promise<LoginInfo> {
-  const { body } = await ctx.caller.call<WireCheckLoginResponse>(ENDPOINTS.checkLogin);
+export async function checkLogin(calls: ClientContext): Promise<LoginInfo> {
+  const { body } = await calls.caller.call<WireCheckLoginResponse>(ENDPOINTS.checkLogin);
   return { uk: typeof body.uk === 'number' ? body.uk : undefined };
 }
 
-export async function membership(ctx: ClientContext): Promise<Membership> {
-  const { body } = await ctx.caller.call<WireMembershipResponse>(ENDPOINTS.membership, {
+export async function membership(calls: ClientContext): Promise<Membership> {
+  const { body } = await calls.caller.call<WireMembershipResponse>(ENDPOINTS.membership, {
     query: { method: 'query', membership_version: '1.0' },
   });
   const info = body.data?.member_info;
@@ -44,19 +44,19 @@ export async function membership(ctx: ClientContext): Promise<Membership> {
   };
 }
 
-export async function account(ctx: ClientContext): Promise<AccountInfo> {
-  const login = await checkLogin(ctx);
-  const plan = await membership(ctx);
+export async function account(calls: ClientContext): Promise<AccountInfo> {
+  const login = await checkLogin(calls);
+  const plan = await membership(calls);
   return {
     uk: login.uk,
     vip: plan.vip,
-    maxFileSize: plan.vip ? ctx.opts.vipMaxFileSize : ctx.opts.freeMaxFileSize,
+    maxFileSize: plan.vip ? calls.opts.vipMaxFileSize : calls.opts.freeMaxFileSize,
   };
 }
 
 /** Free space is computed, the server's `free` is unreliable (§2.6). */
-export async function quota(ctx: ClientContext): Promise<Quota> {
-  const { body } = await ctx.caller.call<WireQuotaResponse>(ENDPOINTS.quota, {
+export async function quota(calls: ClientContext): Promise<Quota> {
+  const { body } = await calls.caller.call<WireQuotaResponse>(ENDPOINTS.quota, {
     query: { checkexpire: 1, checkfree: 1 },
   });
   const total = Number(body.total) || 0;
@@ -64,8 +64,8 @@ export async function quota(ctx: ClientContext): Promise<Quota> {
   return { total, used, free: Math.max(0, total - used) };
 }
 
-export async function homeInfo(ctx: ClientContext): Promise<HomeInfo> {
-  const { body, requestId } = await ctx.caller.call<WireHomeInfoResponse>(ENDPOINTS.homeInfo);
+export async function homeInfo(calls: ClientContext): Promise<HomeInfo> {
+  const { body, requestId } = await calls.caller.call<WireHomeInfoResponse>(ENDPOINTS.homeInfo);
   const data = body.data;
   if (typeof data?.sign1 !== 'string' || typeof data.sign3 !== 'string') {
     throw new TeraBoxError(`${ENDPOINTS.homeInfo.path}: answer lacks sign1/sign3`, {

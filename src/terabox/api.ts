@@ -107,6 +107,11 @@ export interface MoveItem {
   newname: string;
 }
 
+export interface TransferOptions {
+  /** Replace a file already at the destination (TeraBox's ondup=overwrite); without it such an item fails with EXISTS. */
+  overwrite?: boolean;
+}
+
 export interface ByteRange {
   /** First byte, inclusive. */
   start: number;
@@ -156,8 +161,8 @@ export interface TeraBoxApi {
   mkdir(path: string): Promise<RemoteEntry>;
   /** Deletes paths (batches of at most 100, each item's errno checked). */
   delete(paths: string[]): Promise<void>;
-  move(items: MoveItem[], ondup?: 'fail' | 'overwrite'): Promise<void>;
-  copy(items: MoveItem[], ondup?: 'fail' | 'overwrite'): Promise<void>;
+  move(items: MoveItem[], opts?: TransferOptions): Promise<void>;
+  copy(items: MoveItem[], opts?: TransferOptions): Promise<void>;
   rename(items: { path: string; newname: string }[]): Promise<void>;
 
   precreate(req: PrecreateRequest): Promise<PrecreateResult>;

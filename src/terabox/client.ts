@@ -14,6 +14,7 @@ import type {
   RapidUploadRequest,
   RemoteEntry,
   TeraBoxApi,
+  TransferOptions,
   UploadPartRequest,
   UploadPartResult,
 } from './api.js';
@@ -39,7 +40,7 @@ export type { TeraBoxHealth } from './health.js';
 export type { HomeInfo, LoginInfo, Membership } from './account-calls.js';
 
 export class TeraBoxClient implements TeraBoxApi {
-  private readonly ctx: ClientContext;
+  private readonly calls: ClientContext;
   private closed = false;
 
   constructor(options: TeraBoxClientOptions) {
@@ -65,21 +66,21 @@ export class TeraBoxClient implements TeraBoxApi {
     const pacer = new ApiPacer({ callsPerSecond: opts.apiCallsPerSecond, burst: opts.apiBurst, clock: opts.pacingClock });
     const health = new HealthTracker();
     if (opts.downloadApi === 'official') health.downloadRoute = 'official';
-    this.ctx = { caller: new ApiCaller(transport, session, opts.retry, opts.logger, pacer, health), opts };
+    this.calls = { caller: new ApiCaller(transport, session, opts.retry, opts.logger, pacer, health), opts };
   }
 
   /** How TeraBox answers this session: for the status snapshot and the smoke test. */
   health(): TeraBoxHealth {
-    const { session, pacer, health } = this.ctx.caller;
+    const { session, pacer, health } = this.calls.caller;
     const pacing = pacer.stats();
     return {
       reachable: health.reachable,
       lastError: health.lastError,
       lastTokenRefresh: session.tokensAt !== undefined ? new Date(session.tokensAt).toISOString() : undefined,
       region: session.region ?? new URL(session.baseUrl).hostname,
-      uploadHost: this.ctx.opts.uploadHost ?? session.uploadHostName,
-      apiStyle: this.ctx.opts.apiStyle,
-      downloadRoute: health.downloadRoute ?? this.ctx.opts.downloadApi,
+      uploadHost: this.calls.opts.uploadHost ?? session.uploadHostName,
+      apiStyle: this.calls.opts.apiStyle,
+      downloadRoute: health.downloadRoute ?? this.calls.opts.downloadApi,
       callsPerSecond: pacing.callsPerSecond,
       callsPerSecondLimit: pacer.enabled ? pacing.limit : undefined,
     };
@@ -87,97 +88,97 @@ export class TeraBoxClient implements TeraBoxApi {
 
   /** The base URL in use (moves on a region switch). */
   get baseUrl(): string {
-    return this.ctx.caller.session.baseUrl;
+    return this.calls.caller.session.baseUrl;
   }
 
   account(): Promise<AccountInfo> {
-    return accountCalls.account(this.ctx);
+    return accountCalls.account(this.calls);
   }
 
   quota(): Promise<Quota> {
-    return accountCalls.quota(this.ctx);
+    return accountCalls.quota(this.calls);
   }
 
   checkLogin(): Promise<accountCalls.LoginInfo> {
-    return accountCalls.checkLogin(this.ctx);
+    return accountCalls.checkLogin(this.calls);
   }
 
   membership(): Promise<accountCalls.Membership> {
-    return accountCalls.membership(this.ctx);
+    return accountCalls.membership(this.calls);
   }
 
   homeInfo(): Promise<accountCalls.HomeInfo> {
-    return accountCalls.homeInfo(this.ctx);
+    return accountCalls.homeInfo(this.calls);
   }
 
   checkPath(path: string): void {
-    assertValidNames(path, this.ctx.opts.invalidNameChars, 'name check');
+    assertValidNames(path, this.calls.opts.invalidNameChars, 'name check');
   }
 
   list(dir: string): Promise<RemoteEntry[]> {
-    return fileCalls.list(this.ctx, dir);
+    return fileCalls.list(this.calls, dir);
   }
 
   listPage(dir: string, page: number, num?: number): Promise<RemoteEntry[]> {
-    return fileCalls.listPage(this.ctx, dir, page, num);
+    return fileCalls.listPage(this.calls, dir, page, num);
   }
 
   stat(paths: string[]): Promise<(RemoteEntry | null)[]> {
-    return fileCalls.stat(this.ctx, paths);
+    return fileCalls.stat(this.calls, paths);
   }
 
   mkdir(path: string): Promise<RemoteEntry> {
-    return fileCalls.mkdir(this.ctx, path);
+    return fileCalls.mkdir(this.calls, path);
   }
 
   delete(paths: string[]): Promise<void> {
-    return filemanager.remove(this.ctx, paths);
+    return filemanager.remove(this.calls, paths);
   }
 
-  move(items: MoveItem[], ondup?: 'fail' | 'overwrite'): Promise<void> {
-    return filemanager.move(this.ctx, items, ondup);
+  move(items: MoveItem[], opts?: TransferOptions): Promise<void> {
+    return filemanager.move(this.calls, items, opts);
   }
 
-  copy(items: MoveItem[], ondup?: 'fail' | 'overwrite'): Promise<void> {
-    return filemanager.copy(this.ctx, items, ondup);
+  copy(items: MoveItem[], opts?: TransferOptions): Promise<void> {
+    return filemanager.copy(this.calls, items, opts);
   }
 
   rename(items: { path: string; newname: string }[]): Promise<void> {
-    return filemanager.rename(this.ctx, items);
+    return filemanager.rename(this.calls, items);
   }
 
   locateUpload(): Promise<string> {
-    return uploadCalls.locateUpload(this.ctx);
+    return uploadCalls.locateUpload(this.calls);
   }
 
   precreate(req: PrecreateRequest): Promise<PrecreateResult> {
-    return uploadCalls.precreate(this.ctx, req);
+    return uploadCalls.precreate(this.calls, req);
   }
 
   uploadPart(req: UploadPartRequest): Promise<UploadPartResult> {
-    return uploadCalls.uploadPart(this.ctx, req);
+    return uploadCalls.uploadPart(this.calls, req);
   }
 
   create(req: CreateRequest): Promise<RemoteEntry> {
-    return uploadCalls.create(this.ctx, req);
+    return uploadCalls.create(this.calls, req);
   }
 
   rapidUpload(req: RapidUploadRequest): Promise<RemoteEntry | null> {
-    return uploadCalls.rapidUpload(this.ctx, req);
+    return uploadCalls.rapidUpload(this.calls, req);
   }
 
   downloadLink(entry: Pick<RemoteEntry, 'fsId' | 'path'>): Promise<DownloadLink> {
-    return downloads.downloadLink(this.ctx, entry);
+    return downloads.downloadLink(this.calls, entry);
   }
 
   download(link: DownloadLink, range?: ByteRange, signal?: AbortSignal): Promise<DownloadResponse> {
-    return downloads.download(this.ctx, link, range, signal);
+    return downloads.download(this.calls, link, range, signal);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.ctx.caller.transport.close();
+    await this.calls.caller.transport.close();
   }
 }
 

@@ -42,18 +42,18 @@ export function linkExpiry(url: string, now = Date.now()): number {
   return expires - Math.min(EXPIRY_MARGIN_MS, (expires - now) / 2);
 }
 
-function linkFor(ctx: ClientContext, url: string, path?: string): DownloadLink {
-  return { url, expiresAt: linkExpiry(url), headers: { 'user-agent': ctx.caller.transport.userAgent }, path };
+function linkFor(calls: ClientContext, url: string, path?: string): DownloadLink {
+  return { url, expiresAt: linkExpiry(url), headers: { 'user-agent': calls.caller.transport.userAgent }, path };
 }
 
 const PCS_FILE = '/rest/2.0/pcs/file';
 const PCS_DOWNLOAD_LABEL = '/rest/2.0/pcs/file?method=download';
 
 /** The PCS download route for a path on the session's web host (no expiry of its own: the cookie authorises it). */
-export function pcsLink(ctx: ClientContext, path: string): DownloadLink {
-  const url = new URL(PCS_FILE, ctx.caller.session.baseUrl);
+export function pcsLink(calls: ClientContext, path: string): DownloadLink {
+  const url = new URL(PCS_FILE, calls.caller.session.baseUrl);
   url.search = encodeParams({ method: 'download', app_id: APP_ID, path });
-  return { url: url.href, expiresAt: Date.now() + DEFAULT_LINK_TTL_MS, headers: { 'user-agent': ctx.caller.transport.userAgent }, path };
+  return { url: url.href, expiresAt: Date.now() + DEFAULT_LINK_TTL_MS, headers: { 'user-agent': calls.caller.transport.userAgent }, path };
 }
 
 function isPcsLink(link: DownloadLink): boolean {
@@ -66,15 +66,15 @@ function isPcsLink(link: DownloadLink): boolean {
 }
 
 /** Logged like API calls (the smoke test reads these lines); the link itself never is. */
-function logCall(ctx: ClientContext, endpoint: string, status: number, errno = 0): void {
-  ctx.opts.logger.debug({ endpoint, status, errno }, 'terabox: call');
+function logCall(calls: ClientContext, endpoint: string, status: number, errno = 0): void {
+  calls.opts.logger.debug({ endpoint, status, errno }, 'terabox: call');
 }
 
 /** Remembers for the session that dlinks answer 400141 here. */
-function switchToPcs(ctx: ClientContext, from: string): void {
-  if (ctx.caller.health.downloadRoute === 'pcs') return;
-  ctx.caller.health.downloadRoute = 'pcs';
-  ctx.opts.logger.warn({ from }, 'terabox: download links answer 400141 "need verify" from this address; downloading through /rest/2.0/pcs/file from now on');
+function switchToPcs(calls: ClientContext, from: string): void {
+  if (calls.caller.health.downloadRoute === 'pcs') return;
+  calls.caller.health.downloadRoute = 'pcs';
+  calls.opts.logger.warn({ from }, 'terabox: download links answer 400141 "need verify" from this address; downloading through /rest/2.0/pcs/file from now on');
 }
 
 function isNeedVerify(e: unknown): boolean {
@@ -96,8 +96,8 @@ function mayBeJsonError(res: { headers: Record<string, string | string[] | undef
 
 const JSON_PEEK_BYTES = 4096;
 
-function cookieHeader(ctx: ClientContext, url: URL): Record<string, string> {
-  const session = ctx.caller.session;
+function cookieHeader(calls: ClientContext, url: URL): Record<string, string> {
+  const session = calls.caller.session;
   return cookieAppliesTo(url.hostname, new URL(session.baseUrl).hostname) ? { cookie: session.cookie } : {};
 }
 
@@ -112,34 +112,34 @@ function httpUrl(label: string, value: unknown): URL {
 }
 
 /** filemetas dlink=1&origin=dlna (OpenList "crack", terabox-node). */
-async function dlnaLink(ctx: ClientContext, path: string): Promise<DownloadLink> {
+async function dlnaLink(calls: ClientContext, path: string): Promise<DownloadLink> {
   const endpoint = ENDPOINTS.dlnaLink.path;
-  const { body, requestId } = await ctx.caller.call<WireFilemetasResponse>(ENDPOINTS.dlnaLink, {
+  const { body, requestId } = await calls.caller.call<WireFilemetasResponse>(ENDPOINTS.dlnaLink, {
     query: { dlink: 1, origin: 'dlna', target: JSON.stringify([path]) },
     accept: [Errno.PARTIAL],
   });
   const item = Array.isArray(body.info) ? body.info[0] : undefined;
   if (item?.errno) throw failure(endpoint, { errno: item.errno, requestId, detail: path });
   if (!item) throw failure(endpoint, { errno: Errno.NOT_FOUND, requestId, detail: path });
-  return linkFor(ctx, httpUrl(endpoint, item.dlink).href, path);
+  return linkFor(calls, httpUrl(endpoint, item.dlink).href, path);
 }
 
 /** GETs a dlink with redirects off and returns where it points (the dlink itself if it answers 2xx). */
-async function resolveDlink(ctx: ClientContext, dlink: URL): Promise<string> {
-  const { transport } = ctx.caller;
-  return ctx.caller.retryIdempotent(DLINK, async () => {
+async function resolveDlink(calls: ClientContext, dlink: URL): Promise<string> {
+  const { transport } = calls.caller;
+  return calls.caller.retryIdempotent(DLINK, async () => {
     const { res } = await transport.send(DLINK, dlink, {
       method: 'GET',
-      headers: { 'user-agent': transport.userAgent, ...cookieHeader(ctx, dlink) },
-      deadlineMs: ctx.opts.timeouts.requestMs,
+      headers: { 'user-agent': transport.userAgent, ...cookieHeader(calls, dlink) },
+      deadlineMs: calls.opts.timeouts.requestMs,
     });
     if (res.statusCode >= 200 && res.statusCode < 300 && mayBeJsonError(res)) {
       const refusal = jsonErrno(res.headers, await res.body.text().catch(() => ''));
-      logCall(ctx, DLINK, res.statusCode, refusal?.errno);
+      logCall(calls, DLINK, res.statusCode, refusal?.errno);
       if (refusal) throw failure(DLINK, { errno: refusal.errno, requestId: refusal.requestId });
       return dlink.href;
     }
-    logCall(ctx, DLINK, res.statusCode);
+    logCall(calls, DLINK, res.statusCode);
     // Only the headers matter; dump() drops the connection rather than read a large (file data) body.
     await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
     const location = res.headers.location;
@@ -152,10 +152,10 @@ async function resolveDlink(ctx: ClientContext, dlink: URL): Promise<string> {
 }
 
 /** home/info → sign → /api/download → resolved dlink (OpenList official, rclone fallback). */
-async function officialLink(ctx: ClientContext, fsId: number, path: string): Promise<DownloadLink> {
+async function officialLink(calls: ClientContext, fsId: number, path: string): Promise<DownloadLink> {
   const endpoint = ENDPOINTS.download.path;
-  const home = await homeInfo(ctx);
-  const { body, requestId } = await ctx.caller.call<WireDownloadResponse>(ENDPOINTS.download, {
+  const home = await homeInfo(calls);
+  const { body, requestId } = await calls.caller.call<WireDownloadResponse>(ENDPOINTS.download, {
     query: {
       type: 'dlink',
       vip: 2,
@@ -168,27 +168,27 @@ async function officialLink(ctx: ClientContext, fsId: number, path: string): Pro
   const first = Array.isArray(body.dlink) ? body.dlink[0] : undefined;
   if (!first) throw failure(endpoint, { errno: Errno.NOT_FOUND, requestId, detail: `fs_id ${fsId}` });
   try {
-    return linkFor(ctx, await resolveDlink(ctx, httpUrl(endpoint, first.dlink)), path);
+    return linkFor(calls, await resolveDlink(calls, httpUrl(endpoint, first.dlink)), path);
   } catch (e) {
     if (!isNeedVerify(e)) throw e;
-    switchToPcs(ctx, 'official');
-    return pcsLink(ctx, path);
+    switchToPcs(calls, 'official');
+    return pcsLink(calls, path);
   }
 }
 
-export async function downloadLink(ctx: ClientContext, entry: Pick<RemoteEntry, 'fsId' | 'path'>): Promise<DownloadLink> {
+export async function downloadLink(calls: ClientContext, entry: Pick<RemoteEntry, 'fsId' | 'path'>): Promise<DownloadLink> {
   assertRemotePath(entry.path, ENDPOINTS.dlnaLink.path);
-  if (ctx.caller.health.downloadRoute === 'pcs') return pcsLink(ctx, entry.path);
-  if (ctx.opts.downloadApi === 'dlna') {
+  if (calls.caller.health.downloadRoute === 'pcs') return pcsLink(calls, entry.path);
+  if (calls.opts.downloadApi === 'dlna') {
     try {
-      return await dlnaLink(ctx, entry.path);
+      return await dlnaLink(calls, entry.path);
     } catch (err) {
       // A missing file is missing either way; everything else may be the dlna route alone failing.
       if (isTeraBoxError(err, 'NOT_FOUND') || !isTeraBoxError(err)) throw err;
-      ctx.opts.logger.info({ code: err.code, errno: err.errno }, 'terabox: dlna link failed, trying the official download API');
+      calls.opts.logger.info({ code: err.code, errno: err.errno }, 'terabox: dlna link failed, trying the official download API');
     }
   }
-  return officialLink(ctx, entry.fsId, entry.path);
+  return officialLink(calls, entry.fsId, entry.path);
 }
 
 function header(value: string | string[] | undefined): string | undefined {
@@ -212,30 +212,30 @@ function assertRange(range: ByteRange): void {
  * that ignores Range answers 200 with the whole file; the status tells the caller.
  */
 export async function download(
-  ctx: ClientContext,
+  calls: ClientContext,
   link: DownloadLink,
   range?: ByteRange,
   signal?: AbortSignal,
 ): Promise<DownloadResponse> {
   // A link minted before the session switched routes (cached by the caller) goes the PCS way at once.
-  const pcs = link.path !== undefined && !isPcsLink(link) && ctx.caller.health.downloadRoute === 'pcs';
-  if (pcs) return fetchLink(ctx, pcsLink(ctx, link.path!), range, signal);
+  const pcs = link.path !== undefined && !isPcsLink(link) && calls.caller.health.downloadRoute === 'pcs';
+  if (pcs) return fetchLink(calls, pcsLink(calls, link.path!), range, signal);
   try {
-    return await fetchLink(ctx, link, range, signal);
+    return await fetchLink(calls, link, range, signal);
   } catch (e) {
     if (!isNeedVerify(e) || link.path === undefined || isPcsLink(link)) throw e;
-    switchToPcs(ctx, 'dlink');
-    return fetchLink(ctx, pcsLink(ctx, link.path), range, signal);
+    switchToPcs(calls, 'dlink');
+    return fetchLink(calls, pcsLink(calls, link.path), range, signal);
   }
 }
 
-async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRange, signal?: AbortSignal): Promise<DownloadResponse> {
+async function fetchLink(calls: ClientContext, link: DownloadLink, range?: ByteRange, signal?: AbortSignal): Promise<DownloadResponse> {
   if (range) assertRange(range);
   const url = httpUrl(DATA, link.url);
-  const headers: Record<string, string> = { ...cookieHeader(ctx, url), ...link.headers };
+  const headers: Record<string, string> = { ...cookieHeader(calls, url), ...link.headers };
   if (range) headers.range = `bytes=${range.start}-${range.end}`;
-  const { transport } = ctx.caller;
-  return ctx.caller.retryIdempotent(
+  const { transport } = calls.caller;
+  return calls.caller.retryIdempotent(
     DATA,
     async () => {
       const { res, rethrow } = await transport.send(DATA, url, { method: 'GET', headers, follow: true, signal });
@@ -249,7 +249,7 @@ async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRan
           return rethrow(err);
         }
         const refusal = jsonErrno(res.headers, bytes.toString('utf8'));
-        logCall(ctx, label, res.statusCode, refusal?.errno);
+        logCall(calls, label, res.statusCode, refusal?.errno);
         if (refusal) throw failure(DATA, { errno: refusal.errno, requestId: refusal.requestId });
         const total = /\/(\d+)\s*$/.exec(header(res.headers['content-range']) ?? '')?.[1];
         return {
@@ -262,7 +262,7 @@ async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRan
         };
       }
       if (res.statusCode === 200 || res.statusCode === 206) {
-        logCall(ctx, label, res.statusCode);
+        logCall(calls, label, res.statusCode);
         const length = nonNegative(header(res.headers['content-length']));
         const total = /\/(\d+)\s*$/.exec(header(res.headers['content-range']) ?? '')?.[1];
         const crc = nonNegative(header(res.headers['x-bs-meta-crc32']));
@@ -282,7 +282,7 @@ async function fetchLink(ctx: ClientContext, link: DownloadLink, range?: ByteRan
         rethrow(err);
       }
       const { errno, requestId } = decodeReply(DATA, res.statusCode, res.headers, text);
-      logCall(ctx, label, res.statusCode, errno);
+      logCall(calls, label, res.statusCode, errno);
       if (res.statusCode === 403 || res.statusCode === 410) {
         throw new TeraBoxError(`${DATA}: the download link expired or was refused (HTTP ${res.statusCode})`, {
           code: 'LINK_EXPIRED',

@@ -15,7 +15,7 @@ export const LIST_PAGE_SIZE = 1000;
 const STAT_BATCH = 100;
 
 /** One page (1-based) of a directory. */
-export async function listPage(ctx: ClientContext, dir: string, page: number, num = LIST_PAGE_SIZE): Promise<RemoteEntry[]> {
+export async function listPage(calls: ClientContext, dir: string, page: number, num = LIST_PAGE_SIZE): Promise<RemoteEntry[]> {
   assertRemotePath(dir, ENDPOINTS.list.path);
   if (!Number.isInteger(page) || page < 1 || !Number.isInteger(num) || num < 1) {
     throw new TeraBoxError(`${ENDPOINTS.list.path}: page and num must be positive integers`, {
@@ -23,7 +23,7 @@ export async function listPage(ctx: ClientContext, dir: string, page: number, nu
       endpoint: ENDPOINTS.list.path,
     });
   }
-  const { body } = await ctx.caller.call<WireListResponse>(ENDPOINTS.list, {
+  const { body } = await calls.caller.call<WireListResponse>(ENDPOINTS.list, {
     query: { dir, page, num, order: 'name', desc: 0 },
   });
   return (Array.isArray(body.list) ? body.list : []).map(entryFromItem);
@@ -36,11 +36,11 @@ export async function listPage(ctx: ClientContext, dir: string, page: number, nu
  * Entries are de-duplicated by fs_id, since pages shift while the folder changes; a page that brings
  * nothing new also ends the walk, so a server that ignores `page` cannot loop us forever.
  */
-export async function list(ctx: ClientContext, dir: string): Promise<RemoteEntry[]> {
+export async function list(calls: ClientContext, dir: string): Promise<RemoteEntry[]> {
   const seen = new Set<number>();
   const out: RemoteEntry[] = [];
   for (let page = 1; ; page++) {
-    const entries = await listPage(ctx, dir, page);
+    const entries = await listPage(calls, dir, page);
     let fresh = 0;
     for (const e of entries) {
       if (seen.has(e.fsId)) continue;
@@ -65,12 +65,12 @@ function itemsFor(paths: string[], info: WireFileItem[]): (WireFileItem | undefi
   });
 }
 
-export async function stat(ctx: ClientContext, paths: string[]): Promise<(RemoteEntry | null)[]> {
+export async function stat(calls: ClientContext, paths: string[]): Promise<(RemoteEntry | null)[]> {
   const endpoint = ENDPOINTS.filemetas.path;
   for (const p of paths) assertRemotePath(p, endpoint);
   const out: (RemoteEntry | null)[] = [];
   for (const batch of batches(paths, STAT_BATCH)) {
-    const { body, requestId } = await ctx.caller.call<WireFilemetasResponse>(ENDPOINTS.filemetas, {
+    const { body, requestId } = await calls.caller.call<WireFilemetasResponse>(ENDPOINTS.filemetas, {
       form: { target: JSON.stringify(batch) },
       accept: [Errno.PARTIAL, Errno.NOT_FOUND],
     });
@@ -91,11 +91,11 @@ export async function stat(ctx: ClientContext, paths: string[]): Promise<(Remote
 }
 
 /** Creates a directory; one that already exists counts as done (so the call is safe to repeat). */
-export async function mkdir(ctx: ClientContext, path: string): Promise<RemoteEntry> {
+export async function mkdir(calls: ClientContext, path: string): Promise<RemoteEntry> {
   const endpoint = ENDPOINTS.mkdir.path;
   assertRemotePath(path, endpoint);
   if (path === '/') throw failure(endpoint, { errno: Errno.EXISTS, detail: path });
-  const reply = await ctx.caller.call<WireCreateResponse>(ENDPOINTS.mkdir, {
+  const reply = await calls.caller.call<WireCreateResponse>(ENDPOINTS.mkdir, {
     query: { a: 'commit' },
     form: { path, isdir: 1, rtype: 0, block_list: '[]' },
     accept: [Errno.EXISTS],
@@ -103,7 +103,7 @@ export async function mkdir(ctx: ClientContext, path: string): Promise<RemoteEnt
   if (reply.errno === 0 && typeof reply.body.path === 'string' && reply.body.fs_id !== undefined) {
     return entryFromCreate(reply.body);
   }
-  const [entry] = await stat(ctx, [path]);
+  const [entry] = await stat(calls, [path]);
   if (entry?.isDir) return entry;
   throw failure(endpoint, { errno: entry ? Errno.EXISTS : Errno.NOT_FOUND, requestId: reply.requestId, detail: path });
 }

@@ -3,7 +3,7 @@
 // hide per-item failures, §2.5). Batches run in order; a failing batch stops the rest, and earlier
 // batches stay applied.
 
-import type { MoveItem } from './api.js';
+import type { MoveItem, TransferOptions } from './api.js';
 import type { ClientContext } from './context.js';
 import { ENDPOINTS } from './endpoints.js';
 import { failure, TeraBoxError } from './errors.js';
@@ -21,9 +21,9 @@ function assertName(name: string): void {
   }
 }
 
-async function run<T>(ctx: ClientContext, opera: FilemanagerOpera, items: readonly T[], pathOf: (item: T) => string): Promise<void> {
+async function run<T>(calls: ClientContext, opera: FilemanagerOpera, items: readonly T[], pathOf: (item: T) => string): Promise<void> {
   for (const batch of batches(items, FILEMANAGER_BATCH)) {
-    const { body, errno, requestId } = await ctx.caller.call<WireFilemanagerResponse>(ENDPOINTS.filemanager, {
+    const { body, errno, requestId } = await calls.caller.call<WireFilemanagerResponse>(ENDPOINTS.filemanager, {
       query: { opera, onnest: 'fail' },
       form: { filelist: JSON.stringify(batch) },
       accept: [Errno.PARTIAL],
@@ -31,7 +31,8 @@ async function run<T>(ctx: ClientContext, opera: FilemanagerOpera, items: readon
     const info = Array.isArray(body.info) ? body.info : [];
     for (const [i, item] of info.entries()) {
       if (item && typeof item.errno === 'number' && item.errno !== 0) {
-        const path = typeof item.path === 'string' ? item.path : batch[i] !== undefined ? pathOf(batch[i]!) : '?';
+        const asked = batch[i];
+        const path = typeof item.path === 'string' ? item.path : asked !== undefined ? pathOf(asked) : '?';
         throw failure(ENDPOINT, { errno: item.errno, requestId, detail: `${opera} ${path}` });
       }
     }
@@ -44,12 +45,13 @@ function assertNotRoot(path: string): void {
   if (path === '/') throw new TeraBoxError(`${ENDPOINT}: refusing to touch the root`, { code: 'BAD_REQUEST', endpoint: ENDPOINT });
 }
 
-export async function remove(ctx: ClientContext, paths: string[]): Promise<void> {
+export async function remove(calls: ClientContext, paths: string[]): Promise<void> {
   for (const p of paths) assertNotRoot(p);
-  await run<string>(ctx, 'delete', paths, (p) => p);
+  await run<string>(calls, 'delete', paths, (p) => p);
 }
 
-function transferItems(items: MoveItem[], ondup: 'fail' | 'overwrite'): WireMoveItem[] {
+function transferItems(items: MoveItem[], opts: TransferOptions): WireMoveItem[] {
+  const ondup = opts.overwrite ? 'overwrite' : 'fail';
   return items.map((item) => {
     assertNotRoot(item.path);
     assertRemotePath(item.dest, ENDPOINT);
@@ -58,19 +60,19 @@ function transferItems(items: MoveItem[], ondup: 'fail' | 'overwrite'): WireMove
   });
 }
 
-export async function move(ctx: ClientContext, items: MoveItem[], ondup: 'fail' | 'overwrite' = 'fail'): Promise<void> {
-  await run(ctx, 'move', transferItems(items, ondup), (i) => i.path);
+export async function move(calls: ClientContext, items: MoveItem[], opts: TransferOptions = {}): Promise<void> {
+  await run(calls, 'move', transferItems(items, opts), (i) => i.path);
 }
 
-export async function copy(ctx: ClientContext, items: MoveItem[], ondup: 'fail' | 'overwrite' = 'fail'): Promise<void> {
-  await run(ctx, 'copy', transferItems(items, ondup), (i) => i.path);
+export async function copy(calls: ClientContext, items: MoveItem[], opts: TransferOptions = {}): Promise<void> {
+  await run(calls, 'copy', transferItems(items, opts), (i) => i.path);
 }
 
-export async function rename(ctx: ClientContext, items: { path: string; newname: string }[]): Promise<void> {
+export async function rename(calls: ClientContext, items: { path: string; newname: string }[]): Promise<void> {
   const wire: WireRenameItem[] = items.map((item) => {
     assertNotRoot(item.path);
     assertName(item.newname);
     return { path: item.path, newname: item.newname };
   });
-  await run(ctx, 'rename', wire, (i) => i.path);
+  await run(calls, 'rename', wire, (i) => i.path);
 }

@@ -1,8 +1,6 @@
 // What the client knows about how TeraBox answers: reachable or not, the last failure, the routes and
-// hosts it settled on, and its call rate against the pacing limit. The status snapshot shows it.
-//
-// The shape is the drive's TeraBoxHealth (src/drive/status.ts); it is restated here because
-// src/terabox must not import from the layer above. The composition root passes it through.
+// hosts it settled on, and its call rate against the pacing limit. The status snapshot
+// (src/drive/status.ts) shows TeraBoxHealth as it is: a field added here is a field of the snapshot.
 
 export interface TeraBoxHealth {
   /** False after the last call failed to reach TeraBox (network or 5xx); true after any answer. */

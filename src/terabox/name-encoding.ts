@@ -20,6 +20,7 @@ import type {
   RapidUploadRequest,
   RemoteEntry,
   TeraBoxApi,
+  TransferOptions,
   UploadPartRequest,
   UploadPartResult,
 } from './api.js';
@@ -231,12 +232,12 @@ class NameMappingApi implements TeraBoxApi {
     return items.map((it) => ({ path: this.enc(it.path), dest: this.enc(it.dest), newname: this.encName(it.newname) }));
   }
 
-  move(items: MoveItem[], ondup?: 'fail' | 'overwrite'): Promise<void> {
-    return this.inner.move(this.items(items), ondup);
+  move(items: MoveItem[], opts?: TransferOptions): Promise<void> {
+    return this.inner.move(this.items(items), opts);
   }
 
-  copy(items: MoveItem[], ondup?: 'fail' | 'overwrite'): Promise<void> {
-    return this.inner.copy(this.items(items), ondup);
+  copy(items: MoveItem[], opts?: TransferOptions): Promise<void> {
+    return this.inner.copy(this.items(items), opts);
   }
 
   rename(items: { path: string; newname: string }[]): Promise<void> {

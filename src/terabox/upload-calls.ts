@@ -46,20 +46,20 @@ function targetPath(path: string): string {
 }
 
 /** `api` style: the endpoint itself; `xpan` style: the seed's method form with bdstoken. */
-function styled(ctx: ClientContext, endpoint: Endpoint, method: string): { endpoint: Endpoint; req: CallRequest } {
-  if (ctx.opts.apiStyle === 'xpan') return { endpoint: ENDPOINTS.xpanFile, req: { query: { method }, bdstoken: true } };
+function styled(calls: ClientContext, endpoint: Endpoint, method: string): { endpoint: Endpoint; req: CallRequest } {
+  if (calls.opts.apiStyle === 'xpan') return { endpoint: ENDPOINTS.xpanFile, req: { query: { method }, bdstoken: true } };
   return { endpoint, req: {} };
 }
 
 /** `GET <base>/rest/2.0/pcs/file?method=locateupload` → the bare upload host (§2.8.1). */
-export async function locateUpload(ctx: ClientContext): Promise<string> {
+export async function locateUpload(calls: ClientContext): Promise<string> {
   const endpoint = ENDPOINTS.locateUpload.path;
-  const { body, requestId } = await ctx.caller.call<WireLocateUploadResponse>(ENDPOINTS.locateUpload, {
+  const { body, requestId } = await calls.caller.call<WireLocateUploadResponse>(ENDPOINTS.locateUpload, {
     query: { method: 'locateupload' },
   });
   const host = typeof body.host === 'string' ? body.host.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '') : '';
   if (!HOST.test(host)) throw bad(endpoint, 'answer has no usable upload host', requestId);
-  return qualifyUploadHost(host, ctx.caller.session.baseUrl);
+  return qualifyUploadHost(host, calls.caller.session.baseUrl);
 }
 
 /**
@@ -78,11 +78,11 @@ export function qualifyUploadHost(host: string, baseUrl: string): string {
  * The configured upload host, else the session's locateupload answer. Parts sent in parallel on a
  * cold session share one locateupload call; a failed one is forgotten so the next part asks again.
  */
-async function uploadOrigin(ctx: ClientContext): Promise<string> {
-  const session = ctx.caller.session;
-  let host = ctx.opts.uploadHost;
+async function uploadOrigin(calls: ClientContext): Promise<string> {
+  const session = calls.caller.session;
+  let host = calls.opts.uploadHost;
   if (host === undefined) {
-    session.uploadHost ??= locateUpload(ctx);
+    session.uploadHost ??= locateUpload(calls);
     const located = session.uploadHost;
     try {
       host = await located;
@@ -95,17 +95,24 @@ async function uploadOrigin(ctx: ClientContext): Promise<string> {
   return `${new URL(session.baseUrl).protocol}//${host}`;
 }
 
-export async function precreate(ctx: ClientContext, req: PrecreateRequest): Promise<PrecreateResult> {
-  const { endpoint, req: style } = styled(ctx, ENDPOINTS.precreate, 'precreate');
-  assertRemotePath(req.path, endpoint.path);
-  if (!Array.isArray(req.blockList) || req.blockList.length === 0) throw invalid(endpoint.path, 'blockList is empty');
-  const form: Params = {
+/** Checks the file precreate and create describe and gives the form fields both send for it. */
+function fileFields(endpoint: string, req: PrecreateRequest | CreateRequest): Params {
+  assertRemotePath(req.path, endpoint);
+  if (!Array.isArray(req.blockList) || req.blockList.length === 0) throw invalid(endpoint, 'blockList is empty');
+  return {
     path: req.path,
     size: req.size,
-    autoinit: 1,
     target_path: targetPath(req.path),
     block_list: JSON.stringify(req.blockList),
     local_mtime: req.localMtime,
+  };
+}
+
+export async function precreate(calls: ClientContext, req: PrecreateRequest): Promise<PrecreateResult> {
+  const { endpoint, req: style } = styled(calls, ENDPOINTS.precreate, 'precreate');
+  const form: Params = {
+    ...fileFields(endpoint.path, req),
+    autoinit: 1,
     file_limit_switch_v34: 'true',
     rtype: req.rtype,
     uploadid: req.uploadId,
@@ -113,8 +120,8 @@ export async function precreate(ctx: ClientContext, req: PrecreateRequest): Prom
     'slice-md5': req.sliceMd5,
     'content-crc32': req.contentCrc32,
   };
-  const { body, requestId } = await ctx.caller.call<WirePrecreateResponse>(endpoint, { ...style, form, retry: 'idempotent' });
-  if (typeof body.uploadid === 'string') rememberUploadSign(ctx, body.uploadid, body as unknown as Record<string, unknown>);
+  const { body, requestId } = await calls.caller.call<WirePrecreateResponse>(endpoint, { ...style, form, retry: 'idempotent' });
+  if (typeof body.uploadid === 'string') rememberUploadSign(calls, body.uploadid, body as unknown as Record<string, unknown>);
   const returnType = Number(body.return_type ?? 1);
   const entry = returnType === 2 && body.info ? entryFromItem(body.info) : undefined;
   if (typeof body.uploadid !== 'string' && entry === undefined) throw bad(endpoint.path, 'answer has no uploadid', requestId);
@@ -133,8 +140,8 @@ const MAX_SIGNS = 1000;
 const UPLOAD_SIGN_FIELDS = ['uploadsign', 'upload_sign', 'uploadtoken', 'upload_token'] as const;
 
 /** Keeps the upload sign and token precreate handed out for this upload id, for its parts. */
-function rememberUploadSign(ctx: ClientContext, uploadId: string, body: Record<string, unknown>): void {
-  const signs = ctx.caller.session.uploadSigns;
+function rememberUploadSign(calls: ClientContext, uploadId: string, body: Record<string, unknown>): void {
+  const signs = calls.caller.session.uploadSigns;
   const found: Record<string, string> = {};
   for (const f of UPLOAD_SIGN_FIELDS) {
     const v = body[f];
@@ -146,8 +153,8 @@ function rememberUploadSign(ctx: ClientContext, uploadId: string, body: Record<s
   while (signs.size > MAX_SIGNS) signs.delete(signs.keys().next().value!);
 }
 
-function uploadSignQuery(ctx: ClientContext, uploadId: string): Record<string, string | number> {
-  const known = ctx.caller.session.uploadSigns.get(uploadId);
+function uploadSignQuery(calls: ClientContext, uploadId: string): Record<string, string | number> {
+  const known = calls.caller.session.uploadSigns.get(uploadId);
   // Without one, `uploadsign=0` as rclone and the 2021 capture send.
   return known ? (JSON.parse(known) as Record<string, string>) : { uploadsign: 0 };
 }
@@ -157,55 +164,46 @@ function uploadSignQuery(ctx: ClientContext, uploadId: string): Record<string, s
  * encodes FormData by yielding each Blob's own stream(), so a file-backed Blob is read from disk as
  * the socket drains. The returned md5 is the server's; comparing it is the uploader's job.
  */
-export async function uploadPart(ctx: ClientContext, req: UploadPartRequest): Promise<UploadPartResult> {
+export async function uploadPart(calls: ClientContext, req: UploadPartRequest): Promise<UploadPartResult> {
   const endpoint = ENDPOINTS.superfile2.path;
   assertRemotePath(req.path, endpoint);
   if (!Number.isInteger(req.partseq) || req.partseq < 0) throw invalid(endpoint, 'partseq must be a non-negative integer');
   if (typeof req.uploadId !== 'string' || req.uploadId === '') throw invalid(endpoint, 'uploadId is empty');
-  const origin = await uploadOrigin(ctx);
-  const { body, requestId } = await ctx.caller.call<WireSuperfile2Response>(ENDPOINTS.superfile2, {
+  const origin = await uploadOrigin(calls);
+  const { body, requestId } = await calls.caller.call<WireSuperfile2Response>(ENDPOINTS.superfile2, {
     origin,
-    query: { method: 'upload', path: req.path, uploadid: req.uploadId, partseq: req.partseq, ...uploadSignQuery(ctx, req.uploadId) },
+    query: { method: 'upload', path: req.path, uploadid: req.uploadId, partseq: req.partseq, ...uploadSignQuery(calls, req.uploadId) },
     multipart: () => {
       const form = new FormData();
       form.append('file', req.data.slice(0, req.data.size, 'application/octet-stream'), 'blob');
       return form;
     },
-    timeoutMs: ctx.opts.timeouts.partMs,
+    timeoutMs: calls.opts.timeouts.partMs,
     signal: req.signal,
   });
   if (typeof body.md5 !== 'string' || !MD5.test(body.md5)) throw bad(endpoint, 'answer has no part md5', requestId);
   return { md5: body.md5.toLowerCase() };
 }
 
-export async function create(ctx: ClientContext, req: CreateRequest): Promise<RemoteEntry> {
-  const { endpoint, req: style } = styled(ctx, ENDPOINTS.create, 'create');
-  assertRemotePath(req.path, endpoint.path);
-  if (!Array.isArray(req.blockList) || req.blockList.length === 0) throw invalid(endpoint.path, 'blockList is empty');
-  const form: Params = {
-    path: req.path,
-    size: req.size,
-    uploadid: req.uploadId,
-    target_path: targetPath(req.path),
-    block_list: JSON.stringify(req.blockList),
-    local_mtime: req.localMtime,
-  };
+export async function create(calls: ClientContext, req: CreateRequest): Promise<RemoteEntry> {
+  const { endpoint, req: style } = styled(calls, ENDPOINTS.create, 'create');
+  const form: Params = { ...fileFields(endpoint.path, req), uploadid: req.uploadId };
   // Most clients put isdir/rtype in the query of /api/create; the seed's xpan form has them in the body.
   const flags = { isdir: 0, rtype: req.rtype };
   const call: CallRequest =
-    ctx.opts.apiStyle === 'xpan'
+    calls.opts.apiStyle === 'xpan'
       ? { ...style, form: { ...form, ...flags } }
       : { query: flags, form };
-  const { body } = await ctx.caller.call<WireCreateResponse>(endpoint, { ...call, retry: commitPolicy(req.rtype) });
-  ctx.caller.session.uploadSigns.delete(req.uploadId);
+  const { body } = await calls.caller.call<WireCreateResponse>(endpoint, { ...call, retry: commitPolicy(req.rtype) });
+  calls.caller.session.uploadSigns.delete(req.uploadId);
   return entryFromCreate(body);
 }
 
 /** Hash-only upload (terabox-api's form, §2.8.5). null when the server lacks the content (404) or refuses (413). */
-export async function rapidUpload(ctx: ClientContext, req: RapidUploadRequest): Promise<RemoteEntry | null> {
+export async function rapidUpload(calls: ClientContext, req: RapidUploadRequest): Promise<RemoteEntry | null> {
   const endpoint = ENDPOINTS.rapidUpload.path;
   assertRemotePath(req.path, endpoint);
-  const reply = await ctx.caller.call<WireRapidUploadResponse & Partial<WireCreateResponse>>(ENDPOINTS.rapidUpload, {
+  const reply = await calls.caller.call<WireRapidUploadResponse & Partial<WireCreateResponse>>(ENDPOINTS.rapidUpload, {
     form: {
       path: req.path,
       'content-length': req.size,
@@ -225,7 +223,7 @@ export async function rapidUpload(ctx: ClientContext, req: RapidUploadRequest): 
   if (body.info && typeof body.info.path === 'string') return entryFromItem(body.info);
   if (typeof body.path === 'string' && body.fs_id !== undefined) return entryFromCreate(body as WireCreateResponse);
   // No entry in the answer: read it back. (With rtype 1 a renamed copy would not be found here.)
-  const [entry] = await stat(ctx, [req.path]);
+  const [entry] = await stat(calls, [req.path]);
   if (!entry) throw bad(endpoint, 'rapid upload succeeded but the file is not there', reply.requestId);
   return entry;
 }

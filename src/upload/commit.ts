@@ -77,66 +77,66 @@ export interface CommitOutcome {
 class CommitMismatchError extends Error {}
 
 /** /api/rapidupload: the entry when TeraBox already has the content, else null (any doubt falls back to a normal upload). */
-async function tryRapidUpload(t: CommitTarget, ctx: CommitContext): Promise<RemoteEntry | null> {
-  if (!ctx.settings.rapidUpload || !t.whole || t.size < RAPID_MIN || t.size > RAPID_MAX) return null;
+async function tryRapidUpload(target: CommitTarget, commit: CommitContext): Promise<RemoteEntry | null> {
+  if (!commit.settings.rapidUpload || !target.whole || target.size < RAPID_MIN || target.size > RAPID_MAX) return null;
   try {
-    const entry = await ctx.api.rapidUpload({
-      path: t.path,
-      size: t.size,
-      contentMd5: t.whole.contentMd5,
-      sliceMd5: t.whole.sliceMd5,
-      contentCrc32: t.whole.crc32,
-      blockList: [...t.blockMd5s],
+    const entry = await commit.api.rapidUpload({
+      path: target.path,
+      size: target.size,
+      contentMd5: target.whole.contentMd5,
+      sliceMd5: target.whole.sliceMd5,
+      contentCrc32: target.whole.crc32,
+      blockList: [...target.blockMd5s],
       rtype: RTYPE,
-      localMtime: t.mtime,
+      localMtime: target.mtime,
     });
-    if (entry && entry.size !== t.size) {
-      ctx.logger.warn({ path: t.path, size: t.size, got: entry.size }, 'rapid upload answered another size; uploading normally');
+    if (entry && entry.size !== target.size) {
+      commit.logger.warn({ path: target.path, size: target.size, got: entry.size }, 'rapid upload answered another size; uploading normally');
       return null;
     }
     return entry;
   } catch (e) {
     if (e instanceof TeraBoxError && FINAL_CODES.has(e.code)) throw e;
-    if (ctx.signal?.aborted) throw ctx.signal.reason;
-    ctx.logger.info({ path: t.path, err: (e as Error).message }, 'rapid upload failed; uploading normally');
+    if (commit.signal?.aborted) throw commit.signal.reason;
+    commit.logger.info({ path: target.path, err: (e as Error).message }, 'rapid upload failed; uploading normally');
     return null;
   }
 }
 
-function precreateList(t: CommitTarget, mode: CommitSettings['precreateBlockList']): string[] {
-  if (mode === 'real') return [...t.blockMd5s];
-  return t.size <= t.chunkSize ? [PLACEHOLDER_BLOCK_MD5[0]] : [...PLACEHOLDER_BLOCK_MD5];
+function precreateList(target: CommitTarget, mode: CommitSettings['precreateBlockList']): string[] {
+  if (mode === 'real') return [...target.blockMd5s];
+  return target.size <= target.chunkSize ? [PLACEHOLDER_BLOCK_MD5[0]] : [...PLACEHOLDER_BLOCK_MD5];
 }
 
-function precreate(t: CommitTarget, ctx: CommitContext, uploadId: string | undefined) {
-  return ctx.api.precreate({
-      path: t.path,
-      size: t.size,
-      blockList: precreateList(t, ctx.settings.precreateBlockList),
+function precreate(target: CommitTarget, commit: CommitContext, uploadId: string | undefined) {
+  return commit.api.precreate({
+      path: target.path,
+      size: target.size,
+      blockList: precreateList(target, commit.settings.precreateBlockList),
       uploadId,
-      localMtime: t.mtime,
-      contentMd5: t.whole?.contentMd5,
-      sliceMd5: t.whole?.sliceMd5,
-      contentCrc32: t.whole?.crc32,
+      localMtime: target.mtime,
+      contentMd5: target.whole?.contentMd5,
+      sliceMd5: target.whole?.sliceMd5,
+      contentCrc32: target.whole?.crc32,
       rtype: RTYPE,
     });
 }
 
 /** precreate, continuing the journalled session when there is one; a session TeraBox no longer accepts is started over. */
-async function openSession(t: CommitTarget, ctx: CommitContext) {
-  const saved = t.uploadId;
+async function openSession(target: CommitTarget, commit: CommitContext) {
+  const saved = target.uploadId;
   let resumed = false;
   const pre = await retrying(
     (attempt) => {
       resumed = saved !== undefined && attempt === 1;
-      return precreate(t, ctx, resumed ? saved : undefined);
+      return precreate(target, commit, resumed ? saved : undefined);
     },
     {
       attempts: saved === undefined ? 1 : 2,
-      backoff: ctx.settings.backoff,
-      signal: ctx.signal,
+      backoff: commit.settings.backoff,
+      signal: commit.signal,
       retryable: staleSession,
-      onRetry: (e) => ctx.logger.info({ path: t.path, err: (e as Error).message }, 'the saved upload session was refused; starting a new one'),
+      onRetry: (e) => commit.logger.info({ path: target.path, err: (e as Error).message }, 'the saved upload session was refused; starting a new one'),
     },
   );
   return { pre, resumed };
@@ -152,33 +152,33 @@ function staleSession(e: unknown): boolean {
  * list), else every part not confirmed in this session. Only return_type 2 means "nothing to send"
  * (protocol §0): a real-list answer naming no part is a server that left block_list out, so every part goes.
  */
-function partsToSend(t: CommitTarget, ctx: CommitContext, needed: readonly number[], resumed: boolean): number[] {
-  const count = partCount(t.size, t.chunkSize);
+function partsToSend(target: CommitTarget, commit: CommitContext, needed: readonly number[], resumed: boolean): number[] {
+  const count = partCount(target.size, target.chunkSize);
   const all = Array.from({ length: count }, (_, i) => i);
-  if (ctx.settings.precreateBlockList === 'real') {
+  if (commit.settings.precreateBlockList === 'real') {
     const missing = [...new Set(needed)].filter((n) => Number.isInteger(n) && n >= 0 && n < count).sort((a, b) => a - b);
     return missing.length > 0 ? missing : all;
   }
-  const done = new Set(resumed ? t.confirmed : []);
+  const done = new Set(resumed ? target.confirmed : []);
   return all.filter((i) => !done.has(i));
 }
 
-async function create(t: CommitTarget, ctx: CommitContext, uploadId: string): Promise<RemoteEntry> {
-  const expected = serverMd5For(t.blockMd5s);
+async function create(target: CommitTarget, commit: CommitContext, uploadId: string): Promise<RemoteEntry> {
+  const expected = serverMd5For(target.blockMd5s);
   try {
     return await retrying(
       async () => {
-        const entry = await ctx.api.create({ path: t.path, size: t.size, uploadId, blockList: [...t.blockMd5s], rtype: RTYPE, localMtime: t.mtime });
+        const entry = await commit.api.create({ path: target.path, size: target.size, uploadId, blockList: [...target.blockMd5s], rtype: RTYPE, localMtime: target.mtime });
         const md5 = entry.md5?.toLowerCase();
-        if (entry.size === t.size && (md5 === undefined || md5 === expected)) return entry;
-        throw new CommitMismatchError(`TeraBox committed ${t.path} with size ${entry.size} and md5 ${md5 ?? '?'}; expected ${t.size} and ${expected}`);
+        if (entry.size === target.size && (md5 === undefined || md5 === expected)) return entry;
+        throw new CommitMismatchError(`TeraBox committed ${target.path} with size ${entry.size} and md5 ${md5 ?? '?'}; expected ${target.size} and ${expected}`);
       },
       {
         attempts: COMMIT_ATTEMPTS,
-        backoff: ctx.settings.backoff,
-        signal: ctx.signal,
+        backoff: commit.settings.backoff,
+        signal: commit.signal,
         retryable: (e) => e instanceof CommitMismatchError,
-        onRetry: (e, attempt) => ctx.logger.warn({ path: t.path, attempt }, `${(e as Error).message}; committing again`),
+        onRetry: (e, attempt) => commit.logger.warn({ path: target.path, attempt }, `${(e as Error).message}; committing again`),
       },
     );
   } catch (e) {
@@ -192,50 +192,50 @@ async function create(t: CommitTarget, ctx: CommitContext, uploadId: string): Pr
  * without, filemetas says whether the file is there. Either way it counts only with our size and
  * server md5 (an old version at the path is not our file); null sends the upload on to create.
  */
-async function committedAtPrecreate(t: CommitTarget, ctx: CommitContext, info: RemoteEntry | undefined): Promise<RemoteEntry | null> {
-  const entry = info ?? (await ctx.api.stat([t.path]))[0] ?? undefined;
-  const expected = serverMd5For(t.blockMd5s);
+async function committedAtPrecreate(target: CommitTarget, commit: CommitContext, info: RemoteEntry | undefined): Promise<RemoteEntry | null> {
+  const entry = info ?? (await commit.api.stat([target.path]))[0] ?? undefined;
+  const expected = serverMd5For(target.blockMd5s);
   const md5 = entry?.md5?.toLowerCase();
-  if (entry && !entry.isDir && entry.size === t.size && (md5 === undefined || md5 === expected)) return entry;
-  ctx.logger.info({ path: t.path, info: info !== undefined }, 'precreate answered return_type 2 but the file is not ours yet; committing with create');
+  if (entry && !entry.isDir && entry.size === target.size && (md5 === undefined || md5 === expected)) return entry;
+  commit.logger.info({ path: target.path, info: info !== undefined }, 'precreate answered return_type 2 but the file is not ours yet; committing with create');
   return null;
 }
 
-export async function commit(t: CommitTarget, ctx: CommitContext): Promise<CommitOutcome> {
+export async function commitUpload(target: CommitTarget, commit: CommitContext): Promise<CommitOutcome> {
   // rapidupload takes no signal and commits at once: a caller gone by now must not replace the file.
-  ctx.signal?.throwIfAborted();
-  const rapid = await tryRapidUpload(t, ctx);
+  commit.signal?.throwIfAborted();
+  const rapid = await tryRapidUpload(target, commit);
   if (rapid) return { entry: rapid, rapid: true, partsSent: 0 };
 
-  const { pre, resumed } = await openSession(t, ctx);
-  ctx.onUploadId(pre.uploadId);
+  const { pre, resumed } = await openSession(target, commit);
+  commit.onUploadId(pre.uploadId);
   // return_type 2: TeraBox already had the content and (Baidu-style) committed the file.
   if (pre.returnType === 2) {
-    const done = await committedAtPrecreate(t, ctx, pre.entry);
+    const done = await committedAtPrecreate(target, commit, pre.entry);
     if (done) return { entry: done, rapid: true, partsSent: 0 };
-    if (pre.uploadId === '') throw new UploadError('INTEGRITY', `precreate answered ${t.path} as already there, but it is not what was sent`);
+    if (pre.uploadId === '') throw new UploadError('INTEGRITY', `precreate answered ${target.path} as already there, but it is not what was sent`);
   }
 
-  const needed = pre.returnType === 2 ? [] : partsToSend(t, ctx, pre.needed, resumed && pre.uploadId === t.uploadId);
-  ctx.onNeeded?.(needed);
+  const needed = pre.returnType === 2 ? [] : partsToSend(target, commit, pre.needed, resumed && pre.uploadId === target.uploadId);
+  commit.onNeeded?.(needed);
   await sendParts({
-    api: ctx.api,
-    path: t.path,
+    api: commit.api,
+    path: target.path,
     uploadId: pre.uploadId,
-    spool: t.spool,
-    size: t.size,
-    chunkSize: t.chunkSize,
-    blockMd5s: t.blockMd5s,
+    spool: target.spool,
+    size: target.size,
+    chunkSize: target.chunkSize,
+    blockMd5s: target.blockMd5s,
     needed,
-    parallel: ctx.settings.parallel,
-    budget: ctx.budget,
-    attempts: ctx.settings.partAttempts,
-    backoff: ctx.settings.backoff,
-    signal: ctx.signal,
-    onConfirmed: ctx.onConfirmed,
-    logger: ctx.logger,
+    parallel: commit.settings.parallel,
+    budget: commit.budget,
+    attempts: commit.settings.partAttempts,
+    backoff: commit.settings.backoff,
+    signal: commit.signal,
+    onConfirmed: commit.onConfirmed,
+    logger: commit.logger,
   });
-  ctx.signal?.throwIfAborted();
-  const entry = await create(t, ctx, pre.uploadId);
+  commit.signal?.throwIfAborted();
+  const entry = await create(target, commit, pre.uploadId);
   return { entry, rapid: needed.length === 0, partsSent: needed.length };
 }

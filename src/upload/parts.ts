@@ -56,7 +56,8 @@ function retryablePartError(e: unknown): boolean {
 async function sendPart(job: PartsJob, partseq: number, signal: AbortSignal): Promise<void> {
   const start = partseq * job.chunkSize;
   const end = Math.min(start + job.chunkSize, job.size);
-  const want = job.blockMd5s[partseq]!;
+  const want = job.blockMd5s[partseq];
+  if (want === undefined) throw new RangeError(`part ${partseq} is not one of the file's ${job.blockMd5s.length} parts`);
   try {
     await retrying(
       async () => {

@@ -14,7 +14,7 @@ import { openAsBlob, statSync } from 'node:fs';
 import { copyFile, open, stat } from 'node:fs/promises';
 import { chunkSizeFor } from '../terabox/chunk-size.js';
 import { TeraBoxError } from '../terabox/errors.js';
-import { commit, type CommitOutcome, type CommitTarget } from './commit.js';
+import { commitUpload, type CommitOutcome, type CommitTarget } from './commit.js';
 import { HashPool, type Digests } from './hash-pool.js';
 import { Journal, type JournalRow } from './journal.js';
 import type { ResolvedUploaderOptions } from './options.js';
@@ -82,7 +82,7 @@ function checkSize(name: string, value: number | undefined): void {
 /** Background-commit failures no retry can get past until something changes (space freed, a new write). */
 const PERMANENT = new Set(['QUOTA', 'TOO_LARGE', 'INVALID_NAME', 'PARENT_MISSING']);
 
-/** What commit() needs for a journalled row. */
+/** What commitUpload() needs for a journalled row. */
 function targetOf(row: JournalRow, spool: Blob): CommitTarget {
   return {
     path: row.path,
@@ -112,20 +112,20 @@ export class Uploader implements UploadService {
   private resuming?: Promise<ResumeOutcome[]>;
   private closing?: Promise<void>;
 
-  constructor(private readonly o: ResolvedUploaderOptions) {
-    this.spool = new SpoolDir(o.spoolDir);
-    this.journal = new Journal(o.journalPath, o.now);
-    this.pool = new HashPool(o.hashWorkers);
-    this.budget = new Semaphore(o.globalParallel);
+  constructor(private readonly opts: ResolvedUploaderOptions) {
+    this.spool = new SpoolDir(opts.spoolDir);
+    this.journal = new Journal(opts.journalPath, opts.now);
+    this.pool = new HashPool(opts.hashWorkers);
+    this.budget = new Semaphore(opts.globalParallel);
     this.queue = new WriteBackQueue({
       journal: this.journal,
       commit: async (row, hooks, signal) => {
         try {
-          return await commit(targetOf(row, await openAsBlob(row.spoolFile)), {
-            api: o.api,
+          return await commitUpload(targetOf(row, await openAsBlob(row.spoolFile)), {
+            api: opts.api,
             budget: this.budget,
-            settings: { ...o, rapidUpload: o.rapidUpload && row.uploadId === undefined },
-            logger: o.logger,
+            settings: { ...opts, rapidUpload: opts.rapidUpload && row.uploadId === undefined },
+            logger: opts.logger,
             signal,
             ...hooks,
           });
@@ -136,28 +136,21 @@ export class Uploader implements UploadService {
       forget: (row) => this.forget(row.path, row.id, row.spoolFile),
       // Only TeraBox's verdicts about the file or the account are final; everything else is tried again.
       transient: (e) => !(e instanceof UploadError && PERMANENT.has(e.code)),
-      maxActive: o.commitConcurrency,
-      backoff: o.commitBackoff,
-      failedRetryMs: o.failedRetryMs,
-      logger: o.logger,
+      maxActive: opts.commitConcurrency,
+      backoff: opts.commitBackoff,
+      failedRetryMs: opts.failedRetryMs,
+      logger: opts.logger,
     });
     // Write-back: commits journalled by an earlier run are pending files from the first request on;
     // they start committing with resumePending().
-    if (o.mode === 'write-back') this.loadJournal();
+    if (opts.mode === 'write-back') this.loadJournal();
   }
 
   // ---- write-back ----
 
   async stage(req: StageRequest): Promise<StageResult> {
-    checkPath(req.path);
-    checkSize('size', req.size);
-    checkSize('sizeHint', req.sizeHint);
-    this.assertOpen();
+    const limit = await this.admit(req);
     const { path } = req;
-    const limit = req.size === 0 ? 0 : await this.fileSizeLimit(path);
-    if (req.size !== undefined && req.size > limit) {
-      throw new UploadError('TOO_LARGE', `${path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
-    }
     const reserve = req.size ?? 0;
     if (reserve > (await this.spool.freeBytes()) - this.reservedSpool) {
       throw new UploadError('QUOTA', `${path}: the local spool disk has no room for ${reserve} more bytes`);
@@ -244,7 +237,7 @@ export class Uploader implements UploadService {
         }
       })();
       if (size !== row.size) {
-        this.o.logger.error({ path: row.path, spoolBytes: size, size: row.size }, 'journalled commit discarded: its spool file is missing or short');
+        this.opts.logger.error({ path: row.path, spoolBytes: size, size: row.size }, 'journalled commit discarded: its spool file is missing or short');
         this.journal.remove(row.id);
         continue;
       }
@@ -292,29 +285,38 @@ export class Uploader implements UploadService {
     // Newest wins: an older commit of the path (queued, or resumed by write-through) never lands after this one.
     await this.supersede(op);
     this.queue.start();
-    this.o.logger.info({ path: req.path, size }, 'upload stored locally; committing in the background');
+    this.opts.logger.info({ path: req.path, size }, 'upload stored locally; committing in the background');
     return { kind: 'staged', commit };
   }
 
   async upload(req: UploadRequest): Promise<UploadResult> {
-    checkPath(req.path);
-    checkSize('size', req.size);
-    checkSize('sizeHint', req.sizeHint);
-    this.assertOpen();
+    const limit = await this.admit(req);
     const { path } = req;
-    const limit = req.size === 0 ? 0 : await this.fileSizeLimit(path);
-    if (req.size !== undefined && req.size > limit) {
-      throw new UploadError('TOO_LARGE', `${path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
-    }
     if (req.size !== undefined && req.size > (await this.spool.freeBytes())) {
       throw new UploadError('QUOTA', `${path}: the local spool disk has no room for ${req.size} bytes`);
     }
     return this.track({ path, spoolFile: this.spool.newFile(), resume: false }, req.signal, (op) => this.receiveAndCommit(req, op, limit));
   }
 
+  /**
+   * What every write checks before its body is read: the path, the declared sizes, an open uploader
+   * and a size within the per-file limit. Answers the limit, which the body is held to as it arrives.
+   */
+  private async admit(req: UploadRequest): Promise<number> {
+    checkPath(req.path);
+    checkSize('size', req.size);
+    checkSize('sizeHint', req.sizeHint);
+    this.assertOpen();
+    const limit = req.size === 0 ? 0 : await this.fileSizeLimit(req.path);
+    if (req.size !== undefined && req.size > limit) {
+      throw new UploadError('TOO_LARGE', `${req.path}: ${req.size} bytes is over the per-file limit of ${limit} bytes`);
+    }
+    return limit;
+  }
+
   resumePending(): Promise<ResumeOutcome[]> {
     if (this.closing) return Promise.resolve([]);
-    if (this.o.mode === 'write-back') return this.startQueue();
+    if (this.opts.mode === 'write-back') return this.startQueue();
     this.resuming ??= this.resumeAll().finally(() => (this.resuming = undefined));
     return this.resuming;
   }
@@ -367,7 +369,7 @@ export class Uploader implements UploadService {
    */
   private async forget(path: string, journalId: number | undefined, spoolFile: string): Promise<void> {
     const failed = (what: string) => (e: unknown) =>
-      this.o.logger.warn({ path, err: (e as Error).message }, `could not remove the ${what} of an upload`);
+      this.opts.logger.warn({ path, err: (e as Error).message }, `could not remove the ${what} of an upload`);
     // Row first: a crash in between leaves an orphan spool file, which the start-up sweep removes.
     if (journalId !== undefined) {
       try {
@@ -388,9 +390,9 @@ export class Uploader implements UploadService {
 
   /** Spools and hashes the body; null when it is empty. */
   private async receive(req: UploadRequest, op: Op, limit: number): Promise<{ size: number; digests: Digests } | null> {
-    const { ladder } = this.o;
+    const { ladder } = this.opts;
     const signal = op.controller.signal;
-    const hashing = this.pool.start(op.spoolFile, chunkSizeFor(req.size ?? req.sizeHint ?? 0, ladder), this.o.rapidUpload);
+    const hashing = this.pool.start(op.spoolFile, chunkSizeFor(req.size ?? req.sizeHint ?? 0, ladder), this.opts.rapidUpload);
     let size: number;
     try {
       size = await spoolBody(req.body, { file: op.spoolFile, maxBytes: limit, onWritten: (n) => hashing.grow(n), signal });
@@ -427,7 +429,7 @@ export class Uploader implements UploadService {
     });
     await this.supersede(op);
     const started = Date.now();
-    this.o.logger.info({ path: req.path, size, parts: digests.blockMd5s.length }, 'upload started');
+    this.opts.logger.info({ path: req.path, size, parts: digests.blockMd5s.length }, 'upload started');
     const outcome = await this.commitOp(op, {
       path: req.path,
       size,
@@ -438,7 +440,7 @@ export class Uploader implements UploadService {
       mtime: req.mtime,
     });
     const ms = Date.now() - started;
-    this.o.logger.info(
+    this.opts.logger.info(
       // rate: bytes per second over the commit (spooled → committed), whatever rapid upload skipped.
       { path: req.path, size, parts: digests.blockMd5s.length, partsSent: outcome.partsSent, rapid: outcome.rapid, ms, rate: Math.round(size / Math.max(ms, 1) * 1000) },
       'upload committed',
@@ -452,9 +454,9 @@ export class Uploader implements UploadService {
    * from the spool; the whole-file digests do not depend on the chunk size and are kept.
    */
   private async settledDigests(d: Digests, spoolFile: string): Promise<Digests> {
-    const chunkSize = chunkSizeFor(d.size, this.o.ladder);
+    const chunkSize = chunkSizeFor(d.size, this.opts.ladder);
     if (chunkSize === d.chunkSize) return d;
-    this.o.logger.info({ size: d.size, hashedWith: d.chunkSize, needs: chunkSize }, 'block size changed at close; re-hashing the spool');
+    this.opts.logger.info({ size: d.size, hashedWith: d.chunkSize, needs: chunkSize }, 'block size changed at close; re-hashing the spool');
     return { ...(await this.pool.hashFile(spoolFile, chunkSize, d.size, false)), whole: d.whole };
   }
 
@@ -480,12 +482,12 @@ export class Uploader implements UploadService {
 
   private commitOp(op: Op, target: CommitTarget): Promise<CommitOutcome> {
     const id = op.journalId!;
-    return commit(target, {
-      api: this.o.api,
+    return commitUpload(target, {
+      api: this.opts.api,
       budget: this.budget,
       // Rapid upload was tried before a crash, if at all: a resume goes straight to precreate.
-      settings: { ...this.o, rapidUpload: this.o.rapidUpload && !op.resume },
-      logger: this.o.logger,
+      settings: { ...this.opts, rapidUpload: this.opts.rapidUpload && !op.resume },
+      logger: this.opts.logger,
       signal: op.controller.signal,
       onUploadId: (uploadId) => this.journal.setUploadId(id, uploadId),
       onConfirmed: (partseq) => this.journal.confirmPart(id, partseq),
@@ -493,8 +495,8 @@ export class Uploader implements UploadService {
   }
 
   private fileSizeLimit(path: string): Promise<number> {
-    if (this.o.maxFileSize !== undefined) return Promise.resolve(this.o.maxFileSize);
-    this.accountLimit ??= this.o.api.account().then(
+    if (this.opts.maxFileSize !== undefined) return Promise.resolve(this.opts.maxFileSize);
+    this.accountLimit ??= this.opts.api.account().then(
       (a) => a.maxFileSize,
       (e: unknown) => {
         this.accountLimit = undefined;
@@ -514,8 +516,8 @@ export class Uploader implements UploadService {
       this.queue.list().some((c) => c.spoolFile === file) ||
       [...this.ops].some((op) => op.spoolFile === file);
     const swept = await this.spool.sweep(needed);
-    if (swept.length > 0) this.o.logger.info({ files: swept.length }, 'removed spool files no commit needs');
-    if (this.queue.size > 0) this.o.logger.info({ commits: this.queue.size }, 'resuming journalled commits in the background');
+    if (swept.length > 0) this.opts.logger.info({ files: swept.length }, 'removed spool files no commit needs');
+    if (this.queue.size > 0) this.opts.logger.info({ commits: this.queue.size }, 'resuming journalled commits in the background');
     this.queue.start();
     return [];
   }
@@ -524,7 +526,7 @@ export class Uploader implements UploadService {
     const rows = this.journal.list();
     const needed = (file: string) => rows.some((r) => r.spoolFile === file) || [...this.ops].some((op) => op.spoolFile === file);
     const swept = await this.spool.sweep(needed);
-    if (swept.length > 0) this.o.logger.info({ files: swept.length }, 'removed spool files no commit needs');
+    if (swept.length > 0) this.opts.logger.info({ files: swept.length }, 'removed spool files no commit needs');
     const newest = new Map(rows.map((r) => [r.path, r.id]));
     const outcomes: ResumeOutcome[] = [];
     for (const row of rows) {
@@ -539,11 +541,11 @@ export class Uploader implements UploadService {
   private async resumeOne(row: JournalRow, superseded: boolean): Promise<ResumeOutcome> {
     const discard = async (why: string): Promise<ResumeOutcome> => {
       await this.forget(row.path, row.id, row.spoolFile);
-      this.o.logger.warn({ path: row.path, why }, 'journalled commit discarded');
+      this.opts.logger.warn({ path: row.path, why }, 'journalled commit discarded');
       return { path: row.path, status: 'discarded', partsSent: 0, error: why };
     };
     if (superseded) return discard('a later upload of the same path was journalled');
-    if (this.o.now() - row.startedAt > RESUME_MAX_AGE_MS) return discard('it is older than the resume window');
+    if (this.opts.now() - row.startedAt > RESUME_MAX_AGE_MS) return discard('it is older than the resume window');
     const spooled = await stat(row.spoolFile).catch(() => undefined);
     if (!spooled || spooled.size !== row.size) return discard(`its spool file is ${spooled ? `${spooled.size} bytes, not ${row.size}` : 'missing'}`);
 
@@ -553,12 +555,12 @@ export class Uploader implements UploadService {
         op.journalId = row.id;
         return this.commitOp(op, targetOf(row, await openAsBlob(row.spoolFile)));
       });
-      this.o.logger.info({ path: row.path, partsSent: outcome.partsSent }, 'journalled commit finished');
+      this.opts.logger.info({ path: row.path, partsSent: outcome.partsSent }, 'journalled commit finished');
       return { path: row.path, status: 'committed', partsSent: outcome.partsSent };
     } catch (e) {
       const error = e as UploadError;
       const kept = this.journal.list().some((r) => r.id === row.id);
-      this.o.logger.warn({ path: row.path, err: error.message, kept }, 'journalled commit failed');
+      this.opts.logger.warn({ path: row.path, err: error.message, kept }, 'journalled commit failed');
       if (error.code === 'ABORTED') return { path: row.path, status: 'discarded', partsSent: 0, error: error.message };
       return { path: row.path, status: 'failed', partsSent: 0, error: kept ? `${error.message} (kept for the next start)` : error.message };
     }
@@ -573,10 +575,10 @@ export class Uploader implements UploadService {
           : `the server is shutting down; the upload of ${op.path} was dropped`,
       );
     for (const op of this.ops) if (op.phase === 'receiving') op.controller.abort(stopping(op));
-    const queueClosed = this.queue.close(this.o.closeTimeoutMs);
+    const queueClosed = this.queue.close(this.opts.closeTimeoutMs);
     const settled = () => Promise.all([...this.ops].map((op) => op.done));
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((r) => (timer = setTimeout(r, this.o.closeTimeoutMs)));
+    const timedOut = new Promise<void>((r) => (timer = setTimeout(r, this.opts.closeTimeoutMs)));
     await Promise.race([settled(), timedOut]);
     clearTimeout(timer);
     for (const op of this.ops) op.controller.abort(stopping(op));

@@ -16,8 +16,10 @@ import { Worker } from 'node:worker_threads';
 function tsxRegisterUrl(from: string): string {
   const require = createRequire(from);
   const pkgFile = require.resolve('tsx/package.json');
-  const pkg = require(pkgFile) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(join(dirname(pkgFile), pkg.exports['./esm/api']!.import.default)).href;
+  const pkg = require(pkgFile) as { exports: Record<string, { import: { default: string } } | undefined> };
+  const entry = pkg.exports['./esm/api']?.import.default;
+  if (entry === undefined) throw new Error(`${pkgFile} exports no "./esm/api" (a tsx this code does not know)`);
+  return pathToFileURL(join(dirname(pkgFile), entry)).href;
 }
 
 /**

@@ -36,8 +36,9 @@ function parseHash(hash: string): ParsedHash | null {
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const powerOfTwo = (N & (N - 1)) === 0;
   if (!powerOfTwo || N < 1024 || N > 1 << 20 || r < 1 || r > 32 || p < 1 || p > 16) return null;
-  const salt = Buffer.from(m[4], 'base64');
-  const key = Buffer.from(m[5], 'base64');
+  // Groups 4 and 5 are not optional in the pattern, so a match always has them.
+  const salt = Buffer.from(m[4]!, 'base64');
+  const key = Buffer.from(m[5]!, 'base64');
   if (salt.length < 8 || key.length < 16 || key.length > 64) return null;
   return { cost: { N, r, p }, salt, key };
 }

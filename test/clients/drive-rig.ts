@@ -185,7 +185,10 @@ function teraboxView(url: string, api: TeraBoxApi, settled: () => Promise<void>)
       for await (const chunk of await download(path)) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     },
-    quota: async () => (await settled(), api.quota()),
+    quota: async () => {
+      await settled();
+      return api.quota();
+    },
     async stats() {
       await settled();
       const res = await request(`${url}/__emulator/stats`);
@@ -269,7 +272,10 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as { level: number; msg: string }),
-      spoolLeftovers: async () => (await settled(), readdir(join(dataDir, 'spool')).catch(() => [])),
+      spoolLeftovers: async () => {
+        await settled();
+        return readdir(join(dataDir, 'spool')).catch(() => []);
+      },
       settled,
       localState: () => readLocalState(dataDir),
       stopServe: () => serve.stop(),

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { errorLines, startRig, type DriveRig } from './drive-rig.js';
 import { MiB, md5 } from './tree.js';
 import { davChildren, hrefOf } from './verify.js';
-import { dav, header, lockBody, parseMultistatus, propfindBody, propOf, textOf, type DavResponse } from '../dav/client.js';
+import { dav, header, lockBody, parseMultistatus, propfindBody, propOf, textOf, type DavResponse, firstResponse } from '../dav/client.js';
 
 const UA = { 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19045', translate: 'f' };
 const MS = 'urn:schemas-microsoft-com:';
@@ -60,13 +60,13 @@ describe('Windows Explorer session (replayed) against the drive', () => {
     expect((await req('MKCOL', '/New folder')).status).to.equal(201);
     const patch = await req('PROPPATCH', '/New folder/', {}, win32Proppatch());
     expect(patch.status).to.equal(207);
-    expect(parseMultistatus(patch.text)[0]!.propstats.map((p) => p.status)).to.deep.equal([200]);
+    expect(firstResponse(patch.text).propstats.map((p) => p.status)).to.deep.equal([200]);
     const moved = await req('MOVE', '/New folder/', { destination: `${rig.origin}${hrefOf('/Documents 2024')}/`, overwrite: 'F' });
     expect(moved.status).to.equal(201);
     expect((await rig.terabox.entry('/Documents 2024'))?.isDir).to.equal(true);
     expect(await rig.terabox.entry('/New folder')).to.equal(null);
     const found = await req('PROPFIND', '/Documents 2024/', { depth: '0' }, propfindBody(['<Z:Win32FileAttributes/>'], ` xmlns:Z="${MS}"`));
-    expect(textOf(propOf(parseMultistatus(found.text)[0]!, `{${MS}}Win32FileAttributes`)!.el)).to.equal(WIN32_PROPS.Win32FileAttributes);
+    expect(textOf(propOf(firstResponse(found.text), `{${MS}}Win32FileAttributes`)!.el)).to.equal(WIN32_PROPS.Win32FileAttributes);
   });
 
   it('copies a 6 MiB file in: 0-byte PUT, LOCK without Depth, PUT with an untagged If, Win32 PROPPATCH, UNLOCK', async () => {
@@ -80,7 +80,7 @@ describe('Windows Explorer session (replayed) against the drive', () => {
     expect(put.status, put.text).to.equal(204);
     const patch = await req('PROPPATCH', path, { ...untaggedIf(token), 'content-type': 'text/xml; charset="utf-8"' }, win32Proppatch());
     expect(patch.status).to.equal(207);
-    expect(parseMultistatus(patch.text)[0]!.propstats.map((p) => p.status)).to.deep.equal([200]);
+    expect(firstResponse(patch.text).propstats.map((p) => p.status)).to.deep.equal([200]);
     expect((await req('UNLOCK', path, { 'lock-token': token })).status).to.equal(204);
     expect(await rig.terabox.md5(path)).to.equal(md5(report));
     expect((await rig.terabox.entry(path))?.size).to.equal(report.length);
@@ -116,7 +116,7 @@ describe('Windows Explorer session (replayed) against the drive', () => {
     const moved = await req('MOVE', from, { destination: `${rig.origin}${hrefOf(to)}`, overwrite: 'F' });
     expect(moved.status).to.equal(201);
     const found = await req('PROPFIND', to, { depth: '0' }, propfindBody(Object.keys(WIN32_PROPS).map((k) => `<Z:${k}/>`), ` xmlns:Z="${MS}"`));
-    const [r] = parseMultistatus(found.text);
+    const r = firstResponse(found.text);
     for (const [k, v] of Object.entries(WIN32_PROPS)) {
       const prop = propOf(r!, `{${MS}}${k}`);
       expect(prop?.status, k).to.equal(200);
@@ -176,7 +176,7 @@ function win32TimesProppatch(modified: string): string {
   );
 }
 
-describe('Windows Explorer session (replayed) against a drive with a user', function () {
+describe('Windows Explorer session (replayed) against a drive with a user', () => {
   let rig: DriveRig;
   const user = { name: 'alice', password: 'Ex:pl0rer/+é pass' };
   const WRONG = 'stale-password-from-last-week';
@@ -251,12 +251,12 @@ describe('Windows Explorer session (replayed) against a drive with a user', func
       expect(put.status, `PUT with an untagged If: ${put.text}`).to.equal(204);
       const patch = await req('PROPPATCH', path, { if: `(${token})`, 'content-type': 'text/xml; charset="utf-8"' }, win32TimesProppatch(modified));
       expect(patch.status, 'PROPPATCH').to.equal(207);
-      expect(parseMultistatus(patch.text)[0]!.propstats.map((p) => p.status)).to.deep.equal([200]);
+      expect(firstResponse(patch.text).propstats.map((p) => p.status)).to.deep.equal([200]);
       expect((await req('UNLOCK', path, { 'lock-token': token })).status, 'UNLOCK').to.equal(204);
       // What Explorer sends at once to check the copy ("file no longer available" when it fails).
       const check = await req('PROPFIND', path, { depth: '0' }, WIN32_PROPFIND);
       expect(check.status, 'PROPFIND after PUT').to.equal(207);
-      const [r] = parseMultistatus(check.text);
+      const r = firstResponse(check.text);
       expect(textOf(propOf(r!, '{DAV:}getcontentlength')!.el)).to.equal(String(data.length));
       expect(textOf(propOf(r!, `{${MS}}Win32LastModifiedTime`)!.el)).to.equal(modified);
       const got = await req('GET', path);
@@ -275,7 +275,7 @@ describe('Windows Explorer session (replayed) against a drive with a user', func
     expect(await rig.terabox.md5(renamed)).to.equal(md5(bytes));
     const afterMove = await req('PROPFIND', renamed, { depth: '0' }, WIN32_PROPFIND);
     expect(afterMove.status).to.equal(207);
-    expect(textOf(propOf(parseMultistatus(afterMove.text)[0]!, `{${MS}}Win32LastModifiedTime`)!.el)).to.equal(modified);
+    expect(textOf(propOf(firstResponse(afterMove.text), `{${MS}}Win32LastModifiedTime`)!.el)).to.equal(modified);
 
     // 6. Overwrite: a new file copied in under the old name ("Replace the file"), as a MOVE with Overwrite: T.
     const draft = `${v.folder}/draft.xlsx`;

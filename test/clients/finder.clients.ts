@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { errorLines, startRig, type DriveRig } from './drive-rig.js';
 import { MiB, md5 } from './tree.js';
 import { davChildren, hrefOf } from './verify.js';
-import { dav, header, lockBody, parseMultistatus, propfindBody, propOf, textOf, type DavResponse } from '../dav/client.js';
+import { dav, header, lockBody, propfindBody, propOf, textOf, type DavResponse, firstResponse } from '../dav/client.js';
 
 const UA = { 'user-agent': 'WebDAVFS/3.0.0 (03008000) Darwin/22.1.0 (x86_64)' };
 const APPLE_OWNER = '<D:href>http://www.apple.com/webdav_fs/</D:href>';
@@ -55,7 +55,7 @@ describe('Finder session (replayed) against the drive', () => {
     expect(refreshed.status).to.equal(200);
     expect(refreshed.text).to.contain(token.slice(1, -1));
     const after = await req('PROPFIND', path, { depth: '0' }, propfindBody(['<D:getcontentlength/>', '<D:getlastmodified/>']));
-    expect(textOf(propOf(parseMultistatus(after.text)[0]!, '{DAV:}getcontentlength')!.el)).to.equal(String(data.length));
+    expect(textOf(propOf(firstResponse(after.text), '{DAV:}getcontentlength')!.el)).to.equal(String(data.length));
     // Reads of the locked file carry no token and must not wait for the lock.
     const read = await req('GET', path, { range: 'bytes=0-15' });
     expect(read.status).to.equal(206);
@@ -78,7 +78,7 @@ describe('Finder session (replayed) against the drive', () => {
     for (let i = 0; i < 3; i++) {
       const root = await req('PROPFIND', '/', { depth: '0' }, quota);
       expect(root.status).to.equal(207);
-      const [r] = parseMultistatus(root.text);
+      const r = firstResponse(root.text);
       const q = await rig.terabox.quota();
       expect(textOf(propOf(r!, '{DAV:}quota-available-bytes')!.el)).to.equal(String(q.free));
       expect(textOf(propOf(r!, '{DAV:}quota-used-bytes')!.el)).to.equal(String(q.used));
@@ -113,7 +113,7 @@ describe('Finder session (replayed) against the drive', () => {
   it('released every lock: no lockdiscovery left, and a write without a token succeeds', async () => {
     for (const path of ['/Pictures ü/photo #1.jpg', '/Pictures ü/._photo #1.jpg']) {
       const found = await req('PROPFIND', path, { depth: '0' }, propfindBody(['<D:lockdiscovery/>']));
-      const lockdiscovery = propOf(parseMultistatus(found.text)[0]!, '{DAV:}lockdiscovery');
+      const lockdiscovery = propOf(firstResponse(found.text), '{DAV:}lockdiscovery');
       expect(lockdiscovery?.el.children.filter((c) => typeof c !== 'string') ?? [], path).to.deep.equal([]);
     }
     const relock = await req('LOCK', '/Pictures ü/._photo #1.jpg', { depth: '0', timeout: 'Second-60' }, lockBody('exclusive', 'another client'));

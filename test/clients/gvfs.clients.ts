@@ -22,7 +22,7 @@ async function startBus(env: NodeJS.ProcessEnv): Promise<{ address: string; pid:
   return { address: address!, pid: Number(pid) };
 }
 
-describe('gvfs (gio) against the drive', function () {
+describe('gvfs (gio) against the drive', () => {
   let rig: DriveRig;
   let env: NodeJS.ProcessEnv;
   let bus: { address: string; pid: number } | undefined;

@@ -17,7 +17,7 @@ interface KioResult {
   out: string;
 }
 
-describe('KIO (kioclient5) against the drive', function () {
+describe('KIO (kioclient5) against the drive', () => {
   let rig: DriveRig;
   let env: NodeJS.ProcessEnv;
   let bus: { address: string; pid: number } | undefined;

@@ -13,7 +13,7 @@ import { errorLines, startRig, type DriveRig } from './drive-rig.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('rclone mount against the drive', function () {
+describe('rclone mount against the drive', () => {
   let rig: DriveRig | undefined;
   let mnt: string;
   let mount: ChildProcess | undefined;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { installMissingClients, runCommand, type CommandResult } from './commands.js';
 import { errorLines, startRig, type DriveRig } from './drive-rig.js';
 import { LONG_NAME, makeTree, md5, MiB, treeOf, type Tree } from './tree.js';
-import { davProblems, getMd5, remoteProblems, zeroBytePaths } from './verify.js';
+import { davProblems, remoteProblems, zeroBytePaths } from './verify.js';
 import { dav } from '../dav/client.js';
 
 /** Basic auth as users run it; the password has the characters Basic-auth parsers get wrong. */

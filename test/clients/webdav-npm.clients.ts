@@ -13,7 +13,7 @@ const FILES: Record<string, Buffer> = {
   '/deep/ünï/日本.txt': Buffer.from('unicode'),
 };
 
-describe('npm webdav client against the drive', function () {
+describe('npm webdav client against the drive', () => {
   let rig: DriveRig;
   let client: WebDAVClient;
 

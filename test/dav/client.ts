@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { getGlobalDispatcher } from 'undici';
 import { childElements, findChild, parseXml, type XmlElement } from '../../src/dav/xml.js';
+import { at } from '../support/index.js';
 
 export interface DavResponse {
   status: number;
@@ -118,6 +119,11 @@ export function parseMultistatus(xml: string): MultiStatusResponse[] {
         props: new Map(childElements(findChild(ps, 'DAV:', 'prop')!).map((p) => [`{${p.ns}}${p.name}`, p])),
       })),
   }));
+}
+
+/** The first response of a 207 body (the only one at Depth 0), failing the test when there is none. */
+export function firstResponse(xml: string): MultiStatusResponse {
+  return at(parseMultistatus(xml), 0, 'the multistatus');
 }
 
 /** The value element of a property in a response, with the status of its propstat. */

@@ -34,7 +34,7 @@ function rawAnswer(text: string): string[] {
     .map((l) => l.toLowerCase());
 }
 
-describe('dav over HTTP: OPTIONS without credentials on a drive with users', function () {
+describe('dav over HTTP: OPTIONS without credentials on a drive with users', () => {
   let s: RunningDav;
   let logged = '';
   const alice = basic('alice', PASSWORD);
@@ -65,9 +65,9 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', fun
     }
     const first = answers[0]!;
     expect(first.status).to.equal(200);
-    expect(first.headers['dav']).to.equal('1, 2');
+    expect(first.headers.dav).to.equal('1, 2');
     expect(first.headers['ms-author-via']).to.equal('DAV');
-    expect(String(first.headers['allow']).split(', ')).to.have.members(['OPTIONS', 'GET', 'HEAD', 'PROPFIND', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH', 'LOCK', 'UNLOCK']);
+    expect(String(first.headers.allow).split(', ')).to.have.members(['OPTIONS', 'GET', 'HEAD', 'PROPFIND', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH', 'LOCK', 'UNLOCK']);
     expect(first.headers['www-authenticate']).to.equal(undefined);
     expect(first.body).to.equal('');
     for (const { path, ...rest } of answers) expect(rest, path).to.deep.equal({ status: first.status, headers: first.headers, body: first.body });
@@ -148,7 +148,7 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', fun
         const res = await dav(s.origin, method, path, { headers: { ...EXPLORER, ...creds, ...headers }, body });
         expect(res.status, `${method} ${path}`).to.equal(401);
         expect(res.headers['www-authenticate'], `${method} ${path}`).to.equal(REALM);
-        expect(res.headers['dav'], `${method} ${path}`).to.equal(undefined);
+        expect(res.headers.dav, `${method} ${path}`).to.equal(undefined);
       }
     }
     expect(s.drive.calls).to.deep.equal([]);

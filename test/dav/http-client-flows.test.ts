@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { Readable } from 'node:stream';
 import { startDav, type RunningDav } from './harness.js';
 import { MemoryDrive } from './memory-drive.js';
-import { dav, header, lockBody, parseMultistatus, propfindBody, propOf, textOf } from './client.js';
+import { dav, header, lockBody, parseMultistatus, propfindBody, propOf, textOf, firstResponse } from './client.js';
+import { at } from '../support/index.js';
 
 describe('dav client flows', () => {
   let s: RunningDav;
@@ -21,8 +22,8 @@ describe('dav client flows', () => {
     const quotaBody = propfindBody(['<D:quota-available-bytes/>', '<D:quota-used-bytes/>', '<D:quota/>', '<D:quotaused/>']);
     for (let i = 0; i < 3; i++) {
       const root = await dav(s.origin, 'PROPFIND', '/', { headers: { ...ua, depth: '0' }, body: quotaBody });
-      const [r] = parseMultistatus(root.text);
-      expect(r.propstats[0].status).to.equal(200);
+      const r = firstResponse(root.text);
+      expect(at(r.propstats, 0).status).to.equal(200);
       expect(textOf(propOf(r, '{DAV:}quota-available-bytes')!.el)).to.equal('10000000');
     }
     const content = Buffer.alloc(300_000, 'f');
@@ -65,7 +66,7 @@ describe('dav client flows', () => {
         '</D:prop></D:set></D:propertyupdate>',
     });
     expect(patch.status).to.equal(207);
-    expect(parseMultistatus(patch.text)[0].propstats.map((p) => p.status)).to.deep.equal([200]);
+    expect(firstResponse(patch.text).propstats.map((p) => p.status)).to.deep.equal([200]);
     expect((await dav(s.origin, 'UNLOCK', '/Documents/report.docx', { headers: { ...ua, 'lock-token': `<${token}>` } })).status).to.equal(204);
     expect(s.drive.content('/Documents/report.docx')!.toString()).to.equal('docx bytes');
   });
@@ -95,10 +96,10 @@ describe('dav client flows', () => {
     const data = Buffer.from('0123456789abcdefghij');
     expect((await dav(s.origin, 'PUT', '/backup/2024/file.bin', { headers: ua, body: data })).status).to.equal(201);
     const after = await dav(s.origin, 'PROPFIND', '/backup/2024/file.bin', { headers: { ...ua, depth: '0' }, body: four });
-    expect(textOf(propOf(parseMultistatus(after.text)[0], '{DAV:}getcontentlength')!.el)).to.equal('20');
+    expect(textOf(propOf(firstResponse(after.text), '{DAV:}getcontentlength')!.el)).to.equal('20');
     const listing = parseMultistatus((await dav(s.origin, 'PROPFIND', '/backup/', { headers: { ...ua, depth: '1' }, body: four })).text);
     expect(listing.map((r) => r.href)).to.deep.equal(['/backup/', '/backup/2024/']);
-    expect(listing.every((r) => r.propstats[0].status === 200)).to.equal(true);
+    expect(listing.every((r) => at(r.propstats, 0).status === 200)).to.equal(true);
     const copy = await dav(s.origin, 'COPY', '/backup/2024/file.bin', { headers: { ...ua, destination: `${s.origin}/backup/copy.bin`, overwrite: 'F' } });
     expect(copy.status).to.equal(201);
     const move = await dav(s.origin, 'MOVE', '/backup/2024/', { headers: { ...ua, destination: `${s.origin}/backup/2025/`, overwrite: 'F' } });
@@ -108,7 +109,7 @@ describe('dav client flows', () => {
     expect(header(ranged, 'content-range')).to.equal('bytes 5-9/20');
     expect(ranged.text).to.equal('56789');
     const about = await dav(s.origin, 'PROPFIND', '/', { headers: { ...ua, depth: '0' }, body: propfindBody(['<D:quota-available-bytes/>', '<D:quota-used-bytes/>']) });
-    expect(textOf(propOf(parseMultistatus(about.text)[0], '{DAV:}quota-used-bytes')!.el)).to.equal('40');
+    expect(textOf(propOf(firstResponse(about.text), '{DAV:}quota-used-bytes')!.el)).to.equal('40');
     expect((await dav(s.origin, 'DELETE', '/backup/', { headers: ua })).status).to.equal(204);
     expect(s.drive.has('/backup')).to.equal(false);
   });

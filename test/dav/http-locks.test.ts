@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { hashPassword } from '../../src/util/password.js';
 import { parseXml } from '../../src/dav/xml.js';
 import { startDav, type RunningDav } from './harness.js';
-import { dav, header, lockBody, parseMultistatus, propfindBody, propOf, textOf, type DavResponse } from './client.js';
+import { dav, header, lockBody, parseMultistatus, propfindBody, propOf, textOf, type DavResponse, firstResponse } from './client.js';
 
 function tokenOf(res: DavResponse): string {
   const h = header(res, 'lock-token');
@@ -135,7 +135,7 @@ describe('dav over HTTP: LOCK, UNLOCK and the If header', () => {
     // Either shared token lets its holder write.
     expect((await dav(s.origin, 'PUT', '/coll/member.txt', { headers: { if: `(<${b}>)` }, body: 'b' })).status).to.equal(204);
     const discovery = await dav(s.origin, 'PROPFIND', '/coll/member.txt', { headers: { depth: '0' }, body: propfindBody(['<D:lockdiscovery/>']) });
-    expect(propOf(parseMultistatus(discovery.text)[0], '{DAV:}lockdiscovery')!.el.children).to.have.length(2);
+    expect(propOf(firstResponse(discovery.text), '{DAV:}lockdiscovery')!.el.children).to.have.length(2);
   });
 
   it('protects members with a depth-infinity collection lock; neon submits it tagged with the collection', async () => {

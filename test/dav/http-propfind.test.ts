@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { SqliteLockStore } from '../../src/dav/locks.js';
 import { startDav, type RunningDav } from './harness.js';
 import { MemoryDrive } from './memory-drive.js';
-import { dav, header, parseMultistatus, propfindBody, propOf, textOf } from './client.js';
+import { dav, header, parseMultistatus, propfindBody, propOf, textOf, firstResponse } from './client.js';
+import { at } from '../support/index.js';
 
 const D = '{DAV:}';
 
@@ -38,7 +39,7 @@ describe('dav over HTTP: PROPFIND', () => {
   it('returns the live properties for allprop (and for an empty body), RFC 1123 dates and ISO creation dates', async () => {
     for (const body of [undefined, '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>']) {
       const res = await dav(s.origin, 'PROPFIND', '/dir/a%20file.txt', { headers: { depth: '0' }, body });
-      const [r] = parseMultistatus(res.text);
+      const r = firstResponse(res.text);
       expect(r.propstats.map((p) => p.status)).to.deep.equal([200]);
       expect(textOf(propOf(r, `${D}getcontentlength`)!.el)).to.equal('5');
       expect(textOf(propOf(r, `${D}displayname`)!.el)).to.equal('a file.txt');
@@ -85,7 +86,7 @@ describe('dav over HTTP: PROPFIND', () => {
       headers: { depth: '0' },
       body: propfindBody(['<D:resourcetype/>', '<D:getcontentlength/>']),
     });
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     const type = propOf(r, `${D}resourcetype`)!;
     expect(type.status).to.equal(200);
     expect(type.el.children.map((c) => (typeof c === 'string' ? c : c.name))).to.deep.equal(['collection']);
@@ -96,7 +97,7 @@ describe('dav over HTTP: PROPFIND', () => {
     const body = propfindBody(['<x:missing xmlns:x="urn:x"/>', '<D:displayname/>', '<D:getlastmodified/>', '<D:getcontentlength/>', '<D:resourcetype/>']);
     const res = await dav(s.origin, 'PROPFIND', '/dir/', { headers: { depth: '1' }, body });
     for (const r of parseMultistatus(res.text)) {
-      expect(r.propstats[0].status, r.href).to.equal(200);
+      expect(at(r.propstats, 0).status, r.href).to.equal(200);
       expect(r.propstats.at(-1)!.props.has('{urn:x}missing')).to.equal(true);
     }
   });
@@ -106,7 +107,7 @@ describe('dav over HTTP: PROPFIND', () => {
       headers: { depth: '0' },
       body: propfindBody(['<D:quota-available-bytes/>', '<D:quota-used-bytes/>']),
     });
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     expect(textOf(propOf(r, `${D}quota-used-bytes`)!.el)).to.equal('16');
     expect(textOf(propOf(r, `${D}quota-available-bytes`)!.el)).to.equal(String(1_000_000 - 16));
   });
@@ -117,7 +118,7 @@ describe('dav over HTTP: PROPFIND', () => {
       headers: { depth: '0' },
       body: propfindBody(['<D:quota-used-bytes/>', '<D:displayname/>']),
     });
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     expect(propOf(r, `${D}displayname`)!.status).to.equal(200);
     expect(propOf(r, `${D}quota-used-bytes`)!.status).to.equal(503);
   });
@@ -130,10 +131,10 @@ describe('dav over HTTP: PROPFIND', () => {
       headers: { depth: '0' },
       body: '<D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>',
     });
-    const [r] = parseMultistatus(res.text);
-    const names = [...r.propstats[0].props.keys()];
+    const r = firstResponse(res.text);
+    const names = [...at(r.propstats, 0).props.keys()];
     expect(names).to.include.members([`${D}getetag`, `${D}resourcetype`, `${D}lockdiscovery`, '{urn:z}tag']);
-    expect(r.propstats[0].props.get('{urn:z}tag')!.children).to.deep.equal([]);
+    expect(at(r.propstats, 0).props.get('{urn:z}tag')!.children).to.deep.equal([]);
   });
 
   it('adds include-d properties to allprop', async () => {
@@ -141,7 +142,7 @@ describe('dav over HTTP: PROPFIND', () => {
       headers: { depth: '0' },
       body: '<D:propfind xmlns:D="DAV:"><D:allprop/><D:include><D:quota-used-bytes/></D:include></D:propfind>',
     });
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     expect(propOf(r, `${D}quota-used-bytes`)!.status).to.equal(200);
     expect(propOf(r, `${D}getetag`)!.status).to.equal(200);
   });
@@ -184,8 +185,8 @@ describe('dav over HTTP: PROPFIND', () => {
       headers: { depth: '0' },
       body: Readable.from([Buffer.from(propfindBody(['<D:quota-used-bytes/>']))]),
     });
-    const [r] = parseMultistatus(res.text);
-    expect([...r.propstats[0].props.keys()]).to.deep.equal([`${D}quota-used-bytes`]);
+    const r = firstResponse(res.text);
+    expect([...at(r.propstats, 0).props.keys()]).to.deep.equal([`${D}quota-used-bytes`]);
   });
 
   it('answers 404 for a missing resource', async () => {
@@ -195,6 +196,6 @@ describe('dav over HTTP: PROPFIND', () => {
   it('shows the new size at once after a PUT (read-after-write)', async () => {
     await dav(s.origin, 'PUT', '/dir/a%20file.txt', { body: 'much longer content' });
     const res = await dav(s.origin, 'PROPFIND', '/dir/a%20file.txt', { headers: { depth: '0' }, body: propfindBody(['<D:getcontentlength/>']) });
-    expect(textOf(propOf(parseMultistatus(res.text)[0], `${D}getcontentlength`)!.el)).to.equal('19');
+    expect(textOf(propOf(firstResponse(res.text), `${D}getcontentlength`)!.el)).to.equal('19');
   });
 });

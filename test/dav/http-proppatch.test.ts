@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startDav, type RunningDav } from './harness.js';
-import { dav, parseMultistatus, propfindBody, propOf, textOf } from './client.js';
+import { dav, propfindBody, propOf, textOf, firstResponse } from './client.js';
+import { at } from '../support/index.js';
 import { serializeFragment } from '../../src/dav/xml.js';
 
 const NS = 'http://example.com/ns/';
@@ -12,7 +13,7 @@ function update(blocks: string): string {
 async function getProps(s: RunningDav, path: string, names: string[], ns = ` xmlns:e="${NS}"`) {
   const res = await dav(s.origin, 'PROPFIND', path, { headers: { depth: '0' }, body: propfindBody(names, ns) });
   expect(res.status).to.equal(207);
-  return parseMultistatus(res.text)[0];
+  return firstResponse(res.text);
 }
 
 describe('dav over HTTP: PROPPATCH and dead properties', () => {
@@ -35,9 +36,9 @@ describe('dav over HTTP: PROPPATCH and dead properties', () => {
       ),
     });
     expect(res.status).to.equal(207);
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     expect(r.propstats.map((p) => p.status)).to.deep.equal([200]);
-    expect([...r.propstats[0].props.keys()]).to.have.members([`{${NS}}a`, `{${NS}}b`, `{${NS}}c`]);
+    expect([...at(r.propstats, 0).props.keys()]).to.have.members([`{${NS}}a`, `{${NS}}b`, `{${NS}}c`]);
     const got = await getProps(s, '/f.txt', ['<e:a/>', '<e:b/>', '<e:c/>']);
     expect(propOf(got, `{${NS}}a`)!.status).to.equal(404);
     expect(textOf(propOf(got, `{${NS}}b`)!.el)).to.equal('two');
@@ -57,7 +58,7 @@ describe('dav over HTTP: PROPPATCH and dead properties', () => {
     const got = await getProps(s, '/f.txt', ['<e:rich/>', '<e:high/>', '<plain xmlns=""/>']);
     const rich = propOf(got, `{${NS}}rich`)!.el;
     const foo = rich.children[0] as Exclude<(typeof rich.children)[0], string>;
-    expect([foo.ns, foo.name, foo.attrs[0].value]).to.deep.equal(['bar', 'foo', '1']);
+    expect([foo.ns, foo.name, at(foo.attrs, 0).value]).to.deep.equal(['bar', 'foo', '1']);
     expect(serializeFragment(rich.children)).to.equal('<foo xmlns="bar" a="1"><baz/>t&amp;x</foo>');
     expect(textOf(propOf(got, `{${NS}}high`)!.el)).to.equal('\u{10000}');
     expect(textOf(propOf(got, '{}plain')!.el)).to.equal('randomvalue');
@@ -72,10 +73,10 @@ describe('dav over HTTP: PROPPATCH and dead properties', () => {
       '<Z:Win32FileAttributes>00000020</Z:Win32FileAttributes>' +
       '</D:prop></D:set></D:propertyupdate>';
     const res = await dav(s.origin, 'PROPPATCH', '/f.txt', { body, headers: { 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19045' } });
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     expect(r.propstats).to.have.length(1);
-    expect(r.propstats[0].status).to.equal(200);
-    expect(r.propstats[0].props.size).to.equal(4);
+    expect(at(r.propstats, 0).status).to.equal(200);
+    expect(at(r.propstats, 0).props.size).to.equal(4);
     const got = await getProps(s, '/f.txt', ['<Z:Win32FileAttributes/>'], ' xmlns:Z="urn:schemas-microsoft-com:"');
     expect(textOf(propOf(got, '{urn:schemas-microsoft-com:}Win32FileAttributes')!.el)).to.equal('00000020');
   });
@@ -84,7 +85,7 @@ describe('dav over HTTP: PROPPATCH and dead properties', () => {
     const res = await dav(s.origin, 'PROPPATCH', '/f.txt', {
       body: update('<D:set><D:prop><e:ok>v</e:ok><D:getetag>"forged"</D:getetag></D:prop></D:set>'),
     });
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     expect(propOf(r, '{DAV:}getetag')!.status).to.equal(403);
     expect(propOf(r, `{${NS}}ok`)!.status).to.equal(424);
     expect(res.text).to.include('cannot-modify-protected-property');

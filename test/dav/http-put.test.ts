@@ -5,6 +5,7 @@ import { hashPassword } from '../../src/util/password.js';
 import { startDav, type RunningDav } from './harness.js';
 import { MemoryDrive } from './memory-drive.js';
 import { dav, header, raw, statusesOf } from './client.js';
+import { at } from '../support/index.js';
 import { waitFor } from '../support/wait-for.js';
 
 function portOf(s: RunningDav): number {
@@ -32,8 +33,8 @@ describe('dav over HTTP: PUT', () => {
   it('passes Content-Length to the drive as the exact size', async () => {
     s = await startDav();
     await dav(s.origin, 'PUT', '/sized', { body: Buffer.alloc(1234, 1) });
-    expect(s.drive.writes[0].opts.size).to.equal(1234);
-    expect(s.drive.writes[0].opts.sizeHint).to.equal(undefined);
+    expect(at(s.drive.writes, 0).opts.size).to.equal(1234);
+    expect(at(s.drive.writes, 0).opts.sizeHint).to.equal(undefined);
   });
 
   it('stores a Finder-style chunked PUT and passes X-Expected-Entity-Length as a hint only', async () => {
@@ -45,7 +46,7 @@ describe('dav over HTTP: PUT', () => {
     });
     expect(res.status).to.equal(201);
     expect(s.drive.content('/finder.bin')!.equals(Buffer.concat(parts))).to.equal(true);
-    expect(s.drive.writes[0].opts).to.include({ size: undefined, sizeHint: 120003 });
+    expect(at(s.drive.writes, 0).opts).to.include({ size: undefined, sizeHint: 120003 });
   });
 
   it('sends 100 Continue and stores the body when the client waits for it', async () => {
@@ -202,7 +203,7 @@ describe('dav over HTTP: PUT', () => {
     await ex; // raw() destroys the socket after waitMs
     await sleep(100);
     expect(s.drive.writes.map((w) => w.path)).to.deep.equal(['/gone']);
-    expect(s.drive.writes[0].opts.signal!.aborted).to.equal(true);
+    expect(at(s.drive.writes, 0).opts.signal!.aborted).to.equal(true);
     expect(s.drive.has('/gone')).to.equal(false);
     expect((await dav(s.origin, 'GET', '/')).status).to.equal(200);
   });
@@ -211,7 +212,7 @@ describe('dav over HTTP: PUT', () => {
     s = await startDav();
     expect((await dav(s.origin, 'PUT', '/._empty', { body: '' })).status).to.equal(201);
     expect(s.drive.content('/._empty')!.length).to.equal(0);
-    expect(s.drive.writes[0].opts.size).to.equal(0);
+    expect(at(s.drive.writes, 0).opts.size).to.equal(0);
   });
 
   it('answers 401 before the body when credentials are missing, and 403 on a read-only server', async () => {

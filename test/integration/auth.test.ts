@@ -47,7 +47,7 @@ describe('integration: authentication and read-only', () => {
       };
       const authenticated = seen(await s.request('OPTIONS', '/exists.txt', { headers: { ...explorer, ...alice } }));
       expect(authenticated.status).to.equal(200);
-      expect(authenticated.headers['dav']).to.equal('1, 2');
+      expect(authenticated.headers.dav).to.equal('1, 2');
       expect(authenticated.headers['ms-author-via']).to.equal('DAV');
       s.emu.resetStats();
       for (const creds of [{}, basic('alice', 'wrong'), basic('mallory', 'builder')]) {

@@ -4,7 +4,7 @@
 
 import { expect } from 'chai';
 import { header } from '../dav/client.js';
-import { startStack, type Stack, MiB, bytes } from '../support/index.js';
+import { startStack, type Stack, MiB, bytes, at } from '../support/index.js';
 
 describe('integration: GET and HEAD', () => {
   let s: Stack;
@@ -78,7 +78,7 @@ describe('integration: GET and HEAD', () => {
     const ranges = [0, 1, 2, 3, 4, 5].map((i) => [i * 500_000 + 13, i * 500_000 + 65_000] as const);
     const results = await Promise.all(ranges.map(([a, b]) => s.request('GET', '/media/big.bin', { headers: { range: `bytes=${a}-${b}` } })));
     results.forEach((res, i) => {
-      const [a, b] = ranges[i];
+      const [a, b] = at(ranges, i);
       expect(res.status).to.equal(206);
       expect(res.body.equals(big.subarray(a, b + 1)), `range ${i}`).to.equal(true);
     });
@@ -158,7 +158,7 @@ describe('integration: GET and HEAD', () => {
       return [
         header(await s.request('HEAD', '/media/tagged.bin'), 'etag'),
         header(await s.request('GET', '/media/tagged.bin', { headers: { range: 'bytes=0-0' } }), 'etag'),
-        /<D:getetag>([^<]+)<\/D:getetag>/.exec(propfind.text)![1].replace(/&quot;/g, '"'),
+        /<D:getetag>([^<]+)<\/D:getetag>/.exec(propfind.text)?.[1]?.replace(/&quot;/g, '"'),
       ];
     };
     expect(await seen()).to.deep.equal([etag, etag, etag]);

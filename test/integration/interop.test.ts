@@ -2,7 +2,7 @@
 // drive reports right after its own writes, overwrites and deletes (cached for 30 s upstream).
 
 import { expect } from 'chai';
-import { parseMultistatus, propfindBody, propOf, raw, statusesOf, textOf } from '../dav/client.js';
+import { propfindBody, propOf, raw, statusesOf, textOf, firstResponse } from '../dav/client.js';
 import { KiB, bytes, startStack, type Stack } from '../support/index.js';
 
 describe('integration: root dates and quota after the drive\'s own writes', () => {
@@ -17,14 +17,14 @@ describe('integration: root dates and quota after the drive\'s own writes', () =
   async function used(): Promise<number> {
     const res = await s.request('PROPFIND', '/', { headers: { depth: '0' }, body: propfindBody(['<D:quota-used-bytes/>']) });
     expect(res.status).to.equal(207);
-    return Number(textOf(propOf(parseMultistatus(res.text)[0]!, '{DAV:}quota-used-bytes')!.el));
+    return Number(textOf(propOf(firstResponse(res.text), '{DAV:}quota-used-bytes')!.el));
   }
 
   it('reports the newest member\'s time for the root, not 1970', async () => {
     expect((await s.request('PUT', '/dated.txt', { body: 'x' })).status).to.equal(201);
     for (const depth of ['0', '1']) {
       const res = await s.request('PROPFIND', '/', { headers: { depth } });
-      const root = parseMultistatus(res.text)[0]!;
+      const root = firstResponse(res.text);
       const modified = new Date(textOf(propOf(root, '{DAV:}getlastmodified')!.el));
       const created = new Date(textOf(propOf(root, '{DAV:}creationdate')!.el));
       expect(modified.getUTCFullYear(), `Depth ${depth}`).to.be.greaterThan(2000);

@@ -2,9 +2,9 @@
 // request kinds, live properties that match what TeraBox stores, quota from the account, hrefs.
 
 import { expect } from 'chai';
-import { header, parseMultistatus, raw, statusesOf, propfindBody, propOf, textOf, type MultiStatusResponse } from '../dav/client.js';
+import { header, parseMultistatus, raw, statusesOf, propfindBody, propOf, textOf, type MultiStatusResponse, firstResponse } from '../dav/client.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
-import { startStack, type Stack, MiB, bytes } from '../support/index.js';
+import { startStack, type Stack, MiB, bytes, at } from '../support/index.js';
 
 const QUOTA = 10 * MiB;
 
@@ -54,7 +54,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
     expect(res.status).to.equal(207);
     const responses = parseMultistatus(res.text);
     expect(responses.map((r) => r.href)).to.have.members(['/docs/', '/docs/report.bin', '/docs/sub/']);
-    expect(responses[0].href).to.equal('/docs/');
+    expect(at(responses, 0).href).to.equal('/docs/');
     const all = byHref(responses);
     expect(value(all.get('/docs/report.bin')!, 'getcontentlength')).to.equal(String(s.emu.entry('/docs/report.bin')!.size));
     expect(value(all.get('/docs/report.bin')!, 'getcontentlength')).to.equal(String(body.length));
@@ -93,7 +93,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
       ['/docs', '/docs/'],
       ['/docs/report.bin', '/docs/report.bin'],
       ['/', '/'],
-    ]) {
+    ] as const) {
       const res = await s.request('PROPFIND', path, { headers: { depth: '0' } });
       expect(res.status, path).to.equal(207);
       expect(parseMultistatus(res.text).map((r) => r.href), path).to.deep.equal([href]);
@@ -121,9 +121,9 @@ describe('integration: OPTIONS and PROPFIND', () => {
       body: '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>',
     });
     const empty = await s.request('PROPFIND', '/docs/report.bin', { headers: { depth: '0' } });
-    const names = (r: MultiStatusResponse) => [...r.propstats[0].props.keys()].sort();
-    const [a] = parseMultistatus(allprop.text);
-    const [e] = parseMultistatus(empty.text);
+    const names = (r: MultiStatusResponse) => [...at(r.propstats, 0).props.keys()].sort();
+    const a = firstResponse(allprop.text);
+    const e = firstResponse(empty.text);
     expect(a.propstats).to.have.length(1);
     expect(names(a)).to.deep.equal(names(e));
     expect(names(a)).to.include.members(['{DAV:}getcontentlength', '{DAV:}getetag', '{DAV:}getlastmodified', '{DAV:}resourcetype', '{DAV:}supportedlock']);
@@ -132,7 +132,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
   });
 
   it('gives ETag, Last-Modified and size in PROPFIND exactly as GET sends them', async () => {
-    const [r] = parseMultistatus((await s.request('PROPFIND', '/docs/report.bin', { headers: { depth: '0' } })).text);
+    const r = firstResponse((await s.request('PROPFIND', '/docs/report.bin', { headers: { depth: '0' } })).text);
     const get = await s.request('GET', '/docs/report.bin');
     expect(get.body.equals(body)).to.equal(true);
     expect(value(r, 'getetag')).to.equal(header(get, 'etag'));
@@ -150,8 +150,8 @@ describe('integration: OPTIONS and PROPFIND', () => {
       headers: { depth: '0' },
       body: '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>',
     });
-    const [r] = parseMultistatus(res.text);
-    const props = r.propstats[0].props;
+    const r = firstResponse(res.text);
+    const props = at(r.propstats, 0).props;
     expect([...props.keys()]).to.include.members(['{DAV:}getetag', '{DAV:}getcontentlength', '{urn:x-test:}color']);
     for (const el of props.values()) expect(el.children, el.name).to.deep.equal([]);
   });
@@ -161,7 +161,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
       headers: { depth: '0' },
       body: propfindBody(['<D:getcontentlength/>', '<Z:nothing/>', '<D:displayname/>'], ' xmlns:Z="urn:x-test:"'),
     });
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     expect(r.propstats.map((p) => p.status)).to.deep.equal([200, 404]);
     expect(value(r, 'displayname')).to.equal('report.bin');
     expect(propOf(r, '{urn:x-test:}nothing')!.status).to.equal(404);
@@ -177,7 +177,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
   it('reports quota-used-bytes and quota-available-bytes from the account, following new uploads', async () => {
     const quotaProps = propfindBody(['<D:quota-available-bytes/>', '<D:quota-used-bytes/>']);
     const ask = async () => {
-      const [r] = parseMultistatus((await s.request('PROPFIND', '/', { headers: { depth: '0' }, body: quotaProps })).text);
+      const r = firstResponse((await s.request('PROPFIND', '/', { headers: { depth: '0' }, body: quotaProps })).text);
       return { used: Number(value(r, 'quota-used-bytes')), available: Number(value(r, 'quota-available-bytes')) };
     };
     const before = await ask();
@@ -200,7 +200,7 @@ describe('integration: OPTIONS and PROPFIND', () => {
     const hrefs = parseMultistatus(res.text).map((r) => r.href);
     expect(hrefs).to.have.members([`/a%20dir%20%26%20more/`, `/a%20dir%20%26%20more/r%C3%A9sum%C3%A9%20%231%20100%25%20%5Bx%5D.txt`]);
     for (const href of hrefs) expect(href).to.match(/^[A-Za-z0-9%/._~!$'()*+,;=:@-]+$/);
-    const [file] = parseMultistatus(res.text).filter((r) => !r.href.endsWith('/'));
+    const file = at(parseMultistatus(res.text).filter((r) => !r.href.endsWith('/')), 0, 'the files listed');
     expect(value(file, 'displayname')).to.equal(name);
   });
 });

@@ -3,9 +3,9 @@
 // a restart of the drive.
 
 import { expect } from 'chai';
-import { parseMultistatus, propfindBody, propOf, textOf } from '../dav/client.js';
+import { parseMultistatus, propfindBody, propOf, textOf, firstResponse } from '../dav/client.js';
 import { serializeFragment } from '../../src/dav/xml.js';
-import { startStack, type Stack } from '../support/index.js';
+import { startStack, type Stack, at } from '../support/index.js';
 
 const NS = 'urn:x-integration:';
 
@@ -33,7 +33,7 @@ describe('integration: PROPPATCH and dead properties', () => {
       body: propfindBody(names.map((n) => `<Z:${n}/>`), ` xmlns:Z="${NS}"`),
     });
     expect(res.status, `PROPFIND ${path}`).to.equal(207);
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     const out = new Map<string, { status: number; text: string; xml: string }>();
     for (const n of names) {
       const p = propOf(r, `{${NS}}${n}`)!;
@@ -51,7 +51,7 @@ describe('integration: PROPPATCH and dead properties', () => {
     expect((await s.request('PUT', '/order.txt', { body: 'x' })).status).to.equal(201);
     const r = await patch('/order.txt', set('<Z:a>1</Z:a><Z:b>2</Z:b>') + remove('<Z:a/>') + set('<Z:a>3</Z:a><Z:c>4</Z:c>') + remove('<Z:c/>'));
     expect(r.status).to.equal(207);
-    expect(r.responses[0].propstats.map((p) => p.status)).to.deep.equal([200]);
+    expect(at(r.responses, 0).propstats.map((p) => p.status)).to.deep.equal([200]);
     const got = await props('/order.txt', ['a', 'b', 'c']);
     expect(got.get('a')).to.include({ status: 200, text: '3' });
     expect(got.get('b')).to.include({ status: 200, text: '2' });
@@ -73,7 +73,7 @@ describe('integration: PROPPATCH and dead properties', () => {
     expect((await patch('/atomic.txt', set('<Z:keep>old</Z:keep>'))).status).to.equal(207);
     const r = await patch('/atomic.txt', set('<Z:keep>new</Z:keep><Z:added>1</Z:added><D:getetag>"forged"</D:getetag>'));
     expect(r.status).to.equal(207);
-    const statuses = new Map(r.responses[0].propstats.flatMap((ps) => [...ps.props.keys()].map((k) => [k, ps.status])));
+    const statuses = new Map(at(r.responses, 0).propstats.flatMap((ps) => [...ps.props.keys()].map((k) => [k, ps.status])));
     expect(statuses.get('{DAV:}getetag')).to.equal(403);
     expect(statuses.get(`{${NS}}keep`)).to.equal(424);
     expect(statuses.get(`{${NS}}added`)).to.equal(424);
@@ -96,17 +96,17 @@ describe('integration: PROPPATCH and dead properties', () => {
         '</D:prop></D:set></D:propertyupdate>',
     });
     expect(res.status).to.equal(207);
-    const [r] = parseMultistatus(res.text);
+    const r = firstResponse(res.text);
     expect(r.propstats).to.have.length(1);
-    expect(r.propstats[0].status).to.equal(200);
-    expect([...r.propstats[0].props.keys()]).to.have.members(
+    expect(at(r.propstats, 0).status).to.equal(200);
+    expect([...at(r.propstats, 0).props.keys()]).to.have.members(
       ['Win32CreationTime', 'Win32LastAccessTime', 'Win32LastModifiedTime', 'Win32FileAttributes'].map((n) => `{${ms}}${n}`),
     );
     const back = await s.request('PROPFIND', '/win.docx', {
       headers: { depth: '0' },
       body: propfindBody(['<Z:Win32FileAttributes/>'], ` xmlns:Z="${ms}"`),
     });
-    expect(textOf(propOf(parseMultistatus(back.text)[0], `{${ms}}Win32FileAttributes`)!.el)).to.equal('00000020');
+    expect(textOf(propOf(firstResponse(back.text), `{${ms}}Win32FileAttributes`)!.el)).to.equal('00000020');
   });
 
   it('answers 404 for PROPPATCH on a missing resource and 400 for a body that is not a propertyupdate', async () => {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { header, parseMultistatus, propOf, raw, statusesOf, textOf } from '../dav/client.js';
+import { header, parseMultistatus, propOf, raw, statusesOf, textOf, firstResponse } from '../dav/client.js';
 import { startStack, type Stack, KiB, MiB, bytes } from '../support/index.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -19,7 +19,7 @@ function chunked(buf: Buffer, pieces = 5): Readable {
 async function sizeInPropfind(s: Stack, path: string): Promise<number> {
   const res = await s.request('PROPFIND', path, { headers: { depth: '0' } });
   expect(res.status).to.equal(207);
-  return Number(textOf(propOf(parseMultistatus(res.text)[0], '{DAV:}getcontentlength')!.el));
+  return Number(textOf(propOf(firstResponse(res.text), '{DAV:}getcontentlength')!.el));
 }
 
 async function spoolFiles(s: Stack): Promise<string[]> {

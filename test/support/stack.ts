@@ -198,11 +198,10 @@ export class Stack {
   }
 
   /** Requests per endpoint made while fn ran. */
-  async counting<T>(names: EndpointName[], fn: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
-    const before = names.map((n) => this.requests(n));
+  async counting<N extends EndpointName, T>(names: N[], fn: () => Promise<T>): Promise<{ result: T; calls: Record<N, number> }> {
+    const before = new Map(names.map((n) => [n, this.requests(n)]));
     const result = await fn();
-    const calls: Record<string, number> = {};
-    for (const [i, n] of names.entries()) calls[n] = this.requests(n) - before[i]!;
+    const calls = Object.fromEntries([...before].map(([n, was]) => [n, this.requests(n) - was])) as Record<N, number>;
     return { result, calls };
   }
 

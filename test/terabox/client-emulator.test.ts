@@ -260,7 +260,7 @@ describe('TeraBoxClient against the emulator', () => {
       expect(err.errno).to.equal(-8);
       expect(err.message).to.include(`move ${dir}/a`);
       expect(await emu.readFile(`${dir}/b`)).to.deep.equal(bytes(20, 8));
-      await api.move([{ path: `${dir}/a`, dest: dir, newname: 'b' }], 'overwrite');
+      await api.move([{ path: `${dir}/a`, dest: dir, newname: 'b' }], { overwrite: true });
       expect(await emu.readFile(`${dir}/b`)).to.deep.equal(bytes(10, 7));
       expect(emu.entry(`${dir}/a`)).to.equal(null);
     });

@@ -78,7 +78,7 @@ describe('the download sign (home/info sign1/sign3 → base64 RC4)', () => {
   });
 });
 
-describe('client and uploader against the live-service behaviours', function () {
+describe('client and uploader against the live-service behaviours', () => {
   let dataDir: string;
   let emu: EmulatorHandle;
   const clients: TeraBoxClient[] = [];

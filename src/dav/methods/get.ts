@@ -35,8 +35,8 @@ export async function handleGet(ctx: RequestContext): Promise<void> {
   if (range.kind === 'full') {
     return sendStream(ctx, entry, 200, { ...headers, 'Content-Length': entry.size }, undefined);
   }
-  if (range.ranges.length === 1) {
-    const [r] = range.ranges;
+  const [r] = range.ranges;
+  if (r !== undefined && range.ranges.length === 1) {
     const rangeHeaders = { 'Content-Length': r.end - r.start + 1, 'Content-Range': `bytes ${r.start}-${r.end}/${entry.size}` };
     return sendStream(ctx, entry, 206, { ...headers, ...rangeHeaders }, r);
   }
