@@ -88,6 +88,8 @@ export interface RigOptions {
   user?: { name: string; password: string };
   /** upload.mode of serve (default: the product's, write-back). */
   uploadMode?: UploadMode;
+  /** server.publicUrl of serve: the address a reverse proxy gives the drive. */
+  publicUrl?: string;
 }
 
 interface Child {
@@ -245,7 +247,7 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
 
     const serveConfig = join(tmp, 'serve.json');
     const users = opts.user ? [{ name: opts.user.name, passwordHash: await hashPassword(opts.user.password) }] : [];
-    const writeServeConfig = (mode?: UploadMode) => writeFile(serveConfig, JSON.stringify({ server: { users }, ...(mode ? { upload: { mode } } : {}) }));
+    const writeServeConfig = (mode?: UploadMode) => writeFile(serveConfig, JSON.stringify({ server: { users, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}) }, ...(mode ? { upload: { mode } } : {}) }));
     await writeServeConfig(opts.uploadMode);
     const startServe = () =>
       startCli(

@@ -186,7 +186,7 @@ describe('Windows Explorer session (replayed) against a drive with a user', () =
 
   before(async () => {
     // The rig hashes the password with the project's own hashPassword into serve's settings.
-    rig = await startRig({ name: 'explorer-auth', user });
+    rig = await startRig({ name: 'explorer-auth', user, publicUrl: 'https://files.example.com' });
   });
 
   after(async () => {
@@ -314,7 +314,7 @@ describe('Windows Explorer session (replayed) against a drive with a user', () =
   });
 
   it("does the same behind a reverse proxy: Destination carries the proxy's https host name, not ours", async () => {
-    // Depends on Destination's authority not being compared with the request's Host (decodeUriReference).
+    // The proxy's name is server.publicUrl (see startRig above): a Destination naming it is this drive.
     await session({ folder: '/Proxied', firstOptions: {}, destinationOrigin: () => 'https://files.example.com' });
   });
 

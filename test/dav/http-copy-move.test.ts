@@ -43,6 +43,13 @@ describe('dav over HTTP: COPY and MOVE', () => {
     expect(s.drive.has('/x.txt')).to.equal(false);
   });
 
+  it('accepts its own host name on another port and scheme (a proxy passing Host without its port, as nginx $host does)', async () => {
+    const res = await dav(s.origin, 'MOVE', '/src.txt', { headers: { destination: 'https://127.0.0.1:8443/behind-proxy.txt' } });
+    expect(res.status).to.equal(201);
+    expect(s.drive.has('/behind-proxy.txt')).to.equal(true);
+    expect((await dav(s.origin, 'COPY', '/behind-proxy.txt', { headers: { destination: 'https://127.0.0.2/x.txt' } })).status).to.equal(502);
+  });
+
   it('accepts the server.publicUrl authority behind a reverse proxy that rewrites Host', async () => {
     await s.close();
     s = await startDav({ publicUrl: 'https://dav.example.com/' });

@@ -23,27 +23,26 @@ function parseDepth(value: string | undefined, method: string): 0 | 'infinity' {
   throw new DavError(400, `${method} does not support Depth: ${value}`);
 }
 
-/** `host[:port]` in lower case, without the scheme's default port. */
-function normalAuthority(authority: string, scheme: string): string {
-  const a = authority.toLowerCase();
-  const defaultPort = scheme === 'https' ? ':443' : scheme === 'http' ? ':80' : undefined;
-  return defaultPort && a.endsWith(defaultPort) ? a.slice(0, -defaultPort.length) : a;
+/** The host name of an authority (`user@host:port`), lower case, without user or port; `[::1]` keeps its brackets. */
+function hostNameOf(authority: string): string {
+  const a = authority.trim().toLowerCase().replace(/^.*@/, '');
+  return /^(\[[^\]]*\]|[^:]*)/.exec(a)?.[1] ?? a;
 }
 
 /**
  * A Destination on another server is not ours to write (RFC 4918 §9.8.4: 502). An absolute URI must
- * name the request's own Host or the configured public URL's authority (server.publicUrl, for reverse
- * proxies that rewrite Host); a path-only Destination is always ours.
+ * name the request's own host or the host of the configured public URL (server.publicUrl, for reverse
+ * proxies that rewrite Host); a path-only Destination is always ours. Host names are compared without
+ * ports and schemes: a proxy terminating HTTPS changes both, and nginx's `$host` drops the port.
  */
 function assertLocalDestination(ctx: RequestContext, value: string): void {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(value.trim());
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(value.trim());
   if (!m) return;
-  const scheme = m[1]!.toLowerCase();
-  const authority = normalAuthority(m[2]!, scheme);
+  const name = hostNameOf(m[1] ?? '');
   const host = ctx.req.headers.host;
-  const own = host !== undefined && (normalAuthority(host, 'http') === authority || normalAuthority(host, 'https') === authority);
+  const own = host !== undefined && hostNameOf(host) === name;
   const pub = ctx.services.publicAuthority;
-  const published = pub !== undefined && (normalAuthority(pub, scheme) === authority || pub === authority);
+  const published = pub !== undefined && hostNameOf(pub) === name;
   if (!own && !published) {
     throw new DavError(502, `The Destination ${m[0]} is on another server; set server.publicUrl if it is this drive's public address`);
   }
