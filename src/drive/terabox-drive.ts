@@ -77,7 +77,7 @@ export class TeraBoxDrive implements Drive {
     }
     const remote = at.remote!;
     // Through the block cache: chunks from disk, missing ones fetched (with read-ahead) by download().
-    const download = (r: ByteRange | undefined, s?: AbortSignal) => this.downloads.download(at.entry, remote, r, s);
+    const download = (r: ByteRange | undefined, s?: AbortSignal, seen?: (md5: string) => void) => this.downloads.download(at.entry, remote, r, s, seen);
     const stream = this.core.readCache ? await this.core.readCache.read(remote, range, signal, download) : await download(range, signal);
     return { entry: at.entry, stream };
   }

@@ -47,6 +47,7 @@ export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = Object.freeze({
   precreateRapid: 'commit',
   requireUploadSign: false,
   dlinkNeedVerify: false,
+  corruptDownloads: false,
   rateLimit: null,
 });
 
@@ -157,6 +158,7 @@ export function mergeKnobs(base: EmulatorKnobs, patch: unknown): EmulatorKnobs {
         break;
       case 'requireUploadSign':
       case 'dlinkNeedVerify':
+      case 'corruptDownloads':
         if (typeof value !== 'boolean') fail(key, value, 'true or false');
         next[key] = value;
         break;
