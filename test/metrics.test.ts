@@ -104,6 +104,8 @@ describe('metrics', () => {
       const metricsPort = await freePort();
       const config = loadConfig({ flags: { dataDir: dir, 'server.port': 0, 'server.metricsPort': metricsPort }, env: {} });
       config.cache.quotaTtlSeconds = 0; // the quota gauge reads the account afresh at each scrape
+      // The GET below reads from TeraBox (with the block cache on, a landed write-back file is served from its own bytes).
+      config.cache.mode = 'off';
       const drive = await startDrive(config, silentLogger);
       try {
         expect(drive.metricsUrl).to.equal(`http://127.0.0.1:${metricsPort}/metrics`);

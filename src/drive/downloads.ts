@@ -3,8 +3,9 @@
 // cuts a body off (see read-stream.ts).
 
 import { Readable } from 'node:stream';
-import type { DownloadLink, RemoteEntry } from '../terabox/api.js';
+import type { DownloadLink, DownloadResponse, RemoteEntry } from '../terabox/api.js';
 import { isTeraBoxError } from '../terabox/errors.js';
+import { md5Checked, plainContentMd5 } from './content-md5.js';
 import type { DriveCore } from './core.js';
 import { toDriveError } from './errors.js';
 import { LinkCache } from './link-cache.js';
@@ -22,17 +23,33 @@ export class Downloads {
     this.links = new LinkCache({ marginMs: opts.linkMarginMs, now: core.now });
   }
 
-  /** The bytes of a TeraBox file (or a range of it). */
-  async download(entry: Entry, remote: RemoteEntry, range: ByteRange | undefined, signal?: AbortSignal): Promise<Readable> {
+  /**
+   * The bytes of a TeraBox file (or a range of it). `seen` hears the whole-file MD5 TeraBox sent with
+   * the answer (`content-md5`, plain hex), if any; a read of the whole file is checked against it here
+   * (see content-md5.ts: a mismatch cuts the body short with an error).
+   */
+  async download(
+    entry: Entry,
+    remote: RemoteEntry,
+    range: ByteRange | undefined,
+    signal?: AbortSignal,
+    seen?: (contentMd5: string) => void,
+  ): Promise<Readable> {
     const what = `read ${remote.path}`;
     const first = await this.openDownload(entry, remote, range, signal);
+    const md5 = plainContentMd5(first.contentMd5);
+    if (md5 !== undefined) seen?.(md5);
     const start = range?.start ?? 0;
     const end = range?.end ?? entry.size - 1;
-    return withDriveErrors(first, what, signal, {
+    const body = withDriveErrors(first.body, what, signal, {
       // A break after the last byte leaves nothing to fetch (and a range past the end would be a 416).
       reopen: async (delivered) =>
-        start + delivered > end ? Readable.from([]) : this.openDownload(entry, remote, { start: start + delivered, end }, signal),
+        start + delivered > end ? Readable.from([]) : (await this.openDownload(entry, remote, { start: start + delivered, end }, signal)).body,
     });
+    if (md5 === undefined || start !== 0 || end !== entry.size - 1) return body;
+    const checked = Readable.from(md5Checked(body, () => md5, what), { objectMode: false });
+    checked.once('close', () => body.destroy());
+    return checked;
   }
 
   clear(): void {
@@ -40,7 +57,7 @@ export class Downloads {
   }
 
   /** One download request for a range (or the whole file), checked against the size the listing gave. */
-  private async openDownload(entry: Entry, remote: RemoteEntry, range: ByteRange | undefined, signal?: AbortSignal): Promise<Readable> {
+  private async openDownload(entry: Entry, remote: RemoteEntry, range: ByteRange | undefined, signal?: AbortSignal): Promise<DownloadResponse> {
     const { api, dirs } = this.core;
     const key = `${remote.path}\n${entry.etag}`;
     const what = `read ${remote.path}`;
@@ -59,7 +76,7 @@ export class Downloads {
             `${what}: TeraBox answered ${res.length} bytes of ${res.totalSize}, expected ${expected} of ${entry.size}`,
           );
         }
-        return res.body;
+        return res;
       } catch (e) {
         if (attempt === 1 && isTeraBoxError(e, 'LINK_EXPIRED')) {
           this.links.forget(key, link); // only if no other fetch re-minted it already

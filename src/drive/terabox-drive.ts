@@ -4,6 +4,7 @@
 // core.ts holds what they share. Every write patches the cached listings (read-after-write).
 
 import type { Readable } from 'node:stream';
+import type { RemoteEntry } from '../terabox/api.js';
 import { type ResumeOutcome } from '../upload/types.js';
 import { DriveCore, DRIVE_DEFAULTS, type TeraBoxDriveOptions } from './core.js';
 import { Downloads } from './downloads.js';
@@ -33,13 +34,15 @@ export class TeraBoxDrive implements Drive {
     this.transfers = new Transfers(this.core, this.lookup);
     this.downloads = new Downloads(this.core, { linkMarginMs: opts.linkMarginMs ?? DRIVE_DEFAULTS.linkMarginMs });
     // A background commit landed: its folder's cached listing gets the file as TeraBox now holds it,
-    // with the mtime and md5 it was shown with while pending (so its ETag does not change).
-    opts.uploader.onLanded((c, landed) => {
+    // with the mtime and md5 it was shown with while pending (so its ETag does not change). Its spool
+    // file (removed once this returns) becomes that version's read-cache chunks: no fetch to read it.
+    opts.uploader.onLanded(async (c, landed) => {
       const remote = { ...landed, localMtime: landed.localMtime ?? c.mtime, md5: landed.md5 ?? c.md5 };
       this.core.quotaCache.invalidate();
       const etag = loadedEtagger();
       if (etag) this.core.dirs.upsert({ remote, entry: entryFromRemote(remote, etag) });
       else this.core.dirs.invalidate(parentOf(c.path));
+      await this.adopt(remote, c.spoolFile);
     });
   }
 
@@ -74,7 +77,7 @@ export class TeraBoxDrive implements Drive {
     }
     const remote = at.remote!;
     // Through the block cache: chunks from disk, missing ones fetched (with read-ahead) by download().
-    const download = (r: ByteRange | undefined, s?: AbortSignal) => this.downloads.download(at.entry, remote, r, s);
+    const download = (r: ByteRange | undefined, s?: AbortSignal, seen?: (md5: string) => void) => this.downloads.download(at.entry, remote, r, s, seen);
     const stream = this.core.readCache ? await this.core.readCache.read(remote, range, signal, download) : await download(range, signal);
     return { entry: at.entry, stream };
   }
@@ -155,6 +158,18 @@ export class TeraBoxDrive implements Drive {
   /** Resolves once no write-back commit is pending or active (tests, benchmarks, tools). */
   idle(): Promise<void> {
     return this.core.uploader.idle();
+  }
+
+  /** Keeps a landed body's bytes as the cache chunks of the version TeraBox holds (a later read computes the same key). */
+  private async adopt(remote: RemoteEntry, spoolFile: string): Promise<void> {
+    const cache = this.core.readCache;
+    if (!cache || this.core.closed || remote.isDir || remote.size === 0) return;
+    try {
+      await cache.adopt(remote, spoolFile);
+    } catch (err) {
+      // Only a cache miss later: the file is on TeraBox.
+      this.core.log.warn({ err, path: remote.path }, 'cache: could not keep a landed file\'s bytes');
+    }
   }
 
   async close(): Promise<void> {

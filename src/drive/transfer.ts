@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isTeraBoxError } from '../terabox/errors.js';
 import type { DriveCore } from './core.js';
 import { loadEtagger } from './etag.js';
-import type { Located, Lookup } from './lookup.js';
+import { openPending, type Located, type Lookup } from './lookup.js';
 import { baseName, isStrictlyUnder, joinPath, normalizePath, parentOf, rebase, ROOT } from './paths.js';
 import type { HeldCommits } from '../upload/types.js';
 import { underOrAt } from './writes.js';
@@ -50,7 +50,8 @@ export class Transfers {
         try {
           const dstNow = replaced ? await this.lookup.locate(to) : dst;
           const pendingUnder = src.pending !== undefined || (src.entry.isDir && this.core.uploader.pendingCommits().some((c) => isStrictlyUnder(c.path, from)));
-          if (pendingUnder) await this.transferPending(op, from, to, dstNow, src.entry.isDir ? depth : 'infinity', replaced);
+          if (src.pending && !src.entry.isDir && this.core.isJunk(baseName(to))) await this.pendingToJunk(op, from, to, dstNow);
+          else if (pendingUnder) await this.transferPending(op, from, to, dstNow, src.entry.isDir ? depth : 'infinity', replaced);
           else if (src.local) await this.transferLocal(op, src, from, to, dstNow);
           else await this.transferRemote(op, src, from, to, dstNow, src.entry.isDir ? depth : 'infinity');
           if (replaced) await this.dropReplaced(replaced);
@@ -106,6 +107,33 @@ export class Transfers {
       }
     } finally {
       held.release(rename);
+    }
+  }
+
+  /**
+   * A pending file (write-back) taking an OS-junk name: like every junk file it stays local. Its body
+   * becomes an overlay file at `to`; a MOVE cancels its commit and deletes an older TeraBox version
+   * at the source (it would reappear there otherwise); a COPY leaves the source's commit queued.
+   */
+  private async pendingToJunk(op: 'move' | 'copy', from: string, to: string, dst: Located | null): Promise<void> {
+    const { core, lookup } = this;
+    const held = await core.uploader.holdCommits((p) => p === from, `${from} is being ${op === 'move' ? 'moved' : 'copied'}`);
+    try {
+      const src = await lookup.locate(from);
+      if (!src) throw new DriveError('NOT_FOUND', `${from} does not exist`);
+      const pending = src.pending;
+      // Its create was on the wire when held: it landed, and moves as any TeraBox file does.
+      if (!pending) return await this.transferRemote(op, src, from, to, dst, 'infinity');
+      await this.replacing(to, dst, false, async () => {
+        await core.overlay.write(to, await openPending(pending), { size: pending.size });
+      });
+      if (op === 'move') {
+        await core.uploader.cancelCommits((_, id) => id === pending.id, `${from} was moved to the local name ${to}`);
+        if (src.remote) await core.deleteRemote(from, { missingOk: true });
+        core.overlay.removeTree(from);
+      }
+    } finally {
+      held.release();
     }
   }
 

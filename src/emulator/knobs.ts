@@ -51,6 +51,7 @@ export const DEFAULT_KNOBS: Readonly<EmulatorKnobs> = Object.freeze({
   precreateRapid: 'commit',
   requireUploadSign: false,
   dlinkNeedVerify: false,
+  corruptDownloads: false,
   rateLimit: null,
 });
 
@@ -163,6 +164,7 @@ export function mergeKnobs(base: EmulatorKnobs, patch: unknown): EmulatorKnobs {
       case 'dlinkNeedVerify':
       case 'refuseLeadingSpace':
       case 'refuseLeadingDot':
+      case 'corruptDownloads':
         if (typeof value !== 'boolean') fail(key, value, 'true or false');
         next[key] = value;
         break;

@@ -79,6 +79,8 @@ export interface EmulatorKnobs {
   requireUploadSign: boolean;
   /** Download links (the dlink hop, and the data links filemetas hands out) answer errno 400141 "need verify" as a 200 JSON body, as from a datacenter IP. Default false. */
   dlinkNeedVerify: boolean;
+  /** Download bodies (data links, the PCS route) have their first byte flipped; headers (content-md5) stay true. Default false. */
+  corruptDownloads: boolean;
   /**
    * API calls per account above this rate are refused as "too frequent" (a token bucket of `burst`);
    * null (default) = no limit. Data transfers (superfile2, links, the PCS download route) and the web page are not counted.

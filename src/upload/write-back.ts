@@ -94,7 +94,11 @@ export interface HeldCommits {
   release(rename?: (path: string) => string): void;
 }
 
-export type LandedListener = (commit: PendingCommit, entry: RemoteEntry) => void;
+/**
+ * Told of each commit that landed, before its spool file is removed: a listener may still read
+ * `commit.spoolFile` (the drive keeps its bytes as read-cache chunks); a promise it returns is awaited.
+ */
+export type LandedListener = (commit: PendingCommit, entry: RemoteEntry) => unknown;
 
 export class WriteBackQueue {
   private readonly items = new Map<number, Item>();
@@ -369,7 +373,7 @@ export class WriteBackQueue {
     this.items.delete(i.row.id);
     i.view.confirmedBytes = i.view.size;
     try {
-      this.landed({ ...i.view }, outcome.entry);
+      await this.landed({ ...i.view }, outcome.entry);
     } catch (err) {
       logger.warn({ err, path: i.view.path }, 'a landed commit could not be shown in the cached listings');
     }

@@ -204,6 +204,36 @@ describe('drive: write-back', function () {
     expect((await emu.readFile('/wb/other/dir2/b.bin')).equals(b)).to.equal(true);
   });
 
+  it('MOVE of a pending file onto an OS-junk name keeps it local like any junk file: its commit is cancelled, nothing lands', async () => {
+    await open(api);
+    await api.mkdir('/wb');
+    const old = bytes(PART + 5, 41);
+    await put(drive, '/wb/doc.bin', old);
+    await drive.idle();
+    const g = gated(api);
+    await close();
+    await open(g.api);
+    const data = bytes(2 * PART + 7, 42);
+    const copied = bytes(PART + 3, 43);
+    await put(drive, '/wb/doc.bin', data);
+    await put(drive, '/wb/keep.bin', copied);
+    expect((await drive.move('/wb/doc.bin', '/wb/._doc.bin', { overwrite: false })).created).to.equal(true);
+    await drive.copy('/wb/keep.bin', '/wb/.DS_Store', { overwrite: false, depth: 'infinity' });
+    expect(await drive.stat('/wb/doc.bin')).to.equal(null);
+    expect((await get(drive, '/wb/._doc.bin')).equals(data)).to.equal(true);
+    expect((await get(drive, '/wb/.DS_Store')).equals(copied)).to.equal(true);
+    expect(drive.uploadStatus().items.map((i) => i.path)).to.deep.equal(['/wb/keep.bin']);
+    g.release();
+    await drive.idle();
+    expect(emu.entry('/wb/._doc.bin')).to.equal(null);
+    expect(emu.entry('/wb/.DS_Store')).to.equal(null);
+    // The older TeraBox version does not reappear at the source.
+    expect(emu.entry('/wb/doc.bin')).to.equal(null);
+    expect((await emu.readFile('/wb/keep.bin')).equals(copied)).to.equal(true);
+    expect((await drive.list('/wb')).map((e) => e.name).sort()).to.deep.equal(['.DS_Store', '._doc.bin', 'keep.bin']);
+    expect((await get(drive, '/wb/._doc.bin')).equals(data)).to.equal(true);
+  });
+
   it('COPY of a pending file: both land, byte-exact', async () => {
     const g = gated(api);
     await open(g.api);

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import type { Database } from 'better-sqlite3';
 import { startDrive, type RunningDrive } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createReadCache, type ReadCache, type ReadCacheSettings } from '../../src/drive/cache/index.js';
 import { createTeraBoxDrive, openLocalState, type Drive, type TeraBoxDriveOptions } from '../../src/drive/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { AccountOptions, EmulatorHandle, EmulatorKnobs, EmulatorOptions, EndpointName } from '../../src/emulator/types.js';
@@ -32,7 +33,15 @@ export const SMALL_LADDER: ChunkLadder = { baseChunkSize: SMALL_PART, baseLimit:
 /** How far up the stack is built; everything below is built too. */
 export type Layer = 'emulator' | 'client' | 'uploader' | 'webdav';
 
-export type DriveTuning = Omit<TeraBoxDriveOptions, 'api' | 'uploader' | 'db' | 'overlayDir'>;
+/** Read-cache settings for drives over the uploader (64 KiB chunks and 4 fetches in flight unless set). */
+export type CacheTuning = Partial<Omit<ReadCacheSettings, 'db' | 'dir'>>;
+
+export type DriveTuning = Omit<TeraBoxDriveOptions, 'api' | 'uploader' | 'db' | 'overlayDir' | 'readCache'> & {
+  /** This drive reads through a block cache in its state folder: these settings over StackOptions.cache. */
+  cache?: CacheTuning;
+  /** Wraps the TeraBox client for this drive only (to observe or tamper with its calls). */
+  wrap?: (api: TeraBoxApi) => TeraBoxApi;
+};
 
 export interface StackOptions {
   /** Default 'uploader' (a drive is made on demand by freshDrive()). */
@@ -51,6 +60,8 @@ export interface StackOptions {
   /** Wraps the client before the uploader and drives see it (to observe or tamper with calls). */
   wrap?: (api: TeraBoxApi) => TeraBoxApi;
   uploader?: Partial<Omit<UploaderOptions, 'api' | 'spoolDir' | 'journalPath'>>;
+  /** Drives over the uploader (freshDrive() …) read through a block cache with these settings. */
+  cache?: CacheTuning;
   /** 'webdav': changes to the settings before the drive starts. */
   configure?: (config: Config) => void;
 }
@@ -93,6 +104,7 @@ export class Stack {
   private capture?: LogCapture;
   private currentDrive?: Drive;
   private currentDb?: Database;
+  private currentCache?: ReadCache;
   private stateDir = '';
   private caseNo = 0;
   private stopped = false;
@@ -197,6 +209,13 @@ export class Stack {
     return this.emu.stats().endpoints[name]?.bytesOut ?? 0;
   }
 
+  /** Data requests and bytes TeraBox served while fn ran. */
+  async upstream<T>(fn: () => Promise<T>): Promise<{ result: T; requests: number; bytes: number }> {
+    const [r0, b0] = [this.requests('data'), this.bytesOut('data')];
+    const result = await fn();
+    return { result, requests: this.requests('data') - r0, bytes: this.bytesOut('data') - b0 };
+  }
+
   /** Requests per endpoint made while fn ran. */
   async counting<N extends EndpointName, T>(names: N[], fn: () => Promise<T>): Promise<{ result: T; calls: Record<N, number> }> {
     const before = new Map(names.map((n) => [n, this.requests(n)]));
@@ -223,6 +242,14 @@ export class Stack {
     return this.openDrive(tuning);
   }
 
+  /** A drive on the local state in stateDir (left there by another process). */
+  async driveAt(stateDir: string, tuning: DriveTuning = {}): Promise<Drive> {
+    await this.closeDrive();
+    this.stateDir = stateDir;
+    this.currentDb = openLocalState(join(this.stateDir, 'state.db'));
+    return this.openDrive(tuning);
+  }
+
   /** A new drive on the same local state, as after a restart of the process. */
   async restartDrive(tuning: DriveTuning = {}): Promise<Drive> {
     await this.closeDrive();
@@ -237,17 +264,33 @@ export class Stack {
     return dir;
   }
 
+  /** The current drive's read cache (StackOptions.cache or DriveTuning.cache). */
+  get cache(): ReadCache {
+    return this.need(this.currentCache, 'read cache (set StackOptions.cache)');
+  }
+
+  /** Chunks the read cache has indexed. */
+  chunkRows(): number {
+    return this.db.prepare('SELECT count(*) FROM drive_cache_chunks').pluck().get() as number;
+  }
+
   overlayRows(): number {
     return this.db.prepare('SELECT count(*) FROM drive_overlay').pluck().get() as number;
   }
 
   private openDrive(tuning: DriveTuning): Drive {
+    const { cache, wrap, ...rest } = tuning;
+    const cached = this.opts.cache !== undefined || cache !== undefined;
+    this.currentCache = cached
+      ? createReadCache({ chunkSize: 64 * KiB, parallel: 4, ...this.opts.cache, ...cache, db: this.db, dir: join(this.stateDir, 'cache') })
+      : undefined;
     this.currentDrive = createTeraBoxDrive({
-      api: this.api,
+      api: wrap ? wrap(this.api) : this.api,
       uploader: this.uploader,
       db: this.db,
       overlayDir: join(this.stateDir, 'overlay'),
-      ...tuning,
+      readCache: this.currentCache,
+      ...rest,
     });
     return this.currentDrive;
   }
@@ -255,8 +298,10 @@ export class Stack {
   private async closeDrive(): Promise<void> {
     if (!this.currentDb) return;
     await this.currentDrive?.close();
+    await this.currentCache?.close();
     this.currentDb.close();
     this.currentDrive = undefined;
+    this.currentCache = undefined;
     this.currentDb = undefined;
   }
 

@@ -195,6 +195,11 @@ export class ChunkStore {
     }
   }
 
+  /** Drops every chunk of a file version (its bytes proved wrong). */
+  dropAll(key: string): void {
+    for (const r of this.db.prepare(`SELECT key, idx, size FROM ${TABLE} WHERE key = ?`).all(key) as Row[]) this.forget(r);
+  }
+
   close(): void {
     this.closed = true;
   }

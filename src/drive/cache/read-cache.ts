@@ -17,14 +17,18 @@ import { silentLogger, type Logger } from '../../log.js';
 import type { RemoteEntry } from '../../terabox/api.js';
 import type { CacheStatus } from '../status.js';
 import { DriveError, isDriveError, type ByteRange } from '../types.js';
+import { md5Checked } from '../content-md5.js';
 import { ChunkFetch } from './chunk-fetch.js';
 import type { ChunkHandle, ChunkStore } from './chunk-store.js';
 
 /** What identifies one stored version of a TeraBox file (a change of any of them is new content). */
 export type FileVersion = Pick<RemoteEntry, 'fsId' | 'path' | 'size' | 'mtime' | 'md5'>;
 
-/** Opens a ranged download of the file (the drive's download path); aborted through the signal. */
-export type RangeOpener = (range: ByteRange, signal: AbortSignal) => Promise<Readable>;
+/**
+ * Opens a ranged download of the file (the drive's download path); aborted through the signal.
+ * `seen` hears the whole-file MD5 TeraBox sent with the answer (`content-md5`, plain hex), if any.
+ */
+export type RangeOpener = (range: ByteRange, signal: AbortSignal, seen?: (contentMd5: string) => void) => Promise<Readable>;
 
 export interface ReadCacheOptions {
   store: ChunkStore;
@@ -67,6 +71,8 @@ export class ReadCache {
   private readonly inflight = new Map<string, ChunkFetch>();
   /** Per file version, where its last read ended (a read starting there is sequential). */
   private readonly lastEnd = new LRUCache<string, number>({ max: 4096 });
+  /** Per file version, the whole-file MD5 TeraBox sent with a chunk fetch (content-md5). */
+  private readonly contentMd5 = new LRUCache<string, string>({ max: 4096 });
   private readonly writes = new Set<Promise<unknown>>();
   private hits = 0;
   private misses = 0;
@@ -99,6 +105,10 @@ export class ReadCache {
     const cs = this.chunkSize;
     const first = Math.floor(start / cs);
     const last = Math.floor(end / cs);
+    // A whole-file read that fetches anything is checked against TeraBox's content-md5 (when sent); a
+    // mismatch drops every chunk of the version and cuts the body short. Fully cached: no check.
+    let checked = false;
+    if (start === 0 && end === file.size - 1) for (let i = first; i <= last && !checked; i++) checked = !this.store.has(file.key, i);
     const consecutive = this.lastEnd.get(file.key) === start;
     this.lastEnd.set(file.key, end + 1);
     const sequential = consecutive || last > first;
@@ -153,7 +163,9 @@ export class ReadCache {
       }
     }
     // A few pieces buffered ahead, so the next read from disk overlaps the socket write of this one.
-    const out = Readable.from(bytes(), { objectMode: false, highWaterMark: 4 * 1024 * 1024 });
+    const what = `read ${file.path}`;
+    const source = checked ? md5Checked(bytes(), () => this.contentMd5.get(file.key), what, () => this.discard(file)) : bytes();
+    const out = Readable.from(source, { objectMode: false, highWaterMark: 4 * 1024 * 1024 });
     // A client that goes away (or a reader that stops early) cancels read-ahead nobody else uses.
     const onAbort = () => {
       if (!finished) {
@@ -197,6 +209,13 @@ export class ReadCache {
     } finally {
       await fh.close();
     }
+  }
+
+  /** A version whose bytes failed TeraBox's content-md5: none of its chunks is kept. */
+  private async discard(file: File): Promise<void> {
+    this.log.warn({ path: file.path }, 'cache: a whole-file read did not match TeraBox\'s content-md5; its chunks are dropped');
+    await Promise.allSettled([...this.writes]);
+    this.store.dropAll(file.key);
   }
 
   status(): CacheStatus {
@@ -305,7 +324,7 @@ export class ReadCache {
     void (async () => {
       const start = idx * this.chunkSize;
       try {
-        const body = await open({ start, end: start + f.length - 1 }, f.abort.signal);
+        const body = await open({ start, end: start + f.length - 1 }, f.abort.signal, (md5) => this.contentMd5.set(file.key, md5));
         f.markOpened();
         try {
           for await (const piece of body as AsyncIterable<Buffer>) {

@@ -67,6 +67,19 @@ async function* readBytes(blocks: BlockStore, blockList: string[], start: number
   }
 }
 
+/** Knob corruptDownloads: the body's first byte inverted (a copy: the stored block stays intact). */
+async function* flipFirstByte(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const piece of source) {
+    if (first && piece.length > 0) {
+      first = false;
+      const copy = Buffer.from(piece);
+      copy[0] = copy[0]! ^ 0xff;
+      yield copy;
+    } else yield piece;
+  }
+}
+
 /** GET|HEAD /file/<content>: the data URL. */
 export async function data(ctx: Ctx): Promise<void> {
   // Under the knob the links filemetas hands out directly (dlna) are refused the same way.
@@ -116,7 +129,8 @@ async function serveContent(ctx: Ctx, key: string, name: string, account: string
   const [start, end, status] = range.kind === 'partial' ? [range.start, range.end, 206] : [0, total - 1, 200];
   const length = end - start + 1;
   const partial = range.kind === 'partial' ? { 'content-range': `bytes ${start}-${end}/${total}` } : {};
-  const body = Readable.from(readBytes(blocks, content.blockList, start, end));
+  const bytes = readBytes(blocks, content.blockList, start, end);
+  const body = Readable.from(ctx.emu.knobs.corruptDownloads ? flipFirstByte(bytes) : bytes);
   ctx.throttleAccount(account);
   if (ctx.req.method !== 'HEAD') ctx.sentTo = ctx.emu.stats.download({ requestId: ctx.requestId, file: name, start, end, status, bytes: 0 });
   const cut = ctx.fault === 'reset' ? Math.max(1, Math.floor(length / 2)) : undefined;

@@ -12,9 +12,8 @@ import { buffer } from 'node:stream/consumers';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DownloadLink, TeraBoxApi } from '../../../src/terabox/api.js';
 import { TeraBoxError } from '../../../src/terabox/errors.js';
-import { bytes } from '../../support/index.js';
+import { bytes, KiB, startStack, type Stack } from '../../support/index.js';
 import type { ReadChildSettings } from './fixtures/read-child.js';
-import { CacheRig, KiB } from './rig.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'read-child.ts');
 const CHUNK = 64 * KiB;
@@ -43,10 +42,10 @@ async function runUntilKilled(settings: ReadChildSettings, killAfterBytes: numbe
 
 describe('read cache: crashes and expired links', function () {
   this.timeout(120_000);
-  let rig: CacheRig;
+  let rig: Stack;
   before(async () => {
-    rig = await CacheRig.start();
-    await rig.fresh();
+    rig = await startStack({ smallParts: true, cache: {}, client: { retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 } } });
+    await rig.freshDrive();
   });
   after(() => rig?.stop());
 
@@ -60,7 +59,7 @@ describe('read cache: crashes and expired links', function () {
       if (await runUntilKilled(settings, after)) kills++;
     }
     expect(kills).to.be.greaterThan(0);
-    await rig.at(stateDir);
+    await rig.driveAt(stateDir);
     // Nothing half-written survived the restart's sweep.
     expect(await readdir(join(stateDir, 'cache', 'tmp'))).to.deep.equal([]);
     const cachedBefore = rig.chunkRows();
@@ -76,14 +75,14 @@ describe('read cache: crashes and expired links', function () {
   });
 
   it('re-mints an expired link once for all the fetches waiting on it', async () => {
-    await rig.fresh();
+    await rig.freshDrive();
     const data = bytes(12 * CHUNK, 5);
     await rig.drive.write('/expiry.bin', Readable.from([data]), { size: data.length });
     let mints = 0;
     let refuse: DownloadLink | null = null;
     let refusals = 0;
     const links: DownloadLink[] = [];
-    rig.wrapApi = (api: TeraBoxApi): TeraBoxApi =>
+    const wrap = (api: TeraBoxApi): TeraBoxApi =>
       Object.assign(Object.create(api) as TeraBoxApi, {
         downloadLink: async (e: Parameters<TeraBoxApi['downloadLink']>[0]) => {
           mints++;
@@ -100,18 +99,14 @@ describe('read cache: crashes and expired links', function () {
           return api.download(link, range, signal);
         },
       });
-    try {
-      await rig.restart();
-      // The first chunk mints a link; then TeraBox starts refusing it while four fetches run on it.
-      expect((await buffer((await rig.drive.read('/expiry.bin', { start: 0, end: 9 })).stream)).equals(data.subarray(0, 10))).to.equal(true);
-      expect(mints).to.equal(1);
-      refuse = links[0]!;
-      const whole = await buffer((await rig.drive.read('/expiry.bin')).stream);
-      expect(whole.equals(data)).to.equal(true);
-      expect(refusals).to.be.greaterThan(1);
-      expect(mints).to.equal(2);
-    } finally {
-      rig.wrapApi = undefined;
-    }
+    await rig.restartDrive({ wrap });
+    // The first chunk mints a link; then TeraBox starts refusing it while four fetches run on it.
+    expect((await buffer((await rig.drive.read('/expiry.bin', { start: 0, end: 9 })).stream)).equals(data.subarray(0, 10))).to.equal(true);
+    expect(mints).to.equal(1);
+    refuse = links[0]!;
+    const whole = await buffer((await rig.drive.read('/expiry.bin')).stream);
+    expect(whole.equals(data)).to.equal(true);
+    expect(refusals).to.be.greaterThan(1);
+    expect(mints).to.equal(2);
   });
 });

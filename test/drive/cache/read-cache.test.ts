@@ -11,14 +11,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ByteRange } from '../../../src/drive/types.js';
 import { isDriveError } from '../../../src/drive/types.js';
 import type { TeraBoxApi } from '../../../src/terabox/api.js';
-import { bytes } from '../../support/index.js';
-import { CacheRig, KiB } from './rig.js';
+import { bytes, KiB, startStack, type Stack } from '../../support/index.js';
 
 const CHUNK = 64 * KiB;
 
 describe('read cache over the emulator', function () {
   this.timeout(60_000);
-  let rig: CacheRig;
+  let rig: Stack;
   let n = 0;
   /** A new file on TeraBox (through the drive) and its content. */
   async function file(size: number, seed = ++n): Promise<{ path: string; data: Buffer }> {
@@ -35,8 +34,8 @@ describe('read cache over the emulator', function () {
   const settled = () => rig.cache.idle();
 
   before(async () => {
-    rig = await CacheRig.start();
-    await rig.fresh();
+    rig = await startStack({ smallParts: true, cache: {}, client: { retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 } } });
+    await rig.freshDrive();
   });
   afterEach(() => rig.emu.setKnobs({ faults: {}, bandwidthBytesPerSec: 0 }));
   after(() => rig?.stop());
@@ -121,7 +120,7 @@ describe('read cache over the emulator', function () {
   it('keeps `parallel` fetches in flight for a long read, never more', async () => {
     let inFlight = 0;
     let most = 0;
-    rig.wrapApi = (api: TeraBoxApi): TeraBoxApi =>
+    const wrap = (api: TeraBoxApi): TeraBoxApi =>
       Object.assign(Object.create(api) as TeraBoxApi, {
         download: async (...args: Parameters<TeraBoxApi['download']>) => {
           inFlight++;
@@ -137,15 +136,14 @@ describe('read cache over the emulator', function () {
         },
       });
     try {
-      await rig.restart();
+      await rig.restartDrive({ wrap });
       const f = await file(16 * CHUNK);
       // Slow enough per connection that the fetches overlap.
       rig.emu.setKnobs({ bandwidthBytesPerSec: 512 * KiB });
       expect((await read(f.path)).equals(f.data)).to.equal(true);
       expect(most).to.equal(4);
     } finally {
-      rig.wrapApi = undefined;
-      await rig.restart();
+      await rig.restartDrive();
     }
   });
 
@@ -157,7 +155,7 @@ describe('read cache over the emulator', function () {
     const next = bytes(f.data.length, 999);
     const up = await rig.uploader.upload({ path: f.path, body: Readable.from([next]), size: next.length });
     expect(up.kind).to.equal('committed');
-    await rig.restart(); // fresh listings, same cache
+    await rig.restartDrive(); // fresh listings, same cache
     const after = await rig.upstream(() => read(f.path));
     expect(after.result.equals(next)).to.equal(true);
     expect(after.requests).to.be.greaterThan(0);
@@ -165,7 +163,7 @@ describe('read cache over the emulator', function () {
   });
 
   it('keeps the cache under its limit while a read runs through a file larger than it', async () => {
-    await rig.restart({ maxBytes: 4 * CHUNK });
+    await rig.restartDrive({ cache: { maxBytes: 4 * CHUNK } });
     const f = await file(20 * CHUNK + 3);
     const { stream } = await rig.drive.read(f.path);
     let peak = 0;
@@ -179,18 +177,18 @@ describe('read cache over the emulator', function () {
     expect(peak).to.be.at.most(4 * CHUNK);
     expect(rig.cache.status().bytes).to.be.at.most(4 * CHUNK);
     expect(rig.chunkRows()).to.be.at.most(4);
-    await rig.restart();
+    await rig.restartDrive();
   });
 
   it('fetches each chunk of a long read once even when the cache has no room for any', async () => {
-    await rig.restart({ maxBytes: 0 });
+    await rig.restartDrive({ cache: { maxBytes: 0 } });
     const f = await file(12 * CHUNK + 9);
     const got = await rig.upstream(() => read(f.path));
     expect(got.result.equals(f.data)).to.equal(true);
     expect(got.requests).to.equal(13);
     expect(got.bytes).to.equal(f.data.length);
     expect(rig.chunkRows()).to.equal(0);
-    await rig.restart();
+    await rig.restartDrive();
   });
 
   it('gives byte-exact reads with 20% faults on the data endpoint', async () => {
