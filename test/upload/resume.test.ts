@@ -188,8 +188,14 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       uploader: { ladder: FLAT_LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false },
       wrap: (api) =>
         intercept(api, {
-          precreate: (_, call) => (marks.push(`precreate:${isBackground()}`), call()),
-          create: (_, call) => (marks.push(`create:${isBackground()}`), call()),
+          precreate: (_, call) => {
+            marks.push(`precreate:${isBackground()}`);
+            return call();
+          },
+          create: (_, call) => {
+            marks.push(`create:${isBackground()}`);
+            return call();
+          },
           uploadPart: async ([req], call) => {
             if (!stalling || req.partseq < 2) return call();
             stalled++;
