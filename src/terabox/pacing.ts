@@ -8,9 +8,15 @@
 // policy decides whether the refused call is repeated. The rate creeps back to the configured one
 // after a quiet spell.
 //
+// Two priorities share the bucket: foreground (a client's WebDAV request, the default) and background
+// (write-back commits and the start-up resume of journalled commits, marked with inBackground()). A
+// foreground caller gets the next token before any background waiter, and background calls leave a
+// fifth of the burst to foreground ones, so a read or listing never queues behind dozens of commits.
+//
 // Time comes from an injectable clock so tests never sleep.
 
 import type { Reply } from './http.js';
+import { currentPriority, type Priority } from './priority.js';
 import { Errno } from './wire.js';
 
 export interface PacerClock {
@@ -50,6 +56,16 @@ const MAX_PAUSE_MS = 30_000;
 const RECOVER_AFTER_MS = 10_000;
 /** The rate never drops below this fraction of the configured one. */
 const MIN_RATE_FRACTION = 1 / 16;
+/** The share of the burst background calls may not take (none for a burst under 5). */
+const BACKGROUND_RESERVE = 1 / 5;
+/** Slack for float error in token counts. */
+const EPSILON = 1e-9;
+
+interface Waiter {
+  resolve: () => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
 
 export const systemClock: PacerClock = {
   now: () => Date.now(),
@@ -89,8 +105,12 @@ export class ApiPacer {
   private refilledAt: number;
   private strikes = 0;
   private lastStrikeAt = -Infinity;
-  /** Bumped by every pause, so callers waiting on a reservation from before it queue again. */
-  private pauses = 0;
+  /** Callers waiting for a token, in arrival order per priority. */
+  private readonly waiting: Record<Priority, Waiter[]> = { foreground: [], background: [] };
+  /** Tokens background calls leave in the bucket for foreground ones. */
+  readonly reserve: number;
+  /** The pending wake-up of pump(), if any. */
+  private wake?: { at: number; stop: AbortController };
   private limited = 0;
   private readonly starts: number[] = [];
 
@@ -103,6 +123,7 @@ export class ApiPacer {
     this.rate = this.configured;
     this.tokens = this.burst;
     this.refilledAt = this.clock.now();
+    this.reserve = Math.floor(this.burst * BACKGROUND_RESERVE);
   }
 
   get enabled(): boolean {
@@ -122,19 +143,89 @@ export class ApiPacer {
     this.refilledAt = now;
   }
 
-  /** Waits for the right to start one API call. Each caller reserves its token, so waiters are served in order. */
-  async take(signal?: AbortSignal): Promise<void> {
-    while (this.enabled) {
-      const epoch = this.pauses;
-      const now = this.clock.now();
-      this.refill(now);
-      this.tokens -= 1;
-      const wait = Math.max(0, this.refilledAt - now) + (this.tokens < 0 ? (-this.tokens / this.rate) * 1000 : 0);
-      if (wait > 0) await this.clock.sleep(Math.ceil(wait), signal);
-      // A pause began while we waited: our reservation was forgiven with the rest; queue behind the pause.
-      if (this.pauses === epoch) break;
+  /**
+   * Waits for the right to start one API call. Foreground waiters (a client's request) get the next
+   * token before any background waiter (write-back commits, start-up resume), whatever their arrival
+   * order; within a priority, waiters are served in order. Background calls also leave the last
+   * `reserve` tokens of the bucket to foreground ones. An aborted waiter leaves the queue; nobody
+   * behind it loses a place.
+   */
+  take(signal?: AbortSignal, priority: Priority = 'foreground'): Promise<void> {
+    if (!this.enabled) {
+      this.note(this.clock.now());
+      return Promise.resolve();
     }
-    this.note(this.clock.now());
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const queue = this.waiting[priority];
+      const waiter: Waiter = { resolve, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const at = queue.indexOf(waiter);
+          if (at >= 0) queue.splice(at, 1);
+          reject(signal.reason);
+          this.pump();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      queue.push(waiter);
+      this.pump();
+    });
+  }
+
+  /** How many callers wait for a token now, by priority. */
+  queued(): Record<Priority, number> {
+    return { foreground: this.waiting.foreground.length, background: this.waiting.background.length };
+  }
+
+  /** Grants every token that is due, foreground first; else sets one wake-up for when the next one is. */
+  private pump(): void {
+    const now = this.clock.now();
+    this.refill(now);
+    for (;;) {
+      const foreground = this.waiting.foreground.length > 0;
+      const queue = foreground ? this.waiting.foreground : this.waiting.background;
+      const waiter = queue[0];
+      if (!waiter) {
+        this.cancelWake();
+        return;
+      }
+      const need = foreground ? 1 : 1 + this.reserve;
+      // Tokens accrue from refilledAt on (in the future while a pause lasts).
+      const short = need - this.tokens > EPSILON ? ((need - this.tokens) / this.rate) * 1000 : 0;
+      const wait = Math.max(0, this.refilledAt - now) + short;
+      if (wait > 0) {
+        this.wakeAt(now + Math.ceil(wait), now);
+        return;
+      }
+      queue.shift();
+      this.tokens -= 1;
+      if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      this.note(now);
+      waiter.resolve();
+    }
+  }
+
+  /** One timer at a time: kept if it rings no later than `at` (pump() then looks again), else replaced. */
+  private wakeAt(at: number, now: number): void {
+    if (this.wake && this.wake.at <= at) return;
+    this.cancelWake();
+    const wake = { at, stop: new AbortController() };
+    this.wake = wake;
+    this.clock.sleep(at - now, wake.stop.signal).then(
+      () => {
+        if (this.wake !== wake) return;
+        this.wake = undefined;
+        this.pump();
+      },
+      () => {},
+    );
+  }
+
+  private cancelWake(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.stop.abort();
   }
 
   private note(now: number): void {
@@ -154,12 +245,14 @@ export class ApiPacer {
     this.refill(now);
     this.strikes++;
     this.lastStrikeAt = now;
-    this.pauses++;
     this.rate = Math.max(this.configured * MIN_RATE_FRACTION, this.rate / 2);
     const pause = pauseMs ?? Math.min(MAX_PAUSE_MS, PAUSE_MS * 2 ** (this.strikes - 1));
     // One call may go when the pause ends; the rest follow at the slowed rate.
     this.tokens = 1;
     this.refilledAt = now + pause;
+    // Waiters now wait out the pause: push the pending wake-up back.
+    this.cancelWake();
+    this.pump();
   }
 
   stats(): PacingStats {
@@ -172,8 +265,9 @@ export class ApiPacer {
 
 /**
  * One API exchange under the pacer: waits for a token; a rate-limit answer slows the bucket and
- * pauses every caller. Whether the call is repeated is the retry policy's decision (RATE_LIMITED is
- * retryable for idempotent calls); its next attempt waits here for the pause to end.
+ * pauses every caller. A call made inside inBackground() (priority.ts) waits behind foreground ones.
+ * Whether the call is repeated is the retry policy's decision (RATE_LIMITED is retryable for
+ * idempotent calls); its next attempt waits here for the pause to end.
  */
 export async function withPacing<R extends Pick<Reply, 'status' | 'errno' | 'headers'>>(
   pacer: ApiPacer,
@@ -182,7 +276,7 @@ export async function withPacing<R extends Pick<Reply, 'status' | 'errno' | 'hea
   signal?: AbortSignal,
 ): Promise<R> {
   if (UNPACED.has(endpoint)) return attempt();
-  await pacer.take(signal);
+  await pacer.take(signal, currentPriority());
   const reply = await attempt();
   if (isRateLimited(reply)) pacer.penalize(retryAfterMs(reply));
   return reply;

@@ -14,6 +14,7 @@ import { openAsBlob, statSync } from 'node:fs';
 import { copyFile, open, stat } from 'node:fs/promises';
 import { chunkSizeFor } from '../terabox/chunk-size.js';
 import { TeraBoxError } from '../terabox/errors.js';
+import { inBackground } from '../terabox/priority.js';
 import { commitUpload, type CommitOutcome, type CommitTarget } from './commit.js';
 import { HashPool, type Digests } from './hash-pool.js';
 import { Journal, type JournalRow } from './journal.js';
@@ -317,7 +318,8 @@ export class Uploader implements UploadService {
   resumePending(): Promise<ResumeOutcome[]> {
     if (this.closing) return Promise.resolve([]);
     if (this.opts.mode === 'write-back') return this.startQueue();
-    this.resuming ??= this.resumeAll().finally(() => (this.resuming = undefined));
+    // Write-through resume runs commits outside the write-back queue: background priority too.
+    this.resuming ??= inBackground(() => this.resumeAll()).finally(() => (this.resuming = undefined));
     return this.resuming;
   }
 

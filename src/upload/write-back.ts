@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { RemoteEntry } from '../terabox/api.js';
 import type { CommitOutcome } from './commit.js';
 import type { Journal, JournalRow } from './journal.js';
+import { inBackground } from '../terabox/priority.js';
 import { backoffDelay, type Backoff } from '../terabox/retry.js';
 import { serverMd5For } from './server-md5.js';
 import { UploadError } from './types.js';
@@ -307,7 +308,8 @@ export class WriteBackQueue {
     i.samples = [{ at: now, bytes: i.view.confirmedBytes }];
     const controller = new AbortController();
     i.controller = controller;
-    i.running = this.commit(i, controller.signal).finally(() => {
+    // Every TeraBox call of the commit waits behind a client's calls (the pacer's background priority).
+    i.running = inBackground(() => this.commit(i, controller.signal)).finally(() => {
       i.controller = undefined;
       i.running = undefined;
       this.active--;

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createUploader } from '../../src/upload/index.js';
+import { isBackground } from '../../src/terabox/priority.js';
 import { Journal } from '../../src/upload/journal.js';
 import type { ResumeOutcome, UploadResult } from '../../src/upload/types.js';
 import type { ChildSettings } from './fixtures/crash-child.js';
@@ -180,11 +181,21 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
   it('on close, leaves a commit still running to the journal, and the next start finishes it', async () => {
     let stalling = true;
     let stalled = 0;
+    /** Commit calls, and whether they were made at the pacer's background priority. */
+    const marks: string[] = [];
     const rig = await startStack({
       knobs: { minPartSize: 64 * KiB },
       uploader: { ladder: FLAT_LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false },
       wrap: (api) =>
         intercept(api, {
+          precreate: (_, call) => {
+            marks.push(`precreate:${isBackground()}`);
+            return call();
+          },
+          create: (_, call) => {
+            marks.push(`create:${isBackground()}`);
+            return call();
+          },
           uploadPart: async ([req], call) => {
             if (!stalling || req.partseq < 2) return call();
             stalled++;
@@ -206,12 +217,17 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       expect(await rig.spoolFiles()).to.have.length(1);
       expect(rig.emu.entry('/shutdown/file.bin')).to.equal(null);
 
+      // The client's own upload calls TeraBox at foreground priority; the start-up resume at background.
+      expect(marks).to.deep.equal(['precreate:false']);
+      marks.length = 0;
       stalling = false;
       rig.emu.resetStats();
       const next = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath });
       try {
         expect(await next.resumePending()).to.deep.equal([{ path: '/shutdown/file.bin', status: 'committed', partsSent: 2 }]);
         expect(rig.requests('superfile2')).to.equal(2);
+        expect(marks).to.include('create:true');
+        expect(marks.filter((m) => !m.endsWith(':true'))).to.deep.equal([]);
         expect((await rig.emu.readFile('/shutdown/file.bin')).equals(data)).to.equal(true);
         expect(await rig.spoolFiles()).to.deep.equal([]);
       } finally {

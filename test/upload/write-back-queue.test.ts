@@ -6,6 +6,7 @@ import { Journal, type JournalRow } from '../../src/upload/journal.js';
 import { UploadError } from '../../src/upload/types.js';
 import { WriteBackQueue, type CommitHooks } from '../../src/upload/write-back.js';
 import type { RemoteEntry } from '../../src/terabox/api.js';
+import { isBackground } from '../../src/terabox/priority.js';
 
 const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
@@ -14,6 +15,8 @@ interface Call {
   row: JournalRow;
   hooks: CommitHooks;
   signal: AbortSignal;
+  /** isBackground() inside the commit: its TeraBox calls wait behind a client's. */
+  background: boolean;
   land(): void;
   fail(e: unknown): void;
 }
@@ -33,7 +36,7 @@ describe('WriteBackQueue', () => {
       commit: (row, hooks, signal) =>
         new Promise((resolve, reject) => {
           const entry: RemoteEntry = { fsId: row.id, path: row.path, name: 'x', isDir: false, size: row.size, mtime: 1, ctime: 1 };
-          calls.push({ row, hooks, signal, land: () => resolve({ entry, rapid: false, partsSent: 1 }), fail: reject });
+          calls.push({ row, hooks, signal, background: isBackground(), land: () => resolve({ entry, rapid: false, partsSent: 1 }), fail: reject });
           if (!deaf) signal.addEventListener('abort', () => reject(signal.reason), { once: true });
         }),
       forget: async (row) => {
@@ -90,6 +93,22 @@ describe('WriteBackQueue', () => {
     expect(landed).to.deep.equal(['/a', '/b']);
     expect(q.list()).to.deep.equal([]);
     expect(journal.list()).to.deep.equal([]);
+  });
+
+  it('runs every commit, first tries and retries alike, at the pacer background priority', async () => {
+    const q = queue({ maxActive: 2 });
+    add(q, '/a');
+    add(q, '/b');
+    q.start();
+    await tick();
+    calls[0]!.fail(new Error('flaky'));
+    calls[1]!.land();
+    await tick(20);
+    expect(calls.map((c) => `${c.row.path}:${c.background}`)).to.deep.equal(['/a:true', '/b:true', '/a:true']);
+    calls[2]!.land();
+    await tick();
+    expect(isBackground()).to.equal(false);
+    expect(landed).to.deep.equal(['/b', '/a']);
   });
 
   it('reports bytes confirmed and the recent rate of an active commit, on its own clock', async () => {
