@@ -139,13 +139,13 @@ export async function uploadBench(run: BenchRun): Promise<string> {
     ...result.goals,
     '',
     'How each figure is taken: every row is a fresh drive process (`node dist/src/cli.js serve --upstream <emulator>`) in front of one',
-    'separate emulator process (`node dist/src/cli.js emulator`, which fsyncs every stored block), so peak RSS is the drive\'s alone',
-    '(`VmHWM`). *PUT (curl)* is the file size ÷ curl\'s `time_total`; curl reads the body from a pipe (`curl -T - -H \'Content-Length: N\'`)',
-    'that the harness fills from the file. *Last byte → answer* runs from the moment the harness\'s last write into that pipe completed',
-    'to curl exiting with the answer (curl may still hold up to the pipe\'s 64 KiB and its socket buffers then, a few ms at these rates).',
+    "separate emulator process (`node dist/src/cli.js emulator`, which fsyncs every stored block), so peak RSS is the drive's alone",
+    "(`VmHWM`). *PUT (curl)* is the file size ÷ curl's `time_total`; curl reads the body from a pipe (`curl -T - -H 'Content-Length: N'`)",
+    "that the harness fills from the file. *Last byte → answer* runs from the moment the harness's last write into that pipe completed",
+    "to curl exiting with the answer (curl may still hold up to the pipe's 64 KiB and its socket buffers then, a few ms at these rates).",
     '*md5sum* reads the same file from the page cache on one core. In the capped rows the emulator paces each connection at 8 MiB/s',
     '(knob `bandwidthBytesPerSec`) and the drive runs with `upload.parallel` = 1, 4, 8; *upstream leg* is the size ÷ *last byte → answer*.',
-    'Files are pseudo-random bytes from a fixed seed per case, so no case can be served by another\'s content.',
+    "Files are pseudo-random bytes from a fixed seed per case, so no case can be served by another's content.",
   ].join('\n');
 }
 

@@ -57,7 +57,11 @@ async function bothSides<K extends string>(
   const once = async (server: ServerProcess, side: 'drive' | 'rclone') => {
     const figures = await measure(server, side);
     const peakRss = server.peakRss();
-    run.log(`${name}, ${side}: ${Object.values<Figure>(figures).map((f) => f.text).join('; ')}, peak RSS ${fmtRss(peakRss)}`);
+    run.log(
+      `${name}, ${side}: ${Object.values<Figure>(figures)
+        .map((f) => f.text)
+        .join('; ')}, peak RSS ${fmtRss(peakRss)}`,
+    );
     return { figures, peakRss };
   };
   await run.settle();
@@ -66,7 +70,10 @@ async function bothSides<K extends string>(
   const rclone = await run.withRclone(rcloneDir, (s) => once(s, 'rclone'));
   const keys = Object.keys(drive.figures) as K[];
   return Object.fromEntries(
-    keys.map((k) => [k, { drive: { ...drive.figures[k], peakRss: drive.peakRss }, rclone: { ...rclone.figures[k], peakRss: rclone.peakRss } }]),
+    keys.map((k) => [
+      k,
+      { drive: { ...drive.figures[k], peakRss: drive.peakRss }, rclone: { ...rclone.figures[k], peakRss: rclone.peakRss } },
+    ]),
   ) as Record<K, Sides>;
 }
 
@@ -200,7 +207,10 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
     return rows;
   });
 
-  const table = markdownTable(['Case', 'terabox-webdav', 'rclone serve webdav', 'Drive ÷ rclone', 'Drive peak RSS', 'rclone peak RSS', 'Notes'], result);
+  const table = markdownTable(
+    ['Case', 'terabox-webdav', 'rclone serve webdav', 'Drive ÷ rclone', 'Drive peak RSS', 'rclone peak RSS', 'Notes'],
+    result,
+  );
   return [
     '### Side by side with `rclone serve webdav` (`npm run bench`)',
     '',
@@ -210,8 +220,8 @@ export async function sideBySideBench(run: BenchRun): Promise<string> {
     '',
     'How each figure is taken: every case starts a fresh drive process (`node dist/src/cli.js serve --upstream <emulator>`, default',
     'settings) in front of one separate emulator process (`node dist/src/cli.js emulator`), and a fresh `rclone serve webdav <folder>`',
-    '(rclone v1.60.1, defaults: no VFS cache) over a folder on the same disk; peak RSS is each server process\'s `VmHWM` for that case.',
-    'Speeds and latencies are curl\'s own `time_total`; *Drive ÷ rclone* is the drive\'s figure divided by rclone\'s (above 1 is better',
+    "(rclone v1.60.1, defaults: no VFS cache) over a folder on the same disk; peak RSS is each server process's `VmHWM` for that case.",
+    "Speeds and latencies are curl's own `time_total`; *Drive ÷ rclone* is the drive's figure divided by rclone's (above 1 is better",
     'for MiB/s rows and worse for latency rows). The emulator is allowed to go idle between cases (it hashes new content in the',
     'background). Upstream list calls are counted by the emulator (`GET /__emulator/stats`).',
   ].join('\n');
@@ -226,7 +236,9 @@ async function main(): Promise<void> {
     teraboxLike: wanted('terabox-like') ? await teraboxLikeBench(run, { skip1g: args.skip1g }) : undefined,
     readsUpstream: wanted('upstream-reads') ? await readsUpstreamBench(run) : undefined,
   }));
-  process.stdout.write(`${[sections.sideBySide, sections.upload, sections.teraboxLike, sections.readsUpstream].filter(Boolean).join('\n\n')}\n`);
+  process.stdout.write(
+    `${[sections.sideBySide, sections.upload, sections.teraboxLike, sections.readsUpstream].filter(Boolean).join('\n\n')}\n`,
+  );
   if (args.quick) return;
   const file = join(repoRoot(), 'BENCHMARKS.md');
   if (sections.sideBySide) await writeSection(file, 'side-by-side', sections.sideBySide);

@@ -51,7 +51,15 @@ function sendBody(url: string, bytes: number): Promise<void> {
 
 /** Only what the measured path needs: a rapid-upload hit, so the commit costs nothing. */
 function rapidHitApi(): TeraBoxApi {
-  const entry = (path: string, size: number): RemoteEntry => ({ fsId: 1, path, name: path.slice(1), isDir: false, size, mtime: 0, ctime: 0 });
+  const entry = (path: string, size: number): RemoteEntry => ({
+    fsId: 1,
+    path,
+    name: path.slice(1),
+    isDir: false,
+    size,
+    mtime: 0,
+    ctime: 0,
+  });
   return {
     account: async () => ({ vip: true, maxFileSize: 1024 * 1024 * MiB }),
     rapidUpload: async (req) => entry(req.path, req.size),
@@ -109,7 +117,13 @@ async function measure(run: () => Promise<void>): Promise<Sample> {
   h.disable();
   // The histogram holds each sampling interval; the lag is what exceeds the 1 ms resolution.
   const ms = (ns: number) => Math.max(0, Math.round((ns - 1e6) / 1e4) / 100);
-  return { mbps: Math.round((sizeMiB * MiB) / 1e6 / seconds), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) };
+  return {
+    mbps: Math.round((sizeMiB * MiB) / 1e6 / seconds),
+    p50: ms(h.percentile(50)),
+    p99: ms(h.percentile(99)),
+    max: ms(h.max),
+    mean: ms(h.mean),
+  };
 }
 
 async function main(): Promise<void> {
@@ -150,7 +164,9 @@ async function main(): Promise<void> {
     await uploader.close();
     await rm(dir, { recursive: true, force: true });
   }
-  console.log(`event-loop delay while a ${sizeMiB} MiB PUT arrives over loopback HTTP (lag in ms past the 1 ms sampling interval; mbps = MB/s of the body)`);
+  console.log(
+    `event-loop delay while a ${sizeMiB} MiB PUT arrives over loopback HTTP (lag in ms past the 1 ms sampling interval; mbps = MB/s of the body)`,
+  );
   for (const line of lines) console.log(line);
 }
 

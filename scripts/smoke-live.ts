@@ -58,7 +58,8 @@ class CallLog extends Writable {
       if (!line.includes('"terabox: call"')) continue;
       try {
         const o = JSON.parse(line) as { endpoint?: string; status?: number; errno?: number };
-        if (typeof o.endpoint === 'string') this.calls.push({ endpoint: o.endpoint, status: Number(o.status), errno: Number(o.errno) || 0 });
+        if (typeof o.endpoint === 'string')
+          this.calls.push({ endpoint: o.endpoint, status: Number(o.status), errno: Number(o.errno) || 0 });
       } catch {
         // not a JSON line
       }
@@ -144,7 +145,7 @@ export async function runSmoke(opts: SmokeOptions): Promise<number> {
   const cookie = opts.env.TERABOX_COOKIE?.trim();
   if (!cookie) {
     print('TERABOX_COOKIE is not set, so there is no account to check: nothing was done.');
-    print("Set it to your TeraBox `ndus` cookie (see README, \"Using your TeraBox account\") and run `npm run smoke:live` again.");
+    print('Set it to your TeraBox `ndus` cookie (see README, "Using your TeraBox account") and run `npm run smoke:live` again.');
     return 0;
   }
   const redact = redactor(cookie);
@@ -176,7 +177,10 @@ export async function runSmoke(opts: SmokeOptions): Promise<number> {
   };
 
   try {
-    const config = loadConfig({ env: { ...opts.env, TERABOX_COOKIE: cookie }, flags: { dataDir: join(tmp, 'data'), 'server.port': 0, 'server.host': '127.0.0.1' } });
+    const config = loadConfig({
+      env: { ...opts.env, TERABOX_COOKIE: cookie },
+      flags: { dataDir: join(tmp, 'data'), 'server.port': 0, 'server.host': '127.0.0.1' },
+    });
     config.server.users = [];
     config.log.level = 'debug';
     // Each step is checked against TeraBox as it happens, so a PUT is answered once TeraBox holds it.
@@ -261,15 +265,36 @@ export async function runSmoke(opts: SmokeOptions): Promise<number> {
         return `md5 matches; download route ${h.downloadRoute ?? '?'}`;
       });
       await step('rename (MOVE in place)', async () => {
-        expectStatus('MOVE', await dav(base, 'MOVE', `${folder}/one.bin`, { destination: `${base.replace(/\/$/, '')}${encodeURI(folder)}/one-renamed.bin`, overwrite: 'F' }), [201]);
+        expectStatus(
+          'MOVE',
+          await dav(base, 'MOVE', `${folder}/one.bin`, {
+            destination: `${base.replace(/\/$/, '')}${encodeURI(folder)}/one-renamed.bin`,
+            overwrite: 'F',
+          }),
+          [201],
+        );
         return 'one.bin → one-renamed.bin';
       });
       await step('copy (COPY)', async () => {
-        expectStatus('COPY', await dav(base, 'COPY', `${folder}/one-renamed.bin`, { destination: `${base.replace(/\/$/, '')}${encodeURI(folder)}/one-copy.bin`, overwrite: 'F' }), [201]);
+        expectStatus(
+          'COPY',
+          await dav(base, 'COPY', `${folder}/one-renamed.bin`, {
+            destination: `${base.replace(/\/$/, '')}${encodeURI(folder)}/one-copy.bin`,
+            overwrite: 'F',
+          }),
+          [201],
+        );
         return 'server-side copy';
       });
       await step('move into the subfolder (MOVE)', async () => {
-        expectStatus('MOVE', await dav(base, 'MOVE', `${folder}/one-copy.bin`, { destination: `${base.replace(/\/$/, '')}${encodeURI(folder)}/sub/one-copy.bin`, overwrite: 'F' }), [201]);
+        expectStatus(
+          'MOVE',
+          await dav(base, 'MOVE', `${folder}/one-copy.bin`, {
+            destination: `${base.replace(/\/$/, '')}${encodeURI(folder)}/sub/one-copy.bin`,
+            overwrite: 'F',
+          }),
+          [201],
+        );
         const got = await dav(base, 'GET', `${folder}/sub/one-copy.bin`);
         expectStatus('GET moved', got, [200]);
         if (!got.body.equals(one)) throw new StepFailed('GET moved copy: the bytes differ');
@@ -307,9 +332,22 @@ export async function runSmoke(opts: SmokeOptions): Promise<number> {
       try {
         const [left] = await api.stat([folder]);
         if (left) await api.delete([folder]);
-        rows.push({ step: 'clean up after the failure', ok: true, ms: Math.round(performance.now() - started), calls: log.take(), inferred: left ? `${folder} removed` : 'nothing to remove' });
+        rows.push({
+          step: 'clean up after the failure',
+          ok: true,
+          ms: Math.round(performance.now() - started),
+          calls: log.take(),
+          inferred: left ? `${folder} removed` : 'nothing to remove',
+        });
       } catch (e) {
-        rows.push({ step: 'clean up after the failure', ok: false, ms: Math.round(performance.now() - started), calls: log.take(), inferred: '', error: `could not remove ${folder}: ${(e as Error).message}` });
+        rows.push({
+          step: 'clean up after the failure',
+          ok: false,
+          ms: Math.round(performance.now() - started),
+          calls: log.take(),
+          inferred: '',
+          error: `could not remove ${folder}: ${(e as Error).message}`,
+        });
       }
     }
     await drive?.close().catch(() => undefined);
@@ -320,13 +358,17 @@ export async function runSmoke(opts: SmokeOptions): Promise<number> {
   const passed = rows.filter((r) => r.ok && r.step !== 'clean up after the failure').length;
   const total = rows.filter((r) => r.step !== 'clean up after the failure').length;
   const failedRow = rows.find((r) => !r.ok);
-  say(`terabox-webdav ${packageVersion()} smoke test against ${upstream || '(no upstream)'} at ${new Date().toISOString()}, Node ${process.version}`);
+  say(
+    `terabox-webdav ${packageVersion()} smoke test against ${upstream || '(no upstream)'} at ${new Date().toISOString()}, Node ${process.version}`,
+  );
   say('');
   say('| # | step | result | ms | TeraBox calls | errno | inferred |');
   say('|---|---|---|---|---|---|---|');
   rows.forEach((r, i) => {
     const result = r.ok ? 'ok' : `FAIL: ${r.error ?? ''}`;
-    say(`| ${i + 1} | ${r.step} | ${result.replace(/\|/g, '/')} | ${r.ms} | ${summarizeCalls(r.calls)} | ${summarizeErrnos(r.calls)} | ${r.inferred.replace(/\|/g, '/')} |`);
+    say(
+      `| ${i + 1} | ${r.step} | ${result.replace(/\|/g, '/')} | ${r.ms} | ${summarizeCalls(r.calls)} | ${summarizeErrnos(r.calls)} | ${r.inferred.replace(/\|/g, '/')} |`,
+    );
   });
   say('');
   const facts = [

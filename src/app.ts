@@ -76,10 +76,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
     let emulator: EmulatorHandle | undefined;
     if (!cookie) {
       const emulatorDir = join(config.dataDir, 'emulator');
-      logger.info(
-        { data: emulatorDir },
-        `no TeraBox cookie configured: starting the embedded TeraBox emulator (data in ${emulatorDir})`,
-      );
+      logger.info({ data: emulatorDir }, `no TeraBox cookie configured: starting the embedded TeraBox emulator (data in ${emulatorDir})`);
       emulator = await startEmulator({
         dataDir: emulatorDir,
         host: config.emulator.host,

@@ -80,12 +80,27 @@ program
   .option('--cookie <cookie>', 'TeraBox cookie or bare ndus value (terabox.cookie; prefer env TERABOX_COOKIE: flags show in ps)')
   .option('--config <file>', 'JSON settings file (env TERABOX_WEBDAV_CONFIG)')
   .option('--read-only', 'refuse every write (server.readOnly)')
-  .addOption(new Option('--upload-mode <mode>', 'answer a PUT once stored locally or once on TeraBox (upload.mode; env TERABOX_UPLOAD_MODE)').choices(['write-back', 'write-through']))
-  .addOption(new Option('--cache-mode <mode>', 'block cache for reads (cache.mode; env TERABOX_WEBDAV_CACHE_MODE)').choices(['full', 'off']))
+  .addOption(
+    new Option(
+      '--upload-mode <mode>',
+      'answer a PUT once stored locally or once on TeraBox (upload.mode; env TERABOX_UPLOAD_MODE)',
+    ).choices(['write-back', 'write-through']),
+  )
+  .addOption(
+    new Option('--cache-mode <mode>', 'block cache for reads (cache.mode; env TERABOX_WEBDAV_CACHE_MODE)').choices(['full', 'off']),
+  )
   .option('--cache-max-bytes <bytes>', 'most bytes the block cache holds (cache.maxBytes; env TERABOX_WEBDAV_CACHE_MAX_BYTES)')
   .option('--download-parallel <n>', 'chunk fetches in flight per sequential reader (download.parallel; env TERABOX_DOWNLOAD_PARALLEL)')
-  .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
-  .addOption(new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices(['json', 'pretty', 'auto']))
+  .addOption(
+    new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  )
+  .addOption(
+    new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices([
+      'json',
+      'pretty',
+      'auto',
+    ]),
+  )
   .action(async (opts: Record<string, string | boolean | undefined>) => {
     const config = settings(
       {
@@ -127,11 +142,25 @@ program
   .option('--account-upload-bandwidth <bytesPerSecond>', 'upload cap per account over all its connections, bytes/s (0 = none)')
   .option('--token-ttl <seconds>', 'jsToken lifetime, seconds')
   .option('--fault <endpoint:kind=rate>', 'fault rate for an endpoint, repeatable (kind: http5xx, reset, errno31034)', collectFault, {})
-  .addOption(new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
-  .addOption(new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices(['json', 'pretty', 'auto']))
+  .addOption(
+    new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  )
+  .addOption(
+    new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices([
+      'json',
+      'pretty',
+      'auto',
+    ]),
+  )
   .action(async (opts: Record<string, unknown>) => {
     const config = settings(
-      { 'emulator.port': opts.port, 'emulator.host': opts.host, dataDir: opts.data, 'log.level': opts.logLevel, 'log.format': opts.logFormat },
+      {
+        'emulator.port': opts.port,
+        'emulator.host': opts.host,
+        dataDir: opts.data,
+        'log.level': opts.logLevel,
+        'log.format': opts.logFormat,
+      },
       opts.config as string | undefined,
     );
     const logger = createLogger(config.log.level, undefined, config.log.format);
@@ -190,7 +219,9 @@ program
 
 program
   .command('status')
-  .description("print a running drive's upload queue (exit 0: nothing failed, 1: an upload failed, 2: no status, 3: --wait deadline passed)")
+  .description(
+    "print a running drive's upload queue (exit 0: nothing failed, 1: an upload failed, 2: no status, 3: --wait deadline passed)",
+  )
   .option('--port <port>', "the drive's port (server.port; env TERABOX_WEBDAV_PORT)")
   .option('--host <host>', "the drive's address (server.host; env TERABOX_WEBDAV_HOST)")
   .option('--config <file>', 'JSON settings file, the one `serve` uses (env TERABOX_WEBDAV_CONFIG)')

@@ -238,7 +238,13 @@ function coerce(leaf: Leaf, value: unknown, fromText: boolean): { ok: true; valu
       return { ok: true, value };
     }
     case 'strings': {
-      const list = fromText && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+      const list =
+        fromText && typeof value === 'string'
+          ? value
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : value;
       return Array.isArray(list) && list.every((s) => typeof s === 'string') ? { ok: true, value: list } : { ok: false };
     }
     case 'users': {

@@ -114,7 +114,11 @@ export function createDriveMetrics(opts: MetricsOptions = {}): DriveMetrics {
   const cacheMaxBytes = new Gauge({ name: `${PREFIX}cache_max_bytes`, help: 'Read-cache capacity', registers: [registry] });
   const quotaUsed = new Gauge({ name: `${PREFIX}quota_used_bytes`, help: 'Account space used', registers: [registry] });
   const quotaFree = new Gauge({ name: `${PREFIX}quota_available_bytes`, help: 'Account space free', registers: [registry] });
-  const reachable = new Gauge({ name: `${PREFIX}upstream_reachable`, help: '1 when the last TeraBox call got an answer', registers: [registry] });
+  const reachable = new Gauge({
+    name: `${PREFIX}upstream_reachable`,
+    help: '1 when the last TeraBox call got an answer',
+    registers: [registry],
+  });
 
   function fromSnapshot(s: DriveStatus): void {
     const t = s.uploads.totals;

@@ -117,7 +117,9 @@ export function renderQueue(s: DriveStatus, opts: { bars?: boolean; columns?: nu
   const extra: string[] = [];
   if (s.quota) extra.push(`account ${formatBytes(s.quota.used)} used, ${formatBytes(s.quota.available)} free`);
   if (s.cache) extra.push(`cache ${formatBytes(s.cache.bytes)}, ${(s.cache.hitRatio * 100).toFixed(0)}% hits`);
-  extra.push(s.terabox.reachable ? 'TeraBox reachable' : `TeraBox unreachable${s.terabox.lastError ? `: ${s.terabox.lastError.message}` : ''}`);
+  extra.push(
+    s.terabox.reachable ? 'TeraBox reachable' : `TeraBox unreachable${s.terabox.lastError ? `: ${s.terabox.lastError.message}` : ''}`,
+  );
   lines.push('', ...extra);
   const width = opts.columns && opts.columns > 20 ? opts.columns : undefined;
   return lines.map((l) => (width && l.length > width ? l.slice(0, width - 1) + '…' : l)).join('\n') + '\n';

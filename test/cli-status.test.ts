@@ -4,7 +4,16 @@ import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DriveStatus } from '../src/drive/status.js';
-import { EXIT_DEADLINE, EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, progressBar, renderQueue, runStatusCommand, statusUrl } from '../src/status-command.js';
+import {
+  EXIT_DEADLINE,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_UNREADABLE,
+  progressBar,
+  renderQueue,
+  runStatusCommand,
+  statusUrl,
+} from '../src/status-command.js';
 import { baseSnapshot, upload, withUploads } from './status-fixtures.js';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
@@ -41,7 +50,8 @@ function capture(tty = false) {
   return { isTTY: tty, columns: 100, write: (t: string) => (text += t), text: () => text };
 }
 
-const active = (confirmed: number) => upload({ path: '/films/big.mkv', size: 10 * MiB, confirmedBytes: confirmed, state: 'active', attempts: 1, rate: MiB });
+const active = (confirmed: number) =>
+  upload({ path: '/films/big.mkv', size: 10 * MiB, confirmedBytes: confirmed, state: 'active', attempts: 1, rate: MiB });
 
 describe('status command', () => {
   it('prints the queue as a table with the summary, and exits 0 when nothing failed', async () => {
@@ -64,7 +74,9 @@ describe('status command', () => {
   });
 
   it('exits 1 when an upload failed, naming it and its error', async () => {
-    const drive = await serveSnapshots([withUploads([upload({ path: '/bad.bin', state: 'failed', attempts: 5, lastError: 'create: errno 31299' })])]);
+    const drive = await serveSnapshots([
+      withUploads([upload({ path: '/bad.bin', state: 'failed', attempts: 5, lastError: 'create: errno 31299' })]),
+    ]);
     try {
       const out = capture();
       expect(await runStatusCommand({ url: drive.url, out, err: capture() })).to.equal(EXIT_FAILED);
@@ -159,7 +171,9 @@ describe('status command', () => {
       expect(await runStatusCommand({ url: drive.url, user: 'alice', password: 'Xyzzy-42', out, err })).to.equal(EXIT_UNREADABLE);
       expect(err.text()).to.include('refused user alice');
       expect(err.text() + out.text()).to.not.include('Xyzzy');
-      expect(await runStatusCommand({ url: drive.url, user: 'alice', password: 'pa:ss wörd', out: capture(), err: capture() })).to.equal(EXIT_OK);
+      expect(await runStatusCommand({ url: drive.url, user: 'alice', password: 'pa:ss wörd', out: capture(), err: capture() })).to.equal(
+        EXIT_OK,
+      );
     } finally {
       await drive.close();
     }
@@ -176,7 +190,10 @@ describe('status command', () => {
   it('finds the drive from the serve settings and reads the password from the environment (the real command line)', async function () {
     this.timeout(30_000);
     const drive = await serveSnapshots(
-      [withUploads([upload({ path: '/x.bin', size: 10 })]), withUploads([upload({ path: '/x.bin', size: 10, state: 'failed', attempts: 3, lastError: 'boom' })])],
+      [
+        withUploads([upload({ path: '/x.bin', size: 10 })]),
+        withUploads([upload({ path: '/x.bin', size: 10, state: 'failed', attempts: 3, lastError: 'boom' })]),
+      ],
       { user: 'bob', password: 'hunter2' },
     );
     try {
@@ -210,7 +227,9 @@ describe('status command against the real drive', () => {
     try {
       const port = Number(new URL(drive.url).port);
       const out = capture();
-      expect(await runStatusCommand({ url: statusUrl('127.0.0.1', port), wait: true, intervalMs: 10, deadlineMs: 10_000, out, err: capture() })).to.equal(EXIT_OK);
+      expect(
+        await runStatusCommand({ url: statusUrl('127.0.0.1', port), wait: true, intervalMs: 10, deadlineMs: 10_000, out, err: capture() }),
+      ).to.equal(EXIT_OK);
       expect(out.text()).to.match(/^no uploads pending\n/);
       expect(out.text()).to.match(/account 0 B used, \S+ \S+ free/);
     } finally {
@@ -222,7 +241,10 @@ describe('status command against the real drive', () => {
 
 describe('status rendering', () => {
   it('shows the cache and an unreachable TeraBox, and cuts lines to the terminal width', () => {
-    const s = withUploads([upload({ path: '/' + 'x'.repeat(200), size: 10 })], baseSnapshot({ terabox: { reachable: false, lastError: { message: 'ETIMEDOUT', at: 'now' } } }));
+    const s = withUploads(
+      [upload({ path: '/' + 'x'.repeat(200), size: 10 })],
+      baseSnapshot({ terabox: { reachable: false, lastError: { message: 'ETIMEDOUT', at: 'now' } } }),
+    );
     const text = renderQueue(s, { columns: 80 });
     expect(text).to.include('cache 300 MiB, 75% hits');
     expect(text).to.include('TeraBox unreachable: ETIMEDOUT');

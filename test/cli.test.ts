@@ -149,7 +149,10 @@ describe('command line', function () {
       'sys.stdout.write(out.decode())',
     ].join('\n');
     if (spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status !== 0) this.skip();
-    const r = spawnSync('python3', ['-c', script, process.execPath, '--import', 'tsx', CLI, 'hash-password'], { encoding: 'utf8', timeout: 40_000 });
+    const r = spawnSync('python3', ['-c', script, process.execPath, '--import', 'tsx', CLI, 'hash-password'], {
+      encoding: 'utf8',
+      timeout: 40_000,
+    });
     const hash = /scrypt\$\S+/.exec(r.stdout)?.[0];
     expect(hash, r.stdout + r.stderr).to.be.a('string');
     expect(await verifyPassword('typed-secret-42', hash!)).to.equal(true);

@@ -104,12 +104,19 @@ describe('config', () => {
   it('checks users: a name without a colon and a scrypt hash', () => {
     const ok = { name: 'alice', passwordHash: `scrypt$16384$8$1$${salt}$${key}` };
     expect(loadConfig({ configFile: file('users.json', { server: { users: [ok] } }) }).server.users).to.deep.equal([ok]);
-    const e = error(() => loadConfig({ configFile: file('plain.json', { server: { users: [{ name: 'bob', passwordHash: 'hunter2' }] } }) }));
+    const e = error(() =>
+      loadConfig({ configFile: file('plain.json', { server: { users: [{ name: 'bob', passwordHash: 'hunter2' }] } }) }),
+    );
     expect(e.message).to.contain('server.users').and.not.contain('hunter2');
   });
 
   it('refuses a password hash no login could ever match (truncated, or with unusable parameters)', () => {
-    for (const passwordHash of ['scrypt$', `scrypt$16384$8$1$${salt}$`, `scrypt$16384$8$1$${salt}$${key.slice(0, 10)}`, `scrypt$1000$8$1$${salt}$${key}`]) {
+    for (const passwordHash of [
+      'scrypt$',
+      `scrypt$16384$8$1$${salt}$`,
+      `scrypt$16384$8$1$${salt}$${key.slice(0, 10)}`,
+      `scrypt$1000$8$1$${salt}$${key}`,
+    ]) {
       const e = error(() => loadConfig({ configFile: file('bad-hash.json', { server: { users: [{ name: 'carol', passwordHash }] } }) }));
       expect(e.message).to.contain('server.users');
     }
@@ -122,7 +129,9 @@ describe('config', () => {
   });
 
   it('rejects a ladder whose base part is larger than its largest', () => {
-    const e = error(() => loadConfig({ configFile: file('ladder.json', { upload: { ladder: { baseChunkSize: 256, maxChunkSize: 128 } } }) }));
+    const e = error(() =>
+      loadConfig({ configFile: file('ladder.json', { upload: { ladder: { baseChunkSize: 256, maxChunkSize: 128 } } }) }),
+    );
     expect(e.message).to.contain('upload.ladder');
   });
 
@@ -172,11 +181,7 @@ describe('defaults: one source', () => {
     for (const [, path, documented] of rows) {
       const value = at(path!);
       if (value === '' || value === undefined) continue; // an empty default is described in words
-      const shown = Array.isArray(value)
-        ? value.length === 0
-          ? '[]'
-          : value.map((v) => `\`${v}\``).join(', ')
-        : String(value);
+      const shown = Array.isArray(value) ? (value.length === 0 ? '[]' : value.map((v) => `\`${v}\``).join(', ')) : String(value);
       const text = documented!.trim().replace(/\\\|/g, '|');
       expect(Array.isArray(value) ? text : text.replace(/^`(.*)`$/, '$1'), path).to.equal(shown);
     }

@@ -55,7 +55,7 @@ describe('logs', () => {
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('tell each upload\'s start, part retries with their reason, and commit with size, time and rate; never a secret, even at trace', async () => {
+    it("tell each upload's start, part retries with their reason, and commit with size, time and rate; never a secret, even at trace", async () => {
       const out = sink();
       const config = loadConfig({ flags: { dataDir: dir, 'server.port': 0, 'log.level': 'trace' }, env: {} });
       config.emulator.knobs = { minPartSize: 64 * 1024, faults: { superfile2: { http5xx: 0.5 } }, faultSeed: 3 };
@@ -83,7 +83,9 @@ describe('logs', () => {
         const retried = lines.filter((l) => l.msg === 'part failed; retrying');
         expect(retried.length).to.be.greaterThan(0);
         expect(retried[0]).to.include({ path: '/logged.bin' });
-        expect(retried[0]!.err).to.be.a('string').and.match(/superfile2/);
+        expect(retried[0]!.err)
+          .to.be.a('string')
+          .and.match(/superfile2/);
         const committed = lines.find((l) => l.msg === 'upload committed');
         expect(committed).to.include({ path: '/logged.bin', size: body.length, level: 30 });
         expect(committed!.ms).to.be.a('number');

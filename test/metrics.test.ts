@@ -29,7 +29,9 @@ async function scrape(url: string): Promise<Exposition> {
 
 describe('metrics', () => {
   it('counts requests and upstream calls, and reads the upload and cache gauges from the snapshot at scrape time', async () => {
-    const source = controlledStatus(withUploads([upload({ path: '/a', size: 100, confirmedBytes: 40, state: 'active' }), upload({ path: '/b', size: 7 })]));
+    const source = controlledStatus(
+      withUploads([upload({ path: '/a', size: 100, confirmedBytes: 40, state: 'active' }), upload({ path: '/b', size: 7 })]),
+    );
     const m = createDriveMetrics({ status: source.status, processMetrics: false });
     m.requestEnded({ method: 'PUT', status: 201, seconds: 0.2, bytesIn: 1000, bytesOut: 50 });
     m.requestEnded({ method: 'PUT', status: 201, seconds: 3, bytesIn: 10, bytesOut: 50 });
@@ -57,7 +59,12 @@ describe('metrics', () => {
     expect(e.value('terabox_webdav_process_cpu_user_seconds_total')).to.equal(undefined);
 
     // The snapshot moves: the gauges follow at the next scrape, and the counters mirror its totals.
-    source.set(withUploads([upload({ path: '/b', size: 7, state: 'failed', attempts: 5 })], { ...withUploads([]), cache: { ...withUploads([]).cache!, hits: 31 } }));
+    source.set(
+      withUploads([upload({ path: '/b', size: 7, state: 'failed', attempts: 5 })], {
+        ...withUploads([]),
+        cache: { ...withUploads([]).cache!, hits: 31 },
+      }),
+    );
     e = parsePrometheus((await m.scrape()).text);
     expect(e.value('terabox_webdav_uploads', { state: 'active' })).to.equal(0);
     expect(e.value('terabox_webdav_uploads', { state: 'failed' })).to.equal(1);
@@ -80,7 +87,12 @@ describe('metrics', () => {
     const { createTeraBoxClient } = await import('../src/terabox/client.js');
     const m = createDriveMetrics({ processMetrics: false });
     const port = await freePort(); // nothing listens there
-    const api = createTeraBoxClient({ baseUrl: `http://127.0.0.1:${port}`, cookie: 'ndus=x', retry: { attempts: 1 }, observer: m.upstream });
+    const api = createTeraBoxClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      cookie: 'ndus=x',
+      retry: { attempts: 1 },
+      observer: m.upstream,
+    });
     try {
       await api.quota().then(
         () => expect.fail('no TeraBox there'),
@@ -116,7 +128,10 @@ describe('metrics', () => {
         await put.body.dump();
         expect(put.statusCode).to.equal(201);
         // Write-back (the default) commits in the background: the upstream counters move once it lands.
-        await waitFor(() => (drive.emulator!.stats().endpoints.create?.requests ?? 0) > 0, { deadlineMs: 20_000, what: 'the upload has landed' });
+        await waitFor(() => (drive.emulator!.stats().endpoints.create?.requests ?? 0) > 0, {
+          deadlineMs: 20_000,
+          what: 'the upload has landed',
+        });
         const got = await request(`${drive.url}m.bin`);
         expect(Buffer.from(await got.body.arrayBuffer()).equals(body)).to.equal(true);
         const missing = await request(`${drive.url}nope.bin`);
@@ -152,7 +167,7 @@ describe('metrics', () => {
       }
     });
 
-    it('keeps the metrics behind the drive\'s password on the drive port', async () => {
+    it("keeps the metrics behind the drive's password on the drive port", async () => {
       const { hashPassword } = await import('../src/util/password.js');
       const config = loadConfig({ flags: { dataDir: dir, 'server.port': 0 }, env: {} });
       config.server.users = [{ name: 'bob', passwordHash: await hashPassword('pw') }];

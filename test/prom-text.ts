@@ -57,7 +57,8 @@ export function parsePrometheus(text: string): Exposition {
     if (line.startsWith('#')) {
       const m = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) ?(.*)$/.exec(line);
       if (m && m[1] === 'TYPE') {
-        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(m[3]!)) throw new Error(`bad TYPE line ${JSON.stringify(line)}`);
+        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(m[3]!))
+          throw new Error(`bad TYPE line ${JSON.stringify(line)}`);
         types.set(m[2]!, m[3]!);
       }
       continue;

@@ -62,14 +62,30 @@ describe('smoke:live against the emulator as the upstream', function () {
     expect(code, out).to.equal(0);
     expect(out).to.match(/VERDICT: PASS — all \d+ steps worked/);
     expect(out).to.not.contain(ndus);
-    for (const step of ['login and quota', 'list /', 'MKCOL', 'PUT 1 MiB', 'PUT 9 MiB (parts)', 'rapid upload', 'GET a range', 'GET the whole', 'rename', 'copy', 'move into the subfolder', 'delete a file', 'remove the folder']) {
+    for (const step of [
+      'login and quota',
+      'list /',
+      'MKCOL',
+      'PUT 1 MiB',
+      'PUT 9 MiB (parts)',
+      'rapid upload',
+      'GET a range',
+      'GET the whole',
+      'rename',
+      'copy',
+      'move into the subfolder',
+      'delete a file',
+      'remove the folder',
+    ]) {
       expect(out, step).to.contain(step);
     }
     expect(out).to.not.contain('FAIL');
     // The 9 MiB went in 3 parts (4 MiB each, as on a free account), and the second 9 MiB sent none.
     expect(out).to.match(/PUT 9 MiB \(parts\) \| ok \| \d+ \| [^|]*\/rest\/2\.0\/pcs\/superfile2 ×3/);
     expect(out).to.match(/rapid upload\) \| ok \| \d+ \| [^|]*\| 0 \| no part sent/);
-    expect(out).to.match(/Inferred: api style api; download route dlna; region [^;]+; upload host 127\.0\.0\.1:\d+; list page: asked 1000 a page/);
+    expect(out).to.match(
+      /Inferred: api style api; download route dlna; region [^;]+; upload host 127\.0\.0\.1:\d+; list page: asked 1000 a page/,
+    );
     // The folder is gone; the user's own folder is untouched.
     const api = createTeraBoxClient({ baseUrl: emu.url, cookie: emu.defaultCookie });
     try {

@@ -17,7 +17,16 @@ export function baseSnapshot(over: Partial<DriveStatus> = {}): DriveStatus {
       readOnly: false,
     },
     uploads: { items: [], totals: { pending: 0, active: 0, failed: 0, pendingBytes: 0, backpressure: false } },
-    cache: { mode: 'full', bytes: 300 * 1024 * 1024, maxBytes: 1024 * 1024 * 1024, entries: 12, hits: 30, misses: 10, hitRatio: 0.75, bytesFetched: 5000 },
+    cache: {
+      mode: 'full',
+      bytes: 300 * 1024 * 1024,
+      maxBytes: 1024 * 1024 * 1024,
+      entries: 12,
+      hits: 30,
+      misses: 10,
+      hitRatio: 0.75,
+      bytesFetched: 5000,
+    },
     quota: { used: 3 * 1024 ** 3, available: 1021 * 1024 ** 3 },
     terabox: { reachable: true, region: 'jp', uploadHost: 'c-jp.terabox.com', callsPerSecond: 1.5, callsPerSecondLimit: 10 },
     ...over,
@@ -35,12 +44,19 @@ export function withUploads(items: UploadStatus[], base: DriveStatus = baseSnaps
   const pendingBytes = items.filter((u) => u.state !== 'failed').reduce((n, u) => n + (u.size - u.confirmedBytes), 0);
   return {
     ...base,
-    uploads: { items, totals: { pending: count('pending'), active: count('active'), failed: count('failed'), pendingBytes, backpressure: false } },
+    uploads: {
+      items,
+      totals: { pending: count('pending'), active: count('active'), failed: count('failed'), pendingBytes, backpressure: false },
+    },
   };
 }
 
 /** A status function whose snapshot the test replaces at will. */
-export function controlledStatus(initial: DriveStatus = baseSnapshot()): { status: () => Promise<DriveStatus>; set(s: DriveStatus): void; calls: number } {
+export function controlledStatus(initial: DriveStatus = baseSnapshot()): {
+  status: () => Promise<DriveStatus>;
+  set(s: DriveStatus): void;
+  calls: number;
+} {
   let current = initial;
   const source = {
     calls: 0,

@@ -28,7 +28,13 @@ const WRITE_OUT = '\n%{http_code} %{time_total} %{size_download}\n';
 
 function parseWriteOut(stdout: string, exitCode: number, stderr: string): CurlResult {
   const m = /(\d{3}) ([\d.]+) (\d+)\s*$/.exec(stdout);
-  return { status: m ? Number(m[1]) : 0, exitCode, seconds: m ? Number(m[2]) : NaN, downloaded: m ? Number(m[3]) : 0, stderr: stderr.trim() };
+  return {
+    status: m ? Number(m[1]) : 0,
+    exitCode,
+    seconds: m ? Number(m[2]) : NaN,
+    downloaded: m ? Number(m[3]) : 0,
+    stderr: stderr.trim(),
+  };
 }
 
 /** Runs curl; optionally streams `stdinFile` into it and reports when the last byte was accepted. */

@@ -20,7 +20,12 @@ const KEEP_LINES = 200;
  * Spawns `command` and resolves when a line of its output matches `ready`; rejects if it exits or
  * prints nothing matching within `timeoutMs`.
  */
-export function startProcess(command: string, args: string[], ready: RegExp, opts: SpawnOptions & { timeoutMs?: number } = {}): Promise<Started> {
+export function startProcess(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  opts: SpawnOptions & { timeoutMs?: number } = {},
+): Promise<Started> {
   const child = spawn(command, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

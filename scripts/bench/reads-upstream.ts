@@ -52,7 +52,12 @@ async function timedGet(run: BenchRun, server: ServerProcess, path: string, byte
   return { rate: mibPerSec(bytes, r.seconds), seconds: r.seconds, upstream: await upstreamBytes(run) };
 }
 
-async function randomReads(run: BenchRun, server: ServerProcess, path: string, size: number): Promise<{ median: number; upstream: number }> {
+async function randomReads(
+  run: BenchRun,
+  server: ServerProcess,
+  path: string,
+  size: number,
+): Promise<{ median: number; upstream: number }> {
   await run.emulator.resetStats();
   const random = prng(9);
   const ms: number[] = [];
@@ -76,7 +81,10 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
     const small = await run.file('reads-rclone/account.bin', accountBytes, 'reads per account');
     // Stored on the emulator uncapped, before it is shaped.
     await run.withDrive('reads-seed', {}, async (s) => {
-      for (const [file, name] of [[seq, 'seq.bin'], [small, 'account.bin']] as const) {
+      for (const [file, name] of [
+        [seq, 'seq.bin'],
+        [small, 'account.bin'],
+      ] as const) {
         const r = await put(`${s.url}${name}`, file);
         if (failureOf(r, [201, 204])) throw new Error(`seeding ${name}: ${failureOf(r, [201, 204])}`);
       }
@@ -85,7 +93,10 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
     try {
       // 1. 8 MiB/s per connection.
       await run.emulator.setKnobs({ latencyMs: LATENCY_MS, bandwidthBytesPerSec: PER_CONNECTION, accountDownloadBytesPerSec: 0 });
-      const off = await run.withDrive('reads-off', OFF, async (s) => ({ read: await timedGet(run, s, 'seq.bin', seqBytes), rss: s.peakRss() }));
+      const off = await run.withDrive('reads-off', OFF, async (s) => ({
+        read: await timedGet(run, s, 'seq.bin', seqBytes),
+        rss: s.peakRss(),
+      }));
       run.log(`cold GET, cache off: ${fmtRate(off.read.rate)}, peak RSS ${fmtRss(off.rss)}`);
       const full = await run.withDrive('reads-full', FULL, async (s) => {
         const cold = await timedGet(run, s, 'seq.bin', seqBytes);
@@ -101,33 +112,100 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
       run.log(`rclone serve webdav, local folder: ${fmtRate(rclone.rate)}`);
       const size = fmtSize(seqBytes);
       const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
-      rows.push([`8 MiB/s per connection: GET ${size}, cold, cache.mode off (baseline)`, fmtRate(off.read.rate), '1.00×', 'baseline', fmtRss(off.rss), mib(off.read.upstream)]);
-      rows.push([`8 MiB/s per connection: GET ${size}, cold, cache.mode full`, fmtRate(full.cold.rate), fmtRatio(full.cold.rate / off.read.rate), '≥ 3× baseline', fmtRss(full.rss), mib(full.cold.upstream)]);
-      rows.push([`Same file again, warm (from the cache)`, fmtRate(full.warm.rate), fmtRatio(full.warm.rate / rclone.rate), `≥ 0.8× rclone (${fmtRate(rclone.rate)}, RSS ${fmtRss(rclone.rss)})`, 'same process', mib(full.warm.upstream)]);
+      rows.push([
+        `8 MiB/s per connection: GET ${size}, cold, cache.mode off (baseline)`,
+        fmtRate(off.read.rate),
+        '1.00×',
+        'baseline',
+        fmtRss(off.rss),
+        mib(off.read.upstream),
+      ]);
+      rows.push([
+        `8 MiB/s per connection: GET ${size}, cold, cache.mode full`,
+        fmtRate(full.cold.rate),
+        fmtRatio(full.cold.rate / off.read.rate),
+        '≥ 3× baseline',
+        fmtRss(full.rss),
+        mib(full.cold.upstream),
+      ]);
+      rows.push([
+        `Same file again, warm (from the cache)`,
+        fmtRate(full.warm.rate),
+        fmtRatio(full.warm.rate / rclone.rate),
+        `≥ 0.8× rclone (${fmtRate(rclone.rate)}, RSS ${fmtRss(rclone.rss)})`,
+        'same process',
+        mib(full.warm.upstream),
+      ]);
 
       // 2. 64 KiB at random offsets, same shaping.
       await run.settle();
-      const randOff = await run.withDrive('reads-random-off', OFF, async (s) => ({ r: await randomReads(run, s, 'seq.bin', seqBytes), rss: s.peakRss() }));
+      const randOff = await run.withDrive('reads-random-off', OFF, async (s) => ({
+        r: await randomReads(run, s, 'seq.bin', seqBytes),
+        rss: s.peakRss(),
+      }));
       const randFull = await run.withDrive('reads-random-full', FULL, async (s) => {
         const cold = await randomReads(run, s, 'seq.bin', seqBytes);
         const warm = await randomReads(run, s, 'seq.bin', seqBytes);
         return { cold, warm, rss: s.peakRss() };
       });
-      run.log(`random reads: off ${fmtMs(randOff.r.median)}; full cold ${fmtMs(randFull.cold.median)}, warm ${fmtMs(randFull.warm.median)}`);
+      run.log(
+        `random reads: off ${fmtMs(randOff.r.median)}; full cold ${fmtMs(randFull.cold.median)}, warm ${fmtMs(randFull.warm.median)}`,
+      );
       const label = `${fmtSize(RANDOM_BYTES)} at ${RANDOM_READS} random offsets`;
-      rows.push([`${label}, cache.mode off: median latency`, fmtMs(randOff.r.median), '1.00×', 'baseline', fmtRss(randOff.rss), mib(randOff.r.upstream)]);
-      rows.push([`${label}, cache.mode full, cold: median latency`, fmtMs(randFull.cold.median), fmtRatio(randFull.cold.median / randOff.r.median), 'latency ratio (lower is better)', fmtRss(randFull.rss), mib(randFull.cold.upstream)]);
-      rows.push([`${label}, cache.mode full, warm (same offsets): median latency`, fmtMs(randFull.warm.median), fmtRatio(randFull.warm.median / randOff.r.median), 'latency ratio (lower is better)', 'same process', mib(randFull.warm.upstream)]);
+      rows.push([
+        `${label}, cache.mode off: median latency`,
+        fmtMs(randOff.r.median),
+        '1.00×',
+        'baseline',
+        fmtRss(randOff.rss),
+        mib(randOff.r.upstream),
+      ]);
+      rows.push([
+        `${label}, cache.mode full, cold: median latency`,
+        fmtMs(randFull.cold.median),
+        fmtRatio(randFull.cold.median / randOff.r.median),
+        'latency ratio (lower is better)',
+        fmtRss(randFull.rss),
+        mib(randFull.cold.upstream),
+      ]);
+      rows.push([
+        `${label}, cache.mode full, warm (same offsets): median latency`,
+        fmtMs(randFull.warm.median),
+        fmtRatio(randFull.warm.median / randOff.r.median),
+        'latency ratio (lower is better)',
+        'same process',
+        mib(randFull.warm.upstream),
+      ]);
 
       // 3. 2 MiB/s per account, no per-connection cap.
       await run.emulator.setKnobs({ latencyMs: LATENCY_MS, bandwidthBytesPerSec: 0, accountDownloadBytesPerSec: PER_ACCOUNT });
       await run.settle();
-      const accOff = await run.withDrive('reads-account-off', OFF, async (s) => ({ read: await timedGet(run, s, 'account.bin', accountBytes), rss: s.peakRss() }));
-      const accFull = await run.withDrive('reads-account-full', FULL, async (s) => ({ read: await timedGet(run, s, 'account.bin', accountBytes), rss: s.peakRss() }));
+      const accOff = await run.withDrive('reads-account-off', OFF, async (s) => ({
+        read: await timedGet(run, s, 'account.bin', accountBytes),
+        rss: s.peakRss(),
+      }));
+      const accFull = await run.withDrive('reads-account-full', FULL, async (s) => ({
+        read: await timedGet(run, s, 'account.bin', accountBytes),
+        rss: s.peakRss(),
+      }));
       run.log(`2 MiB/s per account: off ${fmtRate(accOff.read.rate)}, full ${fmtRate(accFull.read.rate)}`);
       const accSize = fmtSize(accountBytes);
-      rows.push([`2 MiB/s per account: GET ${accSize}, cold, cache.mode off (baseline)`, fmtRate(accOff.read.rate), '1.00×', 'baseline', fmtRss(accOff.rss), mib(accOff.read.upstream)]);
-      rows.push([`2 MiB/s per account: GET ${accSize}, cold, cache.mode full`, fmtRate(accFull.read.rate), fmtRatio(accFull.read.rate / accOff.read.rate), '≥ 0.95× baseline', fmtRss(accFull.rss), mib(accFull.read.upstream)]);
+      rows.push([
+        `2 MiB/s per account: GET ${accSize}, cold, cache.mode off (baseline)`,
+        fmtRate(accOff.read.rate),
+        '1.00×',
+        'baseline',
+        fmtRss(accOff.rss),
+        mib(accOff.read.upstream),
+      ]);
+      rows.push([
+        `2 MiB/s per account: GET ${accSize}, cold, cache.mode full`,
+        fmtRate(accFull.read.rate),
+        fmtRatio(accFull.read.rate / accOff.read.rate),
+        '≥ 0.95× baseline',
+        fmtRss(accFull.rss),
+        mib(accFull.read.upstream),
+      ]);
     } finally {
       await run.emulator.setKnobs({ latencyMs: 0, bandwidthBytesPerSec: 0, accountDownloadBytesPerSec: 0 });
     }
@@ -144,7 +222,7 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
     `The emulator answers every call after ${LATENCY_MS} ms and caps each connection at 8 MiB/s (premium-like), or each account`,
     'at 2 MiB/s over all its connections. Every case starts a fresh drive process (`cli.js serve --upstream`, default settings',
     'but `cache.mode`: 8 MiB chunks, `download.parallel` 4) with an empty cache; the warm rows reuse the process of the cold row',
-    'above them (peak RSS covers both). Speeds and latencies are curl\'s `time_total`; upstream bytes are what the emulator\'s data',
+    "above them (peak RSS covers both). Speeds and latencies are curl's `time_total`; upstream bytes are what the emulator's data",
     'links sent during the row (`GET /__emulator/stats`). rclone is `rclone serve webdav` over a local folder holding the same file.',
   ].join('\n');
 }

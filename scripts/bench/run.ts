@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { writeSeededFile } from './data.js';
 import { describeMachine, loadAverage, machine, stallTotals } from './machine.js';
 import { waitQuiet } from './proc-status.js';
-import { startDriveProcess, startEmulatorProcess, startRclone, type DriveSettings, type EmulatorProcess, type ServerProcess } from './servers.js';
+import {
+  startDriveProcess,
+  startEmulatorProcess,
+  startRclone,
+  type DriveSettings,
+  type EmulatorProcess,
+  type ServerProcess,
+} from './servers.js';
 
 export interface BenchArgs {
   /** Every size divided by 16: a smoke run of the script, printed but not written to BENCHMARKS.md. */
@@ -66,7 +73,9 @@ export async function measured<T>(run: BenchRun, fn: () => Promise<T>): Promise<
     `- Machine: ${describeMachine(machine())}`,
     `- Load average (1, 5, 15 min, as \`uptime\` prints it) before: ${loadBefore}; after: ${loadAverage()}`,
     ...(stallsBefore && stallsAfter
-      ? [`- Pressure during the run (Linux PSI: share of time some task, the benchmark's own included, waited): CPU ${share('cpu')}, I/O ${share('io')}`]
+      ? [
+          `- Pressure during the run (Linux PSI: share of time some task, the benchmark's own included, waited): CPU ${share('cpu')}, I/O ${share('io')}`,
+        ]
       : []),
     `- Command: \`${run.command}\``,
   ].join('\n');
@@ -98,7 +107,13 @@ export async function withBenchRun<T>(args: BenchArgs, command: string, fn: (run
     emulator = await startEmulatorProcess(join(tmp, 'emulator'));
     const emu = emulator;
     const run: BenchRun = {
-      command: [command, ...(args.quick || args.skip1g || args.only ? ['--'] : []), ...(args.quick ? ['--quick'] : []), ...(args.skip1g ? ['--skip-1g'] : []), ...(args.only ? ['--only', args.only] : [])].join(' '),
+      command: [
+        command,
+        ...(args.quick || args.skip1g || args.only ? ['--'] : []),
+        ...(args.quick ? ['--quick'] : []),
+        ...(args.skip1g ? ['--skip-1g'] : []),
+        ...(args.only ? ['--only', args.only] : []),
+      ].join(' '),
       tmp,
       emulator: emu,
       scale: args.quick ? 1 / 16 : 1,

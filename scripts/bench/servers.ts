@@ -55,9 +55,14 @@ async function admin<T>(base: string, method: 'GET' | 'POST', path: string, body
 }
 
 export async function startEmulatorProcess(dataDir: string): Promise<EmulatorProcess> {
-  const p = await startProcess(process.execPath, [cliPath(), 'emulator', '--port', '0', '--data', dataDir, '--log-level', 'warn'], /^TERABOX_COOKIE='(.*)'$/, {
-    env: cleanEnv(),
-  });
+  const p = await startProcess(
+    process.execPath,
+    [cliPath(), 'emulator', '--port', '0', '--data', dataDir, '--log-level', 'warn'],
+    /^TERABOX_COOKIE='(.*)'$/,
+    {
+      env: cleanEnv(),
+    },
+  );
   const upstream = p.output.map((l) => /^TERABOX_UPSTREAM=(\S+)$/.exec(l)?.[1]).find(Boolean);
   if (!upstream) {
     await p.stop();
@@ -103,7 +108,11 @@ export async function startDriveProcess(emulator: EmulatorProcess, dataDir: stri
 
 /** `rclone serve webdav <dir>` with its defaults, on a free loopback port. */
 export async function startRclone(dir: string): Promise<ServerProcess> {
-  const p = await startProcess('rclone', ['serve', 'webdav', dir, '--addr', '127.0.0.1:0', '--config', '/dev/null'], /WebDav Server started on \[?(http:\/\/[^\s\]]+)/);
+  const p = await startProcess(
+    'rclone',
+    ['serve', 'webdav', dir, '--addr', '127.0.0.1:0', '--config', '/dev/null'],
+    /WebDav Server started on \[?(http:\/\/[^\s\]]+)/,
+  );
   const url = p.match[1]!.endsWith('/') ? p.match[1]! : `${p.match[1]!}/`;
   return { url, pid: p.pid, peakRss: () => peakRss(p.pid), stop: p.stop };
 }

@@ -46,7 +46,9 @@ async function putOnce(run: BenchRun, server: ServerProcess, file: string, bytes
   if (failure) throw new Error(`PUT big.bin: ${failure}`);
   const heldMs = background ? Math.max(answered - started, await settledAfter(server, started)) : answered - started;
   const result = { answerMs: r.seconds * 1000, tailMs: r.tailMs, heldMs, peakRss: server.peakRss() };
-  run.log(`PUT ${fmtSize(bytes)}: answer ${fmtMs(result.answerMs)} (last byte → answer ${fmtMs(r.tailMs)}), on TeraBox after ${fmtMs(heldMs)}, peak RSS ${fmtRss(result.peakRss)}`);
+  run.log(
+    `PUT ${fmtSize(bytes)}: answer ${fmtMs(result.answerMs)} (last byte → answer ${fmtMs(r.tailMs)}), on TeraBox after ${fmtMs(heldMs)}, peak RSS ${fmtRss(result.peakRss)}`,
+  );
   return result;
 }
 
@@ -64,7 +66,9 @@ export async function teraboxLikeBench(run: BenchRun, opts: { skip1g: boolean })
           const file = await run.file(`tb-${mode}-${bytes}.bin`, bytes, `terabox-like ${mode} ${bytes}`);
           await run.settle();
           run.log(`TeraBox-like: ${mode}, ${fmtSize(bytes)}`);
-          results[mode] = await run.withDrive(`tb-${mode}-${bytes}`, { upload: { mode } }, (s) => putOnce(run, s, file, bytes, mode === 'write-back'));
+          results[mode] = await run.withDrive(`tb-${mode}-${bytes}`, { upload: { mode } }, (s) =>
+            putOnce(run, s, file, bytes, mode === 'write-back'),
+          );
           await rm(file);
         }
         const file = await run.file(`tb-rclone-${bytes}.bin`, bytes, `terabox-like rclone ${bytes}`);
@@ -80,16 +84,40 @@ export async function teraboxLikeBench(run: BenchRun, opts: { skip1g: boolean })
         const wt = results['write-through']!;
         const rc = results.rclone!;
         const label = fmtSize(bytes);
-        rows.push([`${label}, write-back`, fmtMs(wb.answerMs), fmtMs(wb.tailMs), fmtMs(wb.heldMs), fmtRss(wb.peakRss), `answer ${fmtRatio(wb.answerMs / rc.answerMs)} of rclone's; on TeraBox ${fmtRatio(wb.heldMs / wt.heldMs)} of write-through's`]);
-        rows.push([`${label}, write-through`, fmtMs(wt.answerMs), fmtMs(wt.tailMs), fmtMs(wt.heldMs), fmtRss(wt.peakRss), `answer ${fmtRatio(wt.answerMs / rc.answerMs)} of rclone's`]);
-        rows.push([`${label}, rclone serve webdav (local folder)`, fmtMs(rc.answerMs), fmtMs(rc.tailMs), '—', fmtRss(rc.peakRss), 'baseline']);
+        rows.push([
+          `${label}, write-back`,
+          fmtMs(wb.answerMs),
+          fmtMs(wb.tailMs),
+          fmtMs(wb.heldMs),
+          fmtRss(wb.peakRss),
+          `answer ${fmtRatio(wb.answerMs / rc.answerMs)} of rclone's; on TeraBox ${fmtRatio(wb.heldMs / wt.heldMs)} of write-through's`,
+        ]);
+        rows.push([
+          `${label}, write-through`,
+          fmtMs(wt.answerMs),
+          fmtMs(wt.tailMs),
+          fmtMs(wt.heldMs),
+          fmtRss(wt.peakRss),
+          `answer ${fmtRatio(wt.answerMs / rc.answerMs)} of rclone's`,
+        ]);
+        rows.push([
+          `${label}, rclone serve webdav (local folder)`,
+          fmtMs(rc.answerMs),
+          fmtMs(rc.tailMs),
+          '—',
+          fmtRss(rc.peakRss),
+          'baseline',
+        ]);
       }
     } finally {
       await run.emulator.setKnobs({ latencyMs: 0, bandwidthBytesPerSec: 0 });
     }
     return rows;
   });
-  const table = markdownTable(['PUT (curl -T, Content-Length)', 'First byte → answer', 'Last byte → answer', 'Until TeraBox holds it', 'Server peak RSS', 'Ratios'], result);
+  const table = markdownTable(
+    ['PUT (curl -T, Content-Length)', 'First byte → answer', 'Last byte → answer', 'Until TeraBox holds it', 'Server peak RSS', 'Ratios'],
+    result,
+  );
   return [
     '### TeraBox-like upstream: write-back and write-through (`npm run bench`)',
     '',
@@ -98,9 +126,9 @@ export async function teraboxLikeBench(run: BenchRun, opts: { skip1g: boolean })
     table,
     '',
     `The emulator answers every call after ${LATENCY_MS} ms and gives each connection ${fmtSize(BANDWIDTH)}/s, like TeraBox over a`,
-    'good uplink; the drive keeps its defaults (4 parts in flight) and only `upload.mode` changes. *First byte → answer* is curl\'s',
-    '`time_total`; *until TeraBox holds it* runs from the start of the PUT until the drive\'s status API shows no commit pending',
+    "good uplink; the drive keeps its defaults (4 parts in flight) and only `upload.mode` changes. *First byte → answer* is curl's",
+    "`time_total`; *until TeraBox holds it* runs from the start of the PUT until the drive's status API shows no commit pending",
     '(write-through: the answer itself). The goals: write-back answers within 1.5× of rclone, and TeraBox holds the file within',
-    '10% of write-through\'s time. Each case is a fresh server process; peak RSS is its `VmHWM`.',
+    "10% of write-through's time. Each case is a fresh server process; peak RSS is its `VmHWM`.",
   ].join('\n');
 }

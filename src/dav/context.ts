@@ -93,7 +93,13 @@ export class RequestContext {
 
   /** The XML request body, or null when there is none. Size-capped; malformed XML is a 400. */
   async readXml(): Promise<XmlElement | null> {
-    const body = await readBody(this.req, this.services.maxXmlBodyBytes, this.services.bodyIdleTimeoutMs, () => this.sendContinue(), this.res);
+    const body = await readBody(
+      this.req,
+      this.services.maxXmlBodyBytes,
+      this.services.bodyIdleTimeoutMs,
+      () => this.sendContinue(),
+      this.res,
+    );
     return body.length === 0 || body.toString('utf8').trim() === '' ? null : parseXml(body);
   }
 }

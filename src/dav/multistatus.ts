@@ -17,7 +17,9 @@ export interface Propstat {
 }
 
 export function propstatResponse(href: string, propstats: Propstat[]): string {
-  const ordered = [...propstats].filter((p) => p.props.length > 0).sort((a, b) => (a.status === 200 ? -1 : b.status === 200 ? 1 : a.status - b.status));
+  const ordered = [...propstats]
+    .filter((p) => p.props.length > 0)
+    .sort((a, b) => (a.status === 200 ? -1 : b.status === 200 ? 1 : a.status - b.status));
   const body = ordered
     .map(
       (p) =>

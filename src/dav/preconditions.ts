@@ -29,7 +29,7 @@ async function applyIfHeader(ctx: RequestContext): Promise<void> {
         return null;
       }
     },
-    etagOf: async (path) => ((await (path === ctx.path ? ctx.targetState() : drive.stat(path)))?.etag ?? null),
+    etagOf: async (path) => (await (path === ctx.path ? ctx.targetState() : drive.stat(path)))?.etag ?? null,
     tokenApplies: (token, path) => {
       const lock = locks.get(token);
       return lock !== null && lockCovers(lock, path);

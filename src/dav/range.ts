@@ -20,7 +20,10 @@ export function parseRange(header: string | undefined, size: number): RangeReque
   if (header === undefined) return { kind: 'full' };
   const list = /^\s*bytes\s*=\s*(.+)$/i.exec(header)?.[1];
   if (list === undefined) return { kind: 'full' };
-  const specs = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const specs = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (specs.length === 0 || specs.length > MAX_RANGES) return { kind: 'full' };
   const ranges: ByteRange[] = [];
   for (const spec of specs) {

@@ -44,7 +44,13 @@ export function sendEmpty(req: IncomingMessage, res: ServerResponse, status: num
 
 const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 
-export function sendXml(req: IncomingMessage, res: ServerResponse, status: number, xml: string, headers: Record<string, string> = {}): void {
+export function sendXml(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  xml: string,
+  headers: Record<string, string> = {},
+): void {
   sendBody(req, res, status, xml, { ...headers, 'Content-Type': XML_CONTENT_TYPE });
 }
 

@@ -20,21 +20,18 @@ interface Progress {
 function watchProgress(idleMs: number, probe: () => Progress | null, onStall: () => void): () => void {
   let lastBytes = probe()?.bytes;
   let lastProgress = Date.now();
-  const timer = setInterval(
-    () => {
-      const p = probe();
-      if (p === null) return stop();
-      const now = Date.now();
-      if (p.bytes !== lastBytes || !p.clientsTurn) {
-        lastBytes = p.bytes;
-        lastProgress = now;
-      } else if (now - lastProgress >= idleMs) {
-        stop();
-        onStall();
-      }
-    },
-    pollMs(idleMs),
-  );
+  const timer = setInterval(() => {
+    const p = probe();
+    if (p === null) return stop();
+    const now = Date.now();
+    if (p.bytes !== lastBytes || !p.clientsTurn) {
+      lastBytes = p.bytes;
+      lastProgress = now;
+    } else if (now - lastProgress >= idleMs) {
+      stop();
+      onStall();
+    }
+  }, pollMs(idleMs));
   timer.unref();
   function stop() {
     clearInterval(timer);
@@ -52,9 +49,7 @@ export function watchBodyStall(req: IncomingMessage, idleMs: number, res?: Serve
   return watchProgress(
     idleMs,
     () =>
-      req.complete || req.destroyed
-        ? null
-        : { bytes: req.socket.bytesRead, clientsTurn: req.readableLength < req.readableHighWaterMark },
+      req.complete || req.destroyed ? null : { bytes: req.socket.bytesRead, clientsTurn: req.readableLength < req.readableHighWaterMark },
     () => {
       const err = new Error(`request body stalled for ${idleMs} ms`);
       if (!res || res.headersSent || res.destroyed) return void req.destroy(err);
@@ -75,9 +70,7 @@ export function watchResponseStall(res: ServerResponse, idleMs: number): () => v
   return watchProgress(
     idleMs,
     () =>
-      !res.socket || res.destroyed || res.writableFinished
-        ? null
-        : { bytes: res.socket.bytesWritten, clientsTurn: res.writableNeedDrain },
+      !res.socket || res.destroyed || res.writableFinished ? null : { bytes: res.socket.bytesWritten, clientsTurn: res.writableNeedDrain },
     () => res.destroy(new Error(`the client read nothing for ${idleMs} ms`)),
   );
 }

@@ -4,14 +4,7 @@
 // comes from the snapshot is HTML-escaped (paths and error messages are user input or upstream text).
 
 import { WELL_KNOWN_PREFIX, type DriveStatus, type UploadStatus } from '../drive/status.js';
-import {
-  formatBytes,
-  formatDuration,
-  formatRate,
-  uploadEtaSeconds,
-  uploadFraction,
-  uploadSummary,
-} from '../drive/status-format.js';
+import { formatBytes, formatDuration, formatRate, uploadEtaSeconds, uploadFraction, uploadSummary } from '../drive/status-format.js';
 
 export const STATUS_PAGE_PATH = `${WELL_KNOWN_PREFIX}/`;
 
@@ -22,7 +15,12 @@ export function escapeHtml(s: string): string {
 /** "2026-12-06T08:13:39.402Z" → "2026-12-06 08:13:39 UTC"; anything else as it is. */
 function readableTime(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
 }
 
 const STATE_ORDER: Record<UploadStatus['state'], number> = { active: 0, failed: 1, pending: 2 };
@@ -62,7 +60,8 @@ function uploadsSection(s: DriveStatus): string {
     '</div>' +
     (t.backpressure ? '<p class="warn">New uploads are waiting for room in the queue.</p>' : '');
   const items = [...s.uploads.items].sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.queuedAt.localeCompare(b.queuedAt));
-  const list = items.length === 0 ? '<p class="muted">Nothing is uploading.</p>' : `<ul class="uploads">${items.map(uploadCard).join('')}</ul>`;
+  const list =
+    items.length === 0 ? '<p class="muted">Nothing is uploading.</p>' : `<ul class="uploads">${items.map(uploadCard).join('')}</ul>`;
   return `<section id="uploads"><h2>Uploads</h2><p class="summary">${escapeHtml(uploadSummary(s))}</p>${totals}${list}</section>`;
 }
 
@@ -100,10 +99,12 @@ function quotaSection(s: DriveStatus): string {
 
 function teraboxSection(s: DriveStatus): string {
   const h = s.terabox;
-  const rows: [string, string][] = [
-    ['Reachable', h.reachable ? '<span class="ok">yes</span>' : '<span class="bad">no</span>'],
-  ];
-  if (h.lastError) rows.push(['Last error', `${escapeHtml(h.lastError.message)} <span class="muted">(${escapeHtml(readableTime(h.lastError.at))})</span>`]);
+  const rows: [string, string][] = [['Reachable', h.reachable ? '<span class="ok">yes</span>' : '<span class="bad">no</span>']];
+  if (h.lastError)
+    rows.push([
+      'Last error',
+      `${escapeHtml(h.lastError.message)} <span class="muted">(${escapeHtml(readableTime(h.lastError.at))})</span>`,
+    ]);
   if (h.lastTokenRefresh) rows.push(['Last token refresh', escapeHtml(readableTime(h.lastTokenRefresh))]);
   if (h.region) rows.push(['Region', escapeHtml(h.region)]);
   if (h.uploadHost) rows.push(['Upload host', escapeHtml(h.uploadHost)]);

@@ -51,4 +51,3 @@ export function driveErrorToDav(code: DriveErrorCode, method: string, message: s
   const status = rule.byMethod?.[method] ?? rule.status;
   return new DavError(status, message, { condition: rule.condition });
 }
-

@@ -68,7 +68,8 @@ export async function handleWellKnown(req: IncomingMessage, res: ServerResponse,
     return sendBody(req, res, 200, html, {
       'Content-Type': 'text/html; charset=utf-8',
       // The page is the drive's own: no framing by other sites, no scripts but its own inline one.
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+      'Content-Security-Policy':
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
       'X-Content-Type-Options': 'nosniff',
       ...NO_STORE,
     });

@@ -44,10 +44,15 @@ export class Downloads {
     const body = withDriveErrors(first.body, what, signal, {
       // A break after the last byte leaves nothing to fetch (and a range past the end would be a 416).
       reopen: async (delivered) =>
-        start + delivered > end ? Readable.from([]) : (await this.openDownload(entry, remote, { start: start + delivered, end }, signal)).body,
+        start + delivered > end
+          ? Readable.from([])
+          : (await this.openDownload(entry, remote, { start: start + delivered, end }, signal)).body,
     });
     if (md5 === undefined || start !== 0 || end !== entry.size - 1) return body;
-    const checked = Readable.from(md5Checked(body, () => md5, what), { objectMode: false });
+    const checked = Readable.from(
+      md5Checked(body, () => md5, what),
+      { objectMode: false },
+    );
     checked.once('close', () => body.destroy());
     return checked;
   }
@@ -57,7 +62,12 @@ export class Downloads {
   }
 
   /** One download request for a range (or the whole file), checked against the size the listing gave. */
-  private async openDownload(entry: Entry, remote: RemoteEntry, range: ByteRange | undefined, signal?: AbortSignal): Promise<DownloadResponse> {
+  private async openDownload(
+    entry: Entry,
+    remote: RemoteEntry,
+    range: ByteRange | undefined,
+    signal?: AbortSignal,
+  ): Promise<DownloadResponse> {
     const { api, dirs } = this.core;
     const key = `${remote.path}\n${entry.etag}`;
     const what = `read ${remote.path}`;

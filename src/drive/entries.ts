@@ -69,5 +69,13 @@ export function entryFromPending(p: { path: string; size: number; mtime: number;
 /** The root collection: TeraBox has no entry for it, so it is synthetic with a fixed identity. */
 export function rootEntry(etag: Etagger): Entry {
   const epoch = new Date(0);
-  return { path: ROOT, name: '', isDir: true, size: 0, mtime: epoch, ctime: epoch, etag: etag({ fsId: 0, size: 0, mtimeMs: 0, md5: 'root' }) };
+  return {
+    path: ROOT,
+    name: '',
+    isDir: true,
+    size: 0,
+    mtime: epoch,
+    ctime: epoch,
+    etag: etag({ fsId: 0, size: 0, mtimeMs: 0, md5: 'root' }),
+  };
 }

@@ -52,7 +52,9 @@ export function uploadEtaSeconds(u: UploadStatus): number | undefined {
 export function uploadSummary(status: Pick<DriveStatus, 'uploads'>): string {
   const t = status.uploads.totals;
   const waiting = t.pending + t.active;
-  const parts = [waiting === 0 ? 'no uploads pending' : `${waiting} upload${waiting === 1 ? '' : 's'} pending, ${formatBytes(t.pendingBytes)}`];
+  const parts = [
+    waiting === 0 ? 'no uploads pending' : `${waiting} upload${waiting === 1 ? '' : 's'} pending, ${formatBytes(t.pendingBytes)}`,
+  ];
   if (t.failed > 0) parts.push(`${t.failed} failed`);
   return parts.join(' · ');
 }

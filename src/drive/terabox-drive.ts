@@ -15,7 +15,16 @@ import { loadRemoteDir, Lookup, openPending } from './lookup.js';
 import type { UploadStatus, UploadTotals } from './status.js';
 import { parentOf } from './paths.js';
 import { Transfers } from './transfer.js';
-import { DriveError, type ByteRange, type Drive, type Entry, type Quota, type ReadResult, type WriteOptions, type WriteResult } from './types.js';
+import {
+  DriveError,
+  type ByteRange,
+  type Drive,
+  type Entry,
+  type Quota,
+  type ReadResult,
+  type WriteOptions,
+  type WriteResult,
+} from './types.js';
 import { Writes } from './writes.js';
 
 export { DRIVE_DEFAULTS, type TeraBoxDriveOptions } from './core.js';
@@ -77,7 +86,8 @@ export class TeraBoxDrive implements Drive {
     }
     const remote = at.remote!;
     // Through the block cache: chunks from disk, missing ones fetched (with read-ahead) by download().
-    const download = (r: ByteRange | undefined, s?: AbortSignal, seen?: (md5: string) => void) => this.downloads.download(at.entry, remote, r, s, seen);
+    const download = (r: ByteRange | undefined, s?: AbortSignal, seen?: (md5: string) => void) =>
+      this.downloads.download(at.entry, remote, r, s, seen);
     const stream = this.core.readCache ? await this.core.readCache.read(remote, range, signal, download) : await download(range, signal);
     return { entry: at.entry, stream };
   }
@@ -168,7 +178,7 @@ export class TeraBoxDrive implements Drive {
       await cache.adopt(remote, spoolFile);
     } catch (err) {
       // Only a cache miss later: the file is on TeraBox.
-      this.core.log.warn({ err, path: remote.path }, 'cache: could not keep a landed file\'s bytes');
+      this.core.log.warn({ err, path: remote.path }, "cache: could not keep a landed file's bytes");
     }
   }
 

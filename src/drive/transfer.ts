@@ -12,7 +12,6 @@ import type { HeldCommits } from '../upload/types.js';
 import { underOrAt } from './writes.js';
 import { DriveError } from './types.js';
 
-
 export class Transfers {
   constructor(
     private readonly core: DriveCore,
@@ -49,7 +48,9 @@ export class Transfers {
         const replaced = dst ? await this.core.uploader.holdCommits(underOrAt(to), `${to} is being replaced`) : undefined;
         try {
           const dstNow = replaced ? await this.lookup.locate(to) : dst;
-          const pendingUnder = src.pending !== undefined || (src.entry.isDir && this.core.uploader.pendingCommits().some((c) => isStrictlyUnder(c.path, from)));
+          const pendingUnder =
+            src.pending !== undefined ||
+            (src.entry.isDir && this.core.uploader.pendingCommits().some((c) => isStrictlyUnder(c.path, from)));
           if (src.pending && !src.entry.isDir && this.core.isJunk(baseName(to))) await this.pendingToJunk(op, from, to, dstNow);
           else if (pendingUnder) await this.transferPending(op, from, to, dstNow, src.entry.isDir ? depth : 'infinity', replaced);
           else if (src.local) await this.transferLocal(op, src, from, to, dstNow);
@@ -204,7 +205,12 @@ export class Transfers {
    * a temporary name first and deleted only after put() succeeded, put back if put() failed, so a
    * failed MOVE/COPY never loses the destination, and a failed delete leaves it whole under that name.
    */
-  private async replacing(to: string, dst: Located | null, overwritesFile: boolean, put: (overwrite: boolean) => Promise<void>): Promise<void> {
+  private async replacing(
+    to: string,
+    dst: Located | null,
+    overwritesFile: boolean,
+    put: (overwrite: boolean) => Promise<void>,
+  ): Promise<void> {
     if (!dst?.remote) return put(false);
     if (overwritesFile && !dst.remote.isDir) return put(true);
     const dir = parentOf(to);

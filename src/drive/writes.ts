@@ -92,7 +92,10 @@ export class Writes {
     const pending = core.pendingBytes();
     const size = opts.size ?? opts.sizeHint ?? 0;
     if (pending === 0 || pending + size <= core.maxPendingBytes) return true;
-    core.log.warn({ path: p, pendingBytes: pending, maxPendingBytes: core.maxPendingBytes }, 'too many bytes waiting for TeraBox: this PUT is written through');
+    core.log.warn(
+      { path: p, pendingBytes: pending, maxPendingBytes: core.maxPendingBytes },
+      'too many bytes waiting for TeraBox: this PUT is written through',
+    );
     return false;
   }
 
@@ -148,7 +151,10 @@ export class Writes {
     }
     const room = available - core.pendingQuotaBytes() - core.reservedQuota;
     if (size > room) {
-      throw new DriveError('QUOTA', `${p}: ${size} bytes do not fit in the ${Math.max(0, room)} bytes left on TeraBox after the uploads still pending`);
+      throw new DriveError(
+        'QUOTA',
+        `${p}: ${size} bytes do not fit in the ${Math.max(0, room)} bytes left on TeraBox after the uploads still pending`,
+      );
     }
     core.reservedQuota += size;
     let released = false;

@@ -108,9 +108,11 @@ function faults(value: unknown): EmulatorKnobs['faults'] {
 function rateLimit(value: unknown): EmulatorKnobs['rateLimit'] {
   if (value === null) return null;
   const r = record('rateLimit', value);
-  for (const k of Object.keys(r)) if (!['callsPerSecond', 'burst', 'answer'].includes(k)) fail('rateLimit', k, 'callsPerSecond, burst or answer');
+  for (const k of Object.keys(r))
+    if (!['callsPerSecond', 'burst', 'answer'].includes(k)) fail('rateLimit', k, 'callsPerSecond, burst or answer');
   const callsPerSecond = r.callsPerSecond;
-  if (typeof callsPerSecond !== 'number' || !Number.isFinite(callsPerSecond) || callsPerSecond <= 0) fail('rateLimit.callsPerSecond', callsPerSecond, 'a number > 0');
+  if (typeof callsPerSecond !== 'number' || !Number.isFinite(callsPerSecond) || callsPerSecond <= 0)
+    fail('rateLimit.callsPerSecond', callsPerSecond, 'a number > 0');
   const burst = r.burst === undefined ? Math.max(1, Math.ceil(callsPerSecond)) : positiveInt('rateLimit.burst', r.burst);
   const answer = r.answer ?? 'errno31034';
   if (answer !== 'errno31034' && answer !== 'http429') fail('rateLimit.answer', answer, 'errno31034 or http429');
@@ -136,7 +138,8 @@ export function mergeKnobs(base: EmulatorKnobs, patch: unknown): EmulatorKnobs {
         break;
       case 'emptyFileErrno':
         // 0 would be a refusal that reads as success: the empty file is not stored.
-        if (value !== null && (typeof value !== 'number' || !Number.isInteger(value) || value === 0)) fail(key, value, 'a non-zero integer or null');
+        if (value !== null && (typeof value !== 'number' || !Number.isInteger(value) || value === 0))
+          fail(key, value, 'a non-zero integer or null');
         next.emptyFileErrno = value;
         break;
       case 'invalidNameChars':

@@ -80,7 +80,8 @@ export function checkLink(ctx: Ctx, kind: LinkKind): LinkCheck {
   };
   const given = Buffer.from(q.get('sign') ?? '');
   const want = Buffer.from(signature(ctx.emu.linkSecret, kind, fields));
-  if (!/^[0-9a-f]{32}$/.test(content) || given.length !== want.length || !timingSafeEqual(given, want)) return { ok: false, reason: 'forged' };
+  if (!/^[0-9a-f]{32}$/.test(content) || given.length !== want.length || !timingSafeEqual(given, want))
+    return { ok: false, reason: 'forged' };
   if (Date.now() >= fields.expires * 1000) return { ok: false, reason: 'expired' };
   return { ok: true, fields };
 }

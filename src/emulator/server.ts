@@ -39,7 +39,11 @@ async function listen(
   const bound = (server.address() as AddressInfo).port;
   const self = hostPort(WILDCARD.has(host) ? '127.0.0.1' : host, bound);
   // Bound to every interface, the listener is whatever host the client reached it at.
-  const info = (req: IncomingMessage): ListenerInfo => ({ region, host: WILDCARD.has(host) ? (req.headers.host ?? self) : self, uploadHost });
+  const info = (req: IncomingMessage): ListenerInfo => ({
+    region,
+    host: WILDCARD.has(host) ? (req.headers.host ?? self) : self,
+    uploadHost,
+  });
   server.on('request', (req, res) => {
     dispatch(emu, info, req, res).catch((e: unknown) => {
       emu.logger.error({ err: e }, 'emulator request failed');

@@ -4,12 +4,7 @@ import type { AccountInfo, Quota } from './api.js';
 import type { ClientContext } from './context.js';
 import { ENDPOINTS } from './endpoints.js';
 import { TeraBoxError } from './errors.js';
-import type {
-  WireCheckLoginResponse,
-  WireHomeInfoResponse,
-  WireMembershipResponse,
-  WireQuotaResponse,
-} from './wire.js';
+import type { WireCheckLoginResponse, WireHomeInfoResponse, WireMembershipResponse, WireQuotaResponse } from './wire.js';
 
 export interface LoginInfo {
   uk?: number;

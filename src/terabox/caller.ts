@@ -33,18 +33,21 @@ export class ApiCaller {
   async call<T>(endpoint: Endpoint, req: CallRequest = {}): Promise<Reply<T> & { body: T }> {
     const { accept, retry, ...rest } = req;
     const api: ApiRequest = { ...rest, endpoint: endpoint.path, method: endpoint.method };
-    const once = (): Promise<Reply<T>> => withPacing(this.pacer, endpoint.path, () => this.transport.exchange<T>(api, this.session), req.signal);
-    return this.watched(withRetry(
-      retry ?? endpoint.retry,
-      this.retry,
-      async () => {
-        const reply = await withInvalidNameRetry(() =>
-          withRegionSwitch(this.session, () => withTokenRefresh(this.session, endpoint.token, once)),
-        );
-        return checkReply(reply, accept);
-      },
-      { signal: req.signal, logger: this.logger, label: endpoint.path },
-    ));
+    const once = (): Promise<Reply<T>> =>
+      withPacing(this.pacer, endpoint.path, () => this.transport.exchange<T>(api, this.session), req.signal);
+    return this.watched(
+      withRetry(
+        retry ?? endpoint.retry,
+        this.retry,
+        async () => {
+          const reply = await withInvalidNameRetry(() =>
+            withRegionSwitch(this.session, () => withTokenRefresh(this.session, endpoint.token, once)),
+          );
+          return checkReply(reply, accept);
+        },
+        { signal: req.signal, logger: this.logger, label: endpoint.path },
+      ),
+    );
   }
 
   /** Records the outcome for health(): any answer means reachable; network errors and 5xx do not. */

@@ -74,7 +74,10 @@ function logCall(calls: ClientContext, endpoint: string, status: number, errno =
 function switchToPcs(calls: ClientContext, from: string): void {
   if (calls.caller.health.downloadRoute === 'pcs') return;
   calls.caller.health.downloadRoute = 'pcs';
-  calls.opts.logger.warn({ from }, 'terabox: download links answer 400141 "need verify" from this address; downloading through /rest/2.0/pcs/file from now on');
+  calls.opts.logger.warn(
+    { from },
+    'terabox: download links answer 400141 "need verify" from this address; downloading through /rest/2.0/pcs/file from now on',
+  );
 }
 
 function isNeedVerify(e: unknown): boolean {
@@ -82,7 +85,10 @@ function isNeedVerify(e: unknown): boolean {
 }
 
 /** A small JSON answer where bytes or a redirect were expected: its errno, or undefined if it is data after all. */
-function jsonErrno(headers: Record<string, string | string[] | undefined>, text: string): { errno: number; requestId?: string } | undefined {
+function jsonErrno(
+  headers: Record<string, string | string[] | undefined>,
+  text: string,
+): { errno: number; requestId?: string } | undefined {
   const { errno, requestId } = decodeReply(DATA, 200, headers, text);
   return errno !== 0 ? { errno, requestId } : undefined;
 }

@@ -137,10 +137,7 @@ export function classify(facts: FailureFacts): ErrnoMeaning {
  * Builds the error for a failed answer. The message names the endpoint path (never a query: it carries
  * tokens) and, in `detail`, what the call was about (e.g. `delete /a/b.txt`).
  */
-export function failure(
-  endpoint: string,
-  facts: FailureFacts & { requestId?: string; cause?: unknown; detail?: string },
-): TeraBoxError {
+export function failure(endpoint: string, facts: FailureFacts & { requestId?: string; cause?: unknown; detail?: string }): TeraBoxError {
   const { code, meaning } = classify(facts);
   const parts = [facts.errno !== undefined && facts.errno !== 0 ? `errno ${facts.errno}` : '', facts.status ? `HTTP ${facts.status}` : '']
     .filter(Boolean)

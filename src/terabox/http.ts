@@ -205,7 +205,12 @@ export class HttpTransport {
       return rethrow(err);
     }
     const reply = decodeReply<T>(req.endpoint, res.statusCode, res.headers, text);
-    this.observer?.call?.({ endpoint: req.endpoint, status: reply.status, errno: reply.errno, seconds: (performance.now() - started) / 1000 });
+    this.observer?.call?.({
+      endpoint: req.endpoint,
+      status: reply.status,
+      errno: reply.errno,
+      seconds: (performance.now() - started) / 1000,
+    });
     this.logger.debug(
       { endpoint: req.endpoint, status: reply.status, errno: reply.errno, ms: Math.round(performance.now() - started) },
       'terabox: call',

@@ -131,11 +131,17 @@ export class NameCodec {
   }
 
   encodePath(path: string): string {
-    return path.split('/').map((s) => (s === '' ? s : this.encodeName(s))).join('/');
+    return path
+      .split('/')
+      .map((s) => (s === '' ? s : this.encodeName(s)))
+      .join('/');
   }
 
   decodePath(path: string): string {
-    return path.split('/').map((s) => (s === '' ? s : this.decodeName(s))).join('/');
+    return path
+      .split('/')
+      .map((s) => (s === '' ? s : this.decodeName(s)))
+      .join('/');
   }
 }
 
@@ -170,9 +176,18 @@ function assertSizes(original: string, encoded: string): void {
 function assertPlaces(path: string): void {
   for (const name of path.split('/')) {
     if (name === '') continue;
-    const why = name.endsWith('.') ? 'ends with a dot' : name.endsWith(' ') ? 'ends with a space' : name.startsWith(' ') ? 'starts with a space' : null;
+    const why = name.endsWith('.')
+      ? 'ends with a dot'
+      : name.endsWith(' ')
+        ? 'ends with a space'
+        : name.startsWith(' ')
+          ? 'starts with a space'
+          : null;
     if (why) {
-      throw new TeraBoxError(`the name ${JSON.stringify(name)} ${why}, which TeraBox does not allow`, { code: 'INVALID_NAME', endpoint: 'name check' });
+      throw new TeraBoxError(`the name ${JSON.stringify(name)} ${why}, which TeraBox does not allow`, {
+        code: 'INVALID_NAME',
+        endpoint: 'name check',
+      });
     }
   }
 }

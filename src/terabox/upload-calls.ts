@@ -57,7 +57,13 @@ export async function locateUpload(calls: ClientContext): Promise<string> {
   const { body, requestId } = await calls.caller.call<WireLocateUploadResponse>(ENDPOINTS.locateUpload, {
     query: { method: 'locateupload' },
   });
-  const host = typeof body.host === 'string' ? body.host.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '') : '';
+  const host =
+    typeof body.host === 'string'
+      ? body.host
+          .trim()
+          .replace(/^[a-z]+:\/\//i, '')
+          .replace(/\/+$/, '')
+      : '';
   if (!HOST.test(host)) throw bad(endpoint, 'answer has no usable upload host', requestId);
   return qualifyUploadHost(host, calls.caller.session.baseUrl);
 }
@@ -190,10 +196,7 @@ export async function create(calls: ClientContext, req: CreateRequest): Promise<
   const form: Params = { ...fileFields(endpoint.path, req), uploadid: req.uploadId };
   // Most clients put isdir/rtype in the query of /api/create; the seed's xpan form has them in the body.
   const flags = { isdir: 0, rtype: req.rtype };
-  const call: CallRequest =
-    calls.opts.apiStyle === 'xpan'
-      ? { ...style, form: { ...form, ...flags } }
-      : { query: flags, form };
+  const call: CallRequest = calls.opts.apiStyle === 'xpan' ? { ...style, form: { ...form, ...flags } } : { query: flags, form };
   const { body } = await calls.caller.call<WireCreateResponse>(endpoint, { ...call, retry: commitPolicy(req.rtype) });
   calls.caller.session.uploadSigns.delete(req.uploadId);
   return entryFromCreate(body);

@@ -91,7 +91,10 @@ async function tryRapidUpload(target: CommitTarget, commit: CommitContext): Prom
       localMtime: target.mtime,
     });
     if (entry && entry.size !== target.size) {
-      commit.logger.warn({ path: target.path, size: target.size, got: entry.size }, 'rapid upload answered another size; uploading normally');
+      commit.logger.warn(
+        { path: target.path, size: target.size, got: entry.size },
+        'rapid upload answered another size; uploading normally',
+      );
       return null;
     }
     return entry;
@@ -110,16 +113,16 @@ function precreateList(target: CommitTarget, mode: CommitSettings['precreateBloc
 
 function precreate(target: CommitTarget, commit: CommitContext, uploadId: string | undefined) {
   return commit.api.precreate({
-      path: target.path,
-      size: target.size,
-      blockList: precreateList(target, commit.settings.precreateBlockList),
-      uploadId,
-      localMtime: target.mtime,
-      contentMd5: target.whole?.contentMd5,
-      sliceMd5: target.whole?.sliceMd5,
-      contentCrc32: target.whole?.crc32,
-      rtype: RTYPE,
-    });
+    path: target.path,
+    size: target.size,
+    blockList: precreateList(target, commit.settings.precreateBlockList),
+    uploadId,
+    localMtime: target.mtime,
+    contentMd5: target.whole?.contentMd5,
+    sliceMd5: target.whole?.sliceMd5,
+    contentCrc32: target.whole?.crc32,
+    rtype: RTYPE,
+  });
 }
 
 /** precreate, continuing the journalled session when there is one; a session TeraBox no longer accepts is started over. */
@@ -136,7 +139,8 @@ async function openSession(target: CommitTarget, commit: CommitContext) {
       backoff: commit.settings.backoff,
       signal: commit.signal,
       retryable: staleSession,
-      onRetry: (e) => commit.logger.info({ path: target.path, err: (e as Error).message }, 'the saved upload session was refused; starting a new one'),
+      onRetry: (e) =>
+        commit.logger.info({ path: target.path, err: (e as Error).message }, 'the saved upload session was refused; starting a new one'),
     },
   );
   return { pre, resumed };
@@ -168,10 +172,19 @@ async function create(target: CommitTarget, commit: CommitContext, uploadId: str
   try {
     return await retrying(
       async () => {
-        const entry = await commit.api.create({ path: target.path, size: target.size, uploadId, blockList: [...target.blockMd5s], rtype: RTYPE, localMtime: target.mtime });
+        const entry = await commit.api.create({
+          path: target.path,
+          size: target.size,
+          uploadId,
+          blockList: [...target.blockMd5s],
+          rtype: RTYPE,
+          localMtime: target.mtime,
+        });
         const md5 = entry.md5?.toLowerCase();
         if (entry.size === target.size && (md5 === undefined || md5 === expected)) return entry;
-        throw new CommitMismatchError(`TeraBox committed ${target.path} with size ${entry.size} and md5 ${md5 ?? '?'}; expected ${target.size} and ${expected}`);
+        throw new CommitMismatchError(
+          `TeraBox committed ${target.path} with size ${entry.size} and md5 ${md5 ?? '?'}; expected ${target.size} and ${expected}`,
+        );
       },
       {
         attempts: COMMIT_ATTEMPTS,
@@ -192,12 +205,19 @@ async function create(target: CommitTarget, commit: CommitContext, uploadId: str
  * without, filemetas says whether the file is there. Either way it counts only with our size and
  * server md5 (an old version at the path is not our file); null sends the upload on to create.
  */
-async function committedAtPrecreate(target: CommitTarget, commit: CommitContext, info: RemoteEntry | undefined): Promise<RemoteEntry | null> {
+async function committedAtPrecreate(
+  target: CommitTarget,
+  commit: CommitContext,
+  info: RemoteEntry | undefined,
+): Promise<RemoteEntry | null> {
   const entry = info ?? (await commit.api.stat([target.path]))[0] ?? undefined;
   const expected = serverMd5For(target.blockMd5s);
   const md5 = entry?.md5?.toLowerCase();
   if (entry && !entry.isDir && entry.size === target.size && (md5 === undefined || md5 === expected)) return entry;
-  commit.logger.info({ path: target.path, info: info !== undefined }, 'precreate answered return_type 2 but the file is not ours yet; committing with create');
+  commit.logger.info(
+    { path: target.path, info: info !== undefined },
+    'precreate answered return_type 2 but the file is not ours yet; committing with create',
+  );
   return null;
 }
 
@@ -213,7 +233,8 @@ export async function commitUpload(target: CommitTarget, commit: CommitContext):
   if (pre.returnType === 2) {
     const done = await committedAtPrecreate(target, commit, pre.entry);
     if (done) return { entry: done, rapid: true, partsSent: 0 };
-    if (pre.uploadId === '') throw new UploadError('INTEGRITY', `precreate answered ${target.path} as already there, but it is not what was sent`);
+    if (pre.uploadId === '')
+      throw new UploadError('INTEGRITY', `precreate answered ${target.path} as already there, but it is not what was sent`);
   }
 
   const needed = pre.returnType === 2 ? [] : partsToSend(target, commit, pre.needed, resumed && pre.uploadId === target.uploadId);

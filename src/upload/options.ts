@@ -127,7 +127,12 @@ export function resolveOptions(o: UploaderOptions): ResolvedUploaderOptions {
     mode: o.mode ?? 'write-through',
     failedRetryMs: int('failedRetryMs', o.failedRetryMs ?? 15 * 60_000, 1),
     commitBackoff: { ...DEFAULT_COMMIT_BACKOFF, ...o.commitBackoff },
-    commitConcurrency: int('commitConcurrency', o.commitConcurrency ?? Math.max(1, Math.floor((o.globalParallel ?? 8) / (o.parallel ?? 4))), 1, 64),
+    commitConcurrency: int(
+      'commitConcurrency',
+      o.commitConcurrency ?? Math.max(1, Math.floor((o.globalParallel ?? 8) / (o.parallel ?? 4))),
+      1,
+      64,
+    ),
     logger: o.logger ?? silentLogger,
     now: o.now ?? systemClock,
   };

@@ -82,7 +82,10 @@ async function sendPart(job: PartsJob, partseq: number, signal: AbortSignal): Pr
         signal,
         retryable: retryablePartError,
         onRetry: (e, failures, waitMs) =>
-          job.logger.warn({ path: job.path, partseq, failures, waitMs: Math.round(waitMs), err: (e as Error).message }, 'part failed; retrying'),
+          job.logger.warn(
+            { path: job.path, partseq, failures, waitMs: Math.round(waitMs), err: (e as Error).message },
+            'part failed; retrying',
+          ),
       },
     );
   } catch (e) {

@@ -33,8 +33,7 @@ export interface StageRequest extends UploadRequest {
 
 export type StageResult =
   /** The body is durable locally (spool fsynced, journal row committed) and queued for TeraBox. */
-  | { kind: 'staged'; commit: PendingCommit }
-  | { kind: 'empty' };
+  { kind: 'staged'; commit: PendingCommit } | { kind: 'empty' };
 
 export type UploadResult =
   /** The file is on TeraBox. `rapid`: no part had to be sent. */

@@ -90,7 +90,10 @@ function targetOf(row: JournalRow, spool: Blob): CommitTarget {
     size: row.size,
     chunkSize: row.chunkSize,
     blockMd5s: row.blockMd5s,
-    whole: row.contentMd5 && row.sliceMd5 && row.crc32 !== undefined ? { contentMd5: row.contentMd5, sliceMd5: row.sliceMd5, crc32: row.crc32 } : undefined,
+    whole:
+      row.contentMd5 && row.sliceMd5 && row.crc32 !== undefined
+        ? { contentMd5: row.contentMd5, sliceMd5: row.sliceMd5, crc32: row.crc32 }
+        : undefined,
     spool,
     mtime: row.mtime,
     uploadId: row.uploadId,
@@ -160,7 +163,9 @@ export class Uploader implements UploadService {
     let done: (() => void) | undefined;
     try {
       done = await req.beforeBody?.();
-      return await this.track({ path, spoolFile: this.spool.newFile(), resume: false }, req.signal, (op) => this.receiveAndStage(req, op, limit));
+      return await this.track({ path, spoolFile: this.spool.newFile(), resume: false }, req.signal, (op) =>
+        this.receiveAndStage(req, op, limit),
+      );
     } finally {
       this.reservedSpool -= reserve;
       done?.();
@@ -238,7 +243,10 @@ export class Uploader implements UploadService {
         }
       })();
       if (size !== row.size) {
-        this.opts.logger.error({ path: row.path, spoolBytes: size, size: row.size }, 'journalled commit discarded: its spool file is missing or short');
+        this.opts.logger.error(
+          { path: row.path, spoolBytes: size, size: row.size },
+          'journalled commit discarded: its spool file is missing or short',
+        );
         this.journal.remove(row.id);
         continue;
       }
@@ -444,7 +452,15 @@ export class Uploader implements UploadService {
     const ms = Date.now() - started;
     this.opts.logger.info(
       // rate: bytes per second over the commit (spooled → committed), whatever rapid upload skipped.
-      { path: req.path, size, parts: digests.blockMd5s.length, partsSent: outcome.partsSent, rapid: outcome.rapid, ms, rate: Math.round(size / Math.max(ms, 1) * 1000) },
+      {
+        path: req.path,
+        size,
+        parts: digests.blockMd5s.length,
+        partsSent: outcome.partsSent,
+        rapid: outcome.rapid,
+        ms,
+        rate: Math.round((size / Math.max(ms, 1)) * 1000),
+      },
       'upload committed',
     );
     return { kind: 'committed', ...outcome };
@@ -549,7 +565,8 @@ export class Uploader implements UploadService {
     if (superseded) return discard('a later upload of the same path was journalled');
     if (this.opts.now() - row.startedAt > RESUME_MAX_AGE_MS) return discard('it is older than the resume window');
     const spooled = await stat(row.spoolFile).catch(() => undefined);
-    if (!spooled || spooled.size !== row.size) return discard(`its spool file is ${spooled ? `${spooled.size} bytes, not ${row.size}` : 'missing'}`);
+    if (!spooled || spooled.size !== row.size)
+      return discard(`its spool file is ${spooled ? `${spooled.size} bytes, not ${row.size}` : 'missing'}`);
 
     try {
       const outcome = await this.track({ path: row.path, spoolFile: row.spoolFile, resume: true }, undefined, async (op) => {

@@ -157,7 +157,8 @@ export class WriteBackQueue {
       const view = { ...i.view };
       const first = i.samples[0];
       const last = i.samples[i.samples.length - 1];
-      if (i.view.state === 'active' && first && last && last.at > first.at) view.rate = Math.round(((last.bytes - first.bytes) * 1000) / (last.at - first.at));
+      if (i.view.state === 'active' && first && last && last.at > first.at)
+        view.rate = Math.round(((last.bytes - first.bytes) * 1000) / (last.at - first.at));
       return view;
     });
   }
@@ -360,7 +361,10 @@ export class WriteBackQueue {
         i.view.state = 'pending';
         const wait = backoffDelay(Math.max(0, i.view.attempts - 1), this.d.backoff);
         i.notBefore = this.now() + wait;
-        logger.warn({ path: i.view.path, attempts: i.view.attempts, err: message, retryInMs: Math.round(wait) }, 'background commit failed; retrying');
+        logger.warn(
+          { path: i.view.path, attempts: i.view.attempts, err: message, retryInMs: Math.round(wait) },
+          'background commit failed; retrying',
+        );
       } else {
         i.view.state = 'failed';
         i.notBefore = this.now() + this.d.failedRetryMs;
@@ -382,7 +386,16 @@ export class WriteBackQueue {
     const ms = this.now() - started;
     logger.info(
       // rate: bytes per second over this attempt of the commit, whatever rapid upload skipped.
-      { path: i.view.path, size: i.view.size, partsSent: outcome.partsSent, rapid: outcome.rapid, ms, rate: Math.round((i.view.size / Math.max(ms, 1)) * 1000), attempts: i.view.attempts, background: true },
+      {
+        path: i.view.path,
+        size: i.view.size,
+        partsSent: outcome.partsSent,
+        rapid: outcome.rapid,
+        ms,
+        rate: Math.round((i.view.size / Math.max(ms, 1)) * 1000),
+        attempts: i.view.attempts,
+        background: true,
+      },
       'upload committed',
     );
     await this.d.forget(i.row);

@@ -104,8 +104,28 @@ describe('the status page in a browser', function () {
       updatedAt: started,
       rate: 2 * MiB,
     };
-    const failed: UploadStatus = { ...item, id: 'j0', path: '/old/broken.iso', size: 700 * MiB, confirmedBytes: 100 * MiB, state: 'failed', attempts: 5, lastError: 'superfile2: no answer within 300000 ms', rate: undefined };
-    const queued: UploadStatus = { ...item, id: 'j2', path: '/films/next.bin', size: 8 * MiB, confirmedBytes: 0, state: 'pending', attempts: 0, rate: undefined, startedAt: undefined };
+    const failed: UploadStatus = {
+      ...item,
+      id: 'j0',
+      path: '/old/broken.iso',
+      size: 700 * MiB,
+      confirmedBytes: 100 * MiB,
+      state: 'failed',
+      attempts: 5,
+      lastError: 'superfile2: no answer within 300000 ms',
+      rate: undefined,
+    };
+    const queued: UploadStatus = {
+      ...item,
+      id: 'j2',
+      path: '/films/next.bin',
+      size: 8 * MiB,
+      confirmedBytes: 0,
+      state: 'pending',
+      attempts: 0,
+      rate: undefined,
+      startedAt: undefined,
+    };
     const uploads = (): DriveStatus['uploads'] => ({
       items: [failed, item, queued],
       totals: { pending: 1, active: 1, failed: 1, pendingBytes: item.size - item.confirmedBytes + queued.size, backpressure: false },
@@ -131,7 +151,10 @@ describe('the status page in a browser', function () {
     // The page refreshes itself (?refresh=1): the next look shows the new progress without a reload by us.
     item = { ...item, confirmedBytes: 15 * MiB, updatedAt: new Date().toISOString() };
     await page.waitForFunction(
-      (p, want) => [...document.querySelectorAll('li.upload')].some((li: any) => li.querySelector('.path')?.textContent === p && li.querySelector('progress').value === want),
+      (p, want) =>
+        [...document.querySelectorAll('li.upload')].some(
+          (li: any) => li.querySelector('.path')?.textContent === p && li.querySelector('progress').value === want,
+        ),
       { timeout: 15_000 },
       '/films/big <1>.bin',
       15 * MiB,
@@ -166,7 +189,7 @@ describe('the status page in a browser', function () {
     await Promise.all([page.close(), plain.close()]);
   });
 
-  it('shows the real drive\'s own upload queue for a PUT in flight (needs the write-back upload queue)', async function () {
+  it("shows the real drive's own upload queue for a PUT in flight (needs the write-back upload queue)", async function () {
     const size = 24 * MiB;
     // 1 MiB/s per connection: 4 parts of 4 MiB in flight take about 4 s a round, so the progress
     // moves in steps a few seconds apart, well inside the waits below.
@@ -182,7 +205,9 @@ describe('the status page in a browser', function () {
       }
       const snapshot = (await (await request(`${drive.url}.well-known/terabox-webdav/status.json`)).body.json()) as DriveStatus;
       if (!snapshot.uploads.items.some((u) => u.path === '/in-flight.bin')) {
-        console.log('    skipped: status.uploads.items stays empty for an in-flight PUT; the write-back upload queue fills it once it lands');
+        console.log(
+          '    skipped: status.uploads.items stays empty for an in-flight PUT; the write-back upload queue fills it once it lands',
+        );
         this.skip();
       }
       const page = await browser!.newPage();
@@ -190,7 +215,10 @@ describe('the status page in a browser', function () {
       const first = await progressOf(page, '/in-flight.bin');
       expect(first).to.be.a('number');
       await page.waitForFunction(
-        (p, was) => [...document.querySelectorAll('li.upload')].some((li: any) => li.querySelector('.path')?.textContent === p && li.querySelector('progress').value > was),
+        (p, was) =>
+          [...document.querySelectorAll('li.upload')].some(
+            (li: any) => li.querySelector('.path')?.textContent === p && li.querySelector('progress').value > was,
+          ),
         { timeout: 60_000 },
         '/in-flight.bin',
         first!,

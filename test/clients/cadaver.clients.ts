@@ -23,7 +23,11 @@ describe('cadaver against the drive', () => {
 
   function cadaver(script: string[]): Promise<CommandResult> {
     // HOME in the temp dir: only the test's ~/.netrc, no ~/.cadaverrc of the machine, shapes the session.
-    return runCommand('cadaver', [rig.url], { input: `${script.join('\n')}\nquit\n`, env: { PATH: process.env.PATH, HOME: local }, timeoutMs: 120_000 });
+    return runCommand('cadaver', [rig.url], {
+      input: `${script.join('\n')}\nquit\n`,
+      env: { PATH: process.env.PATH, HOME: local },
+      timeoutMs: 120_000,
+    });
   }
 
   before(async function () {
@@ -72,7 +76,9 @@ describe('cadaver against the drive', () => {
     expect(out).to.contain("Locking `data.bin': succeeded.");
     // discover under the lock shows it, with the timeout cadaver asked for; after unlock, none.
     const [underLock, afterUnlock] = out.split("Unlocking `data.bin': succeeded.");
-    expect(underLock).to.match(/Lock token <[^>]+>:\s+Depth \d+ on `[^']*\/work\/data\.bin'\s+Scope: exclusive\s+Type: write\s+Timeout: \d+ seconds/);
+    expect(underLock).to.match(
+      /Lock token <[^>]+>:\s+Depth \d+ on `[^']*\/work\/data\.bin'\s+Scope: exclusive\s+Type: write\s+Timeout: \d+ seconds/,
+    );
     expect(afterUnlock).not.to.match(/Lock token </);
     expect(out).to.contain("Downloading `/work/data.bin' to");
     expect(out).to.contain("Copying `/work/data.bin' to `/work/copy.bin':  succeeded.");
@@ -99,7 +105,9 @@ describe('cadaver against the drive', () => {
     expect(r.stdout).to.contain("Locking `data.bin': succeeded.");
     const token = /Lock token <([^>]+)>/.exec(r.stdout)![1]!;
     expect((await dav(rig.origin, 'PUT', '/work/data.bin', { headers: rig.auth, body: 'intruder' })).status).to.equal(423);
-    expect((await dav(rig.origin, 'UNLOCK', '/work/data.bin', { headers: { ...rig.auth, 'lock-token': `<${token}>` } })).status).to.equal(204);
+    expect((await dav(rig.origin, 'UNLOCK', '/work/data.bin', { headers: { ...rig.auth, 'lock-token': `<${token}>` } })).status).to.equal(
+      204,
+    );
     expect((await dav(rig.origin, 'PUT', '/work/unlocked%20probe.txt', { headers: rig.auth, body: 'free again' })).status).to.equal(201);
     expect((await dav(rig.origin, 'DELETE', '/work/unlocked%20probe.txt', { headers: rig.auth })).status).to.equal(204);
     expect(await rig.terabox.md5('/work/data.bin')).to.equal(md5(second));

@@ -66,7 +66,8 @@ describe('davfs2 against the drive', () => {
   it('mkdir, touch, mv (files, folders, onto an existing file), rm -r, append and cp through the mount reach TeraBox', async () => {
     const mirror = join(rig.tmp, 'mirror');
     await mustRun('cp', ['-r', src, mirror]);
-    const small = (dir: string) => tree.files.filter((f) => f.rel.startsWith(`${dir}/`) && !f.rel.slice(dir.length + 1).includes('/') && f.size > 0 && f.size < MiB);
+    const small = (dir: string) =>
+      tree.files.filter((f) => f.rel.startsWith(`${dir}/`) && !f.rel.slice(dir.length + 1).includes('/') && f.size > 0 && f.size < MiB);
     const [l1, , l3, l4] = tree.dirs;
     const [movedFile, appended] = small(l4!);
     const [overwriter, overwritten] = small(l1!);

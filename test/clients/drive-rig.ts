@@ -247,17 +247,35 @@ export async function startRig(opts: RigOptions): Promise<DriveRig> {
 
     const serveConfig = join(tmp, 'serve.json');
     const users = opts.user ? [{ name: opts.user.name, passwordHash: await hashPassword(opts.user.password) }] : [];
-    const writeServeConfig = (mode?: UploadMode) => writeFile(serveConfig, JSON.stringify({
+    const writeServeConfig = (mode?: UploadMode) =>
+      writeFile(
+        serveConfig,
+        JSON.stringify({
           server: { users, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}) },
           // The emulator limits no call rate here, and the suite is about clients: API pacing (5 calls/s
           // by default, halved on each 31034 the fault runs inject) would only stretch it to many minutes.
           terabox: { apiCallsPerSecond: 0 },
           ...(mode ? { upload: { mode } } : {}),
-        }));
+        }),
+      );
     await writeServeConfig(opts.uploadMode);
     const startServe = () =>
       startCli(
-        ['serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--upstream', upstream, '--config', serveConfig, '--log-level', logLevel],
+        [
+          'serve',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--data',
+          dataDir,
+          '--upstream',
+          upstream,
+          '--config',
+          serveConfig,
+          '--log-level',
+          logLevel,
+        ],
         { ...env, TERABOX_COOKIE: cookie },
         /"msg":"serving WebDAV at /,
       );
@@ -316,7 +334,10 @@ async function readLocalState(dataDir: string): Promise<LocalState> {
     return {
       overlayPaths: rows.map((r) => r.path),
       orphanContent: files.filter((f) => !referenced.has(f)),
-      locks: db.prepare('SELECT root, owner FROM dav_locks WHERE expires_at > ? ORDER BY root').all(Date.now()) as { root: string; owner: string }[],
+      locks: db.prepare('SELECT root, owner FROM dav_locks WHERE expires_at > ? ORDER BY root').all(Date.now()) as {
+        root: string;
+        owner: string;
+      }[],
       propPaths: (db.prepare('SELECT DISTINCT path FROM dav_props ORDER BY path').all() as { path: string }[]).map((r) => r.path),
     };
   } finally {

@@ -115,7 +115,15 @@ describe('Windows Explorer session (replayed) against the drive', () => {
     const to = '/Documents 2024/Report Q1 (sent).docx';
     const moved = await req('MOVE', from, { destination: `${rig.origin}${hrefOf(to)}`, overwrite: 'F' });
     expect(moved.status).to.equal(201);
-    const found = await req('PROPFIND', to, { depth: '0' }, propfindBody(Object.keys(WIN32_PROPS).map((k) => `<Z:${k}/>`), ` xmlns:Z="${MS}"`));
+    const found = await req(
+      'PROPFIND',
+      to,
+      { depth: '0' },
+      propfindBody(
+        Object.keys(WIN32_PROPS).map((k) => `<Z:${k}/>`),
+        ` xmlns:Z="${MS}"`,
+      ),
+    );
     const r = firstResponse(found.text);
     for (const [k, v] of Object.entries(WIN32_PROPS)) {
       const prop = propOf(r!, `{${MS}}${k}`);
@@ -163,7 +171,14 @@ describe('Windows Explorer session (replayed) against the drive', () => {
 
 /** Win32 properties Explorer asks for when it lists a folder or checks a file. */
 const WIN32_PROPFIND = propfindBody(
-  ['<D:getcontentlength/>', '<D:getlastmodified/>', '<D:creationdate/>', '<D:resourcetype/>', '<Z:Win32FileAttributes/>', '<Z:Win32LastModifiedTime/>'],
+  [
+    '<D:getcontentlength/>',
+    '<D:getlastmodified/>',
+    '<D:creationdate/>',
+    '<D:resourcetype/>',
+    '<Z:Win32FileAttributes/>',
+    '<Z:Win32LastModifiedTime/>',
+  ],
   ` xmlns:Z="${MS}"`,
 );
 
@@ -182,7 +197,9 @@ describe('Windows Explorer session (replayed) against a drive with a user', () =
   const WRONG = 'stale-password-from-last-week';
   /** Exactly the headers the redirector puts on every request (build 19041, Windows 10 2004). */
   const REDIR = { 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19041', translate: 'f' };
-  const basicOf = (name: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${name}:${password}`, 'utf8').toString('base64')}` });
+  const basicOf = (name: string, password: string) => ({
+    authorization: `Basic ${Buffer.from(`${name}:${password}`, 'utf8').toString('base64')}`,
+  });
 
   before(async () => {
     // The rig hashes the password with the project's own hashPassword into serve's settings.
@@ -211,7 +228,11 @@ describe('Windows Explorer session (replayed) against a drive with a user', () =
       });
     const req = (method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer) =>
       send(method, path, { ...rig.auth, ...headers }, body);
-    const capabilities = (r: DavResponse) => ({ dav: header(r, 'dav'), msAuthorVia: header(r, 'ms-author-via'), allow: header(r, 'allow') });
+    const capabilities = (r: DavResponse) => ({
+      dav: header(r, 'dav'),
+      msAuthorVia: header(r, 'ms-author-via'),
+      allow: header(r, 'allow'),
+    });
 
     // 1. The mapping starts with OPTIONS / and nothing else: no Authorization header.
     const first = await send('OPTIONS', '/', v.firstOptions);
@@ -249,7 +270,12 @@ describe('Windows Explorer session (replayed) against a drive with a user', () =
       expect(token).to.match(/^<.+>$/);
       const put = await req('PUT', path, { if: `(${token})`, 'content-length': String(data.length) }, data);
       expect(put.status, `PUT with an untagged If: ${put.text}`).to.equal(204);
-      const patch = await req('PROPPATCH', path, { if: `(${token})`, 'content-type': 'text/xml; charset="utf-8"' }, win32TimesProppatch(modified));
+      const patch = await req(
+        'PROPPATCH',
+        path,
+        { if: `(${token})`, 'content-type': 'text/xml; charset="utf-8"' },
+        win32TimesProppatch(modified),
+      );
       expect(patch.status, 'PROPPATCH').to.equal(207);
       expect(firstResponse(patch.text).propstats.map((p) => p.status)).to.deep.equal([200]);
       expect((await req('UNLOCK', path, { 'lock-token': token })).status, 'UNLOCK').to.equal(204);

@@ -37,14 +37,24 @@ describe('Finder session (replayed) against the drive', () => {
   const sidecar = appleDouble();
   const dsStore = randomBytes(6148);
 
-  const req = (method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer | Readable): Promise<DavResponse> =>
+  const req = (
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: string | Buffer | Readable,
+  ): Promise<DavResponse> =>
     dav(rig.origin, method, hrefOf(path) + (method === 'MKCOL' ? '/' : ''), { headers: { ...UA, ...headers }, body });
 
   /** Finder's copy of one file: 0-byte PUT, LOCK, chunked PUT with the token, lock refresh, PROPFIND, UNLOCK. */
   async function finderCopy(path: string, data: Buffer): Promise<void> {
     expect((await req('PROPFIND', path, { depth: '0' }, propfindBody(['<D:getcontentlength/>']))).status).to.equal(404);
     expect((await req('PUT', path, { 'content-length': '0' }, '')).status).to.equal(201);
-    const locked = await req('LOCK', path, { depth: '0', timeout: 'Second-600', 'content-type': 'text/xml; charset="utf-8"' }, lockBody('exclusive', APPLE_OWNER));
+    const locked = await req(
+      'LOCK',
+      path,
+      { depth: '0', timeout: 'Second-600', 'content-type': 'text/xml; charset="utf-8"' },
+      lockBody('exclusive', APPLE_OWNER),
+    );
     expect(locked.status).to.equal(200);
     const token = header(locked, 'lock-token')!;
     expect(token).to.match(/^<.+>$/);
@@ -105,7 +115,11 @@ describe('Finder session (replayed) against the drive', () => {
     expect(await rig.terabox.md5('/Pictures ü/photo #1.jpg')).to.equal(md5(photo));
     const onTeraBox = [...(await rig.terabox.tree()).keys()].filter((p) => p.startsWith('/Pictures ü/'));
     expect(onTeraBox).to.deep.equal(['/Pictures ü/photo #1.jpg']);
-    expect((await davChildren(rig, '/Pictures ü')).children).to.deep.equal(['/Pictures ü/.DS_Store', '/Pictures ü/._photo #1.jpg', '/Pictures ü/photo #1.jpg']);
+    expect((await davChildren(rig, '/Pictures ü')).children).to.deep.equal([
+      '/Pictures ü/.DS_Store',
+      '/Pictures ü/._photo #1.jpg',
+      '/Pictures ü/photo #1.jpg',
+    ]);
     expect((await req('GET', '/Pictures ü/._photo #1.jpg')).body.equals(sidecar)).to.equal(true);
     expect((await req('GET', '/Pictures ü/.DS_Store')).body.equals(dsStore)).to.equal(true);
   });
@@ -116,7 +130,12 @@ describe('Finder session (replayed) against the drive', () => {
       const lockdiscovery = propOf(firstResponse(found.text), '{DAV:}lockdiscovery');
       expect(lockdiscovery?.el.children.filter((c) => typeof c !== 'string') ?? [], path).to.deep.equal([]);
     }
-    const relock = await req('LOCK', '/Pictures ü/._photo #1.jpg', { depth: '0', timeout: 'Second-60' }, lockBody('exclusive', 'another client'));
+    const relock = await req(
+      'LOCK',
+      '/Pictures ü/._photo #1.jpg',
+      { depth: '0', timeout: 'Second-60' },
+      lockBody('exclusive', 'another client'),
+    );
     expect(relock.status).to.equal(200);
     expect((await req('UNLOCK', '/Pictures ü/._photo #1.jpg', { 'lock-token': header(relock, 'lock-token')! })).status).to.equal(204);
   });
@@ -148,7 +167,11 @@ describe('Finder session (replayed) against the drive', () => {
     // Renaming the folder takes the junk kept outside TeraBox along.
     const renamed = await req('MOVE', '/Pictures ü/', { destination: `${rig.origin}${hrefOf('/Photos 2024')}/`, overwrite: 'F' });
     expect(renamed.status).to.equal(201);
-    expect((await davChildren(rig, '/Photos 2024')).children).to.deep.equal(['/Photos 2024/.DS_Store', '/Photos 2024/._holiday & sea.jpg', '/Photos 2024/holiday & sea.jpg']);
+    expect((await davChildren(rig, '/Photos 2024')).children).to.deep.equal([
+      '/Photos 2024/.DS_Store',
+      '/Photos 2024/._holiday & sea.jpg',
+      '/Photos 2024/holiday & sea.jpg',
+    ]);
     expect((await req('GET', '/Photos 2024/.DS_Store')).body.equals(dsStore)).to.equal(true);
     expect((await req('GET', '/Pictures ü/.DS_Store')).status).to.equal(404);
     expect([...(await rig.terabox.tree()).keys()]).to.deep.equal(['/Photos 2024', '/Photos 2024/holiday & sea.jpg']);

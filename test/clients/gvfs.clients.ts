@@ -12,7 +12,10 @@ import { fileManagerSession, type FileManager } from './file-manager-session.js'
 
 /** A D-Bus session bus of our own; gvfsd and its backends live on it and go when it goes. */
 async function startBus(env: NodeJS.ProcessEnv): Promise<{ address: string; pid: number }> {
-  const proc = spawn('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((done, fail) => {
@@ -91,13 +94,19 @@ describe('gvfs (gio) against the drive', () => {
 
   after(async () => {
     if (bus) {
-      await runCommand('gio', ['mount', '-u', `dav://127.0.0.1:${new URL(rig.url).port}/`], { env, timeoutMs: 30_000 }).catch(() => undefined);
+      await runCommand('gio', ['mount', '-u', `dav://127.0.0.1:${new URL(rig.url).port}/`], { env, timeoutMs: 30_000 }).catch(
+        () => undefined,
+      );
       process.kill(bus.pid, 'SIGTERM');
     }
     await rig?.close();
   });
 
-  fileManagerSession(() => rig, () => fm, () => local);
+  fileManagerSession(
+    () => rig,
+    () => fm,
+    () => local,
+  );
 
   it('shows the quota moving at once after a 3 MiB copy and after its delete (gio info -f)', async () => {
     const used = async () => Number(/filesystem::used: (\d+)/.exec((await ok(['info', '-f', uri('/')])).stdout)![1]);

@@ -91,7 +91,14 @@ describe('KIO (kioclient5) against the drive', () => {
   async function ownerPid(name: string): Promise<number | undefined> {
     const r = await runCommand(
       'dbus-send',
-      ['--session', '--dest=org.freedesktop.DBus', '--print-reply', '/org/freedesktop/DBus', 'org.freedesktop.DBus.GetConnectionUnixProcessID', `string:${name}`],
+      [
+        '--session',
+        '--dest=org.freedesktop.DBus',
+        '--print-reply',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.GetConnectionUnixProcessID',
+        `string:${name}`,
+      ],
       { env, timeoutMs: 10_000 },
     );
     const m = /uint32 (\d+)/.exec(r.stdout);
@@ -109,10 +116,15 @@ describe('KIO (kioclient5) against the drive', () => {
     await mkdir(home);
     await mkdir(runtime, { mode: 0o700 });
     env = { PATH: process.env.PATH, HOME: home, XDG_RUNTIME_DIR: runtime, LANG: 'C.UTF-8', QT_QPA_PLATFORM: 'offscreen' };
-    const proc = spawn('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    await new Promise<void>((done, fail) => proc.once('exit', (code) => (code === 0 ? done() : fail(new Error(`dbus-daemon exited with ${code}`)))));
+    await new Promise<void>((done, fail) =>
+      proc.once('exit', (code) => (code === 0 ? done() : fail(new Error(`dbus-daemon exited with ${code}`)))),
+    );
     const [address, pid] = out.trim().split('\n');
     bus = { address: address!, pid: Number(pid) };
     env.DBUS_SESSION_BUS_ADDRESS = bus.address;
@@ -129,7 +141,11 @@ describe('KIO (kioclient5) against the drive', () => {
     await rig?.close();
   });
 
-  fileManagerSession(() => rig, () => fm, () => local);
+  fileManagerSession(
+    () => rig,
+    () => fm,
+    () => local,
+  );
 
   it('shows a real date for the root, not 1970', async () => {
     const out = await ok(['stat', url('/')]);

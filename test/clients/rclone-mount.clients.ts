@@ -52,10 +52,14 @@ describe('rclone mount against the drive', () => {
       RCLONE_CONFIG_TBW_URL: rig.url,
       RCLONE_CONFIG_TBW_VENDOR: 'other',
     };
-    mount = spawn('rclone', ['mount', 'tbw:', mnt, '--vfs-cache-mode', 'writes', '--vfs-write-back', '0s', '--dir-cache-time', '1s', '-v'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    mount = spawn(
+      'rclone',
+      ['mount', 'tbw:', mnt, '--vfs-cache-mode', 'writes', '--vfs-write-back', '0s', '--dir-cache-time', '1s', '-v'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     mount.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     mount.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     await eventually('the mount appears', mounted, 30_000);
@@ -91,7 +95,9 @@ describe('rclone mount against the drive', () => {
     await eventually('/ren：amed.txt on TeraBox', async () => (await rig!.terabox.entry('/ren：amed.txt')) !== null);
     expect(await rig!.terabox.entry('/a.txt')).to.equal(null);
     expect((await readFile(join(mnt, 'ren:amed.txt'))).toString()).to.equal('to be renamed');
-    expect(await readdir(mnt)).to.include('ren:amed.txt').and.not.to.include('a.txt');
+    expect(await readdir(mnt))
+      .to.include('ren:amed.txt')
+      .and.not.to.include('a.txt');
   });
 
   it('left rclone nothing to retry and the server no error', () => {

@@ -179,9 +179,13 @@ describe('rclone against the drive', () => {
     ];
     for (const [rel, bytes, offset, count] of cases) {
       // Through md5sum: the captured output is text, the range is binary.
-      const r = await runCommand('bash', ['-c', `set -o pipefail; rclone cat --offset ${offset} --count ${count} "$1" | md5sum`, 'bash', `tbw:tree/${rel}`], {
-        env: rcloneEnv(),
-      });
+      const r = await runCommand(
+        'bash',
+        ['-c', `set -o pipefail; rclone cat --offset ${offset} --count ${count} "$1" | md5sum`, 'bash', `tbw:tree/${rel}`],
+        {
+          env: rcloneEnv(),
+        },
+      );
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout.split(' ')[0], `${rel} @${offset}+${count}`).to.equal(md5(bytes.subarray(offset, offset + count)));
     }
@@ -200,7 +204,10 @@ describe('rclone against the drive', () => {
     expect((await rig.terabox.read('/quoted/a：b？.txt')).toString()).to.equal('colon');
     expect(await rig.terabox.entry('/quoted/say "hi".txt')).to.equal(null);
     ok(await rclone(['check', quoted, 'tbw:quoted']));
-    const listed = ok(await rclone(['lsf', 'tbw:quoted'])).stdout.split('\n').filter(Boolean).sort();
+    const listed = ok(await rclone(['lsf', 'tbw:quoted']))
+      .stdout.split('\n')
+      .filter(Boolean)
+      .sort();
     expect(listed).to.deep.equal(['a:b?.txt', 'fine.txt', 'say "hi".txt']);
     expect((await rig.terabox.read('/quoted/fine.txt')).toString()).to.equal('accepted');
     // A name too long for TeraBox is still refused clearly, also for the 0-byte PUT that starts a

@@ -44,7 +44,11 @@ async function waitForPort(port: number, proc: ChildProcess, output: () => strin
   }
 }
 
-function startProxy(cmd: string, args: string[], env: NodeJS.ProcessEnv): { proc: ChildProcess; output: () => string; stop: () => Promise<void> } {
+function startProxy(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { proc: ChildProcess; output: () => string; stop: () => Promise<void> } {
   const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -72,7 +76,10 @@ function proxyChecks(ctx: () => { rig: DriveRig; base: string; dispatcher: Dispa
   const auth = { authorization: 'Basic ' + Buffer.from(`${USER.name}:${USER.password}`).toString('base64') };
   const call = async (method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | Readable) => {
     const { base, dispatcher } = ctx();
-    const res = await request(base + (dirName && !path.startsWith('.well-known') && !path.startsWith(dirName) ? `${dirName}/${path}` : path), { method: method as Dispatcher.HttpMethod, headers: { ...auth, ...headers }, body, dispatcher });
+    const res = await request(
+      base + (dirName && !path.startsWith('.well-known') && !path.startsWith(dirName) ? `${dirName}/${path}` : path),
+      { method: method as Dispatcher.HttpMethod, headers: { ...auth, ...headers }, body, dispatcher },
+    );
     const buf = Buffer.from(await res.body.arrayBuffer());
     return { status: res.statusCode, headers: res.headers, body: buf };
   };
@@ -106,10 +113,16 @@ function proxyChecks(ctx: () => { rig: DriveRig; base: string; dispatcher: Dispa
     expect((await call('MKCOL', 'dir/')).status).to.equal(201);
     expect((await call('COPY', 'a.txt', { destination: `${base}dir/b.txt` })).status).to.equal(201);
     expect((await call('MOVE', 'a.txt', { destination: `${base}dir/c%20d.txt` })).status).to.equal(201);
-    const list = await call('PROPFIND', 'dir/', { depth: '1', 'content-type': 'application/xml' }, Buffer.from('<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getcontentlength/></prop></propfind>'));
+    const list = await call(
+      'PROPFIND',
+      'dir/',
+      { depth: '1', 'content-type': 'application/xml' },
+      Buffer.from('<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getcontentlength/></prop></propfind>'),
+    );
     expect(list.status).to.equal(207);
     expect(list.body.toString()).to.include(`/${dirName}/dir/b.txt`).and.include(`/${dirName}/dir/c%20d.txt`);
-    const lockBody = '<?xml version="1.0"?><lockinfo xmlns="DAV:"><lockscope><exclusive/></lockscope><locktype><write/></locktype><owner>proxy</owner></lockinfo>';
+    const lockBody =
+      '<?xml version="1.0"?><lockinfo xmlns="DAV:"><lockscope><exclusive/></lockscope><locktype><write/></locktype><owner>proxy</owner></lockinfo>';
     const lock = await call('LOCK', 'dir/b.txt', { timeout: 'Second-60', 'content-type': 'application/xml' }, Buffer.from(lockBody));
     expect(lock.status).to.equal(200);
     const token = String(lock.headers['lock-token']);
@@ -118,7 +131,7 @@ function proxyChecks(ctx: () => { rig: DriveRig; base: string; dispatcher: Dispa
     expect((await call('GET', 'dir/c%20d.txt')).body.toString()).to.equal('alpha');
   });
 
-  it('waits for a commit longer than a proxy\'s usual 60 s timeout (in write-through the drive answers a PUT after TeraBox has the file)', async () => {
+  it("waits for a commit longer than a proxy's usual 60 s timeout (in write-through the drive answers a PUT after TeraBox has the file)", async () => {
     const { rig } = ctx();
     await rig.terabox.setKnobs({ latencyMs: { superfile2: 70_000 } });
     try {
@@ -157,7 +170,23 @@ describe('behind a reverse proxy (the documented configurations)', function () {
     rig = await startRig({ name: 'proxy', user: USER, uploadMode: 'write-through' });
     cert = join(rig.tmp, 'cert.pem');
     key = join(rig.tmp, 'key.pem');
-    await mustRun('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert]);
+    await mustRun('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
     dispatcher = new Agent({ connect: { ca: await readFile(cert) } });
   });
   after(async () => {
@@ -214,7 +243,10 @@ describe('behind a reverse proxy (the documented configurations)', function () {
       const site = documented
         .replace('dav.example.com {', `https://localhost:${port} {\n\ttls ${cert} ${key}`)
         .replace('reverse_proxy 127.0.0.1:8080', `reverse_proxy 127.0.0.1:${drivePort}`);
-      await writeFile(join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https disable_redirects\n\tstorage file_system ${dir}/data\n}\n${site}`);
+      await writeFile(
+        join(dir, 'Caddyfile'),
+        `{\n\tadmin off\n\tauto_https disable_redirects\n\tstorage file_system ${dir}/data\n}\n${site}`,
+      );
       proxy = startProxy('/usr/bin/caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
         ...process.env,
         HOME: dir,

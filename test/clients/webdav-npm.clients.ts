@@ -8,7 +8,7 @@ import { errorLines, startRig, type DriveRig } from './drive-rig.js';
 const FILES: Record<string, Buffer> = {
   '/deep/top.txt': Buffer.from('top'),
   '/deep/a/one.bin': Buffer.alloc(70_000, 1),
-  '/deep/a/b/it\'s two.txt': Buffer.from('two'),
+  "/deep/a/b/it's two.txt": Buffer.from('two'),
   '/deep/a/b/c/a:b?.txt': Buffer.from('mapped'),
   '/deep/ünï/日本.txt': Buffer.from('unicode'),
 };
@@ -32,9 +32,15 @@ describe('npm webdav client against the drive', () => {
 
   it('lists a tree with getDirectoryContents({ deep: true })', async () => {
     const listed = (await client.getDirectoryContents('/deep', { deep: true })) as FileStat[];
-    const files = listed.filter((f) => f.type === 'file').map((f) => f.filename).sort();
+    const files = listed
+      .filter((f) => f.type === 'file')
+      .map((f) => f.filename)
+      .sort();
     expect(files).to.deep.equal(Object.keys(FILES).sort());
-    const dirs = listed.filter((f) => f.type === 'directory').map((f) => f.filename).sort();
+    const dirs = listed
+      .filter((f) => f.type === 'directory')
+      .map((f) => f.filename)
+      .sort();
     expect(dirs).to.deep.equal(['/deep/a', '/deep/a/b', '/deep/a/b/c', '/deep/ünï']);
     for (const f of listed.filter((x) => x.type === 'file')) expect(f.size, f.filename).to.equal(FILES[f.filename]!.length);
     // TeraBox holds the mapped name.
@@ -43,7 +49,11 @@ describe('npm webdav client against the drive', () => {
 
   it('reads byte ranges', async () => {
     const whole = FILES['/deep/a/one.bin']!;
-    for (const [start, end] of [[0, 0], [1000, 1999], [69_990, 69_999]] as const) {
+    for (const [start, end] of [
+      [0, 0],
+      [1000, 1999],
+      [69_990, 69_999],
+    ] as const) {
       const chunks: Buffer[] = [];
       const stream = client.createReadStream('/deep/a/one.bin', { range: { start, end } }) as unknown as AsyncIterable<Buffer>;
       for await (const chunk of stream) chunks.push(chunk);

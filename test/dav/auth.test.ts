@@ -36,7 +36,14 @@ describe('password hashes', () => {
   it('treats malformed or abusive hashes as a mismatch instead of throwing', async () => {
     const good = await hashPassword('pw');
     const [, , r, p, salt, key] = good.split('$');
-    for (const bad of ['', 'plain', 'bcrypt$x', `scrypt$1000$${r}$${p}$${salt}$${key}`, `scrypt$${1 << 24}$${r}$${p}$${salt}$${key}`, `scrypt$32768$${r}$${p}$${salt}$`]) {
+    for (const bad of [
+      '',
+      'plain',
+      'bcrypt$x',
+      `scrypt$1000$${r}$${p}$${salt}$${key}`,
+      `scrypt$${1 << 24}$${r}$${p}$${salt}$${key}`,
+      `scrypt$32768$${r}$${p}$${salt}$`,
+    ]) {
       expect(await verifyPassword('pw', bad), bad).to.equal(false);
     }
   });
@@ -104,7 +111,8 @@ describe('authenticator', () => {
     // scrypt runs on the thread pool file I/O shares: a flood of wrong passwords must not stall the drive.
     const users = [{ name: 'alice', passwordHash: await hashPassword('right') }];
     const auth = createAuthenticator({ users, allowAnonymous: false, checkLimits: { running: 1, waiting: 2 } });
-    const flood = (name: (i: number) => string) => Promise.all(Array.from({ length: 6 }, (_, i) => auth(fakeRequest(basic(`${name(i)}:wrong-${i}`)))));
+    const flood = (name: (i: number) => string) =>
+      Promise.all(Array.from({ length: 6 }, (_, i) => auth(fakeRequest(basic(`${name(i)}:wrong-${i}`)))));
     const busy = (results: AuthResult[]) => results.map((r) => !r.ok && r.busy === true);
     expect(busy(await flood(() => 'alice'))).to.deep.equal([false, false, false, true, true, true]);
     // Unknown users cost a (decoy) check too, so they are limited the same way.
@@ -121,17 +129,48 @@ describe('authenticator', () => {
 
   it('refuses anonymous access for a Host that is not a loopback name, as a DNS-rebinding web page sends', async () => {
     const auth = createAuthenticator({ users: [], allowAnonymous: true });
-    for (const host of ['127.0.0.1:8080', 'localhost:8080', 'LocalHost', 'localhost.', 'drive.localhost:8080', '[::1]:8080', '127.1', '[::ffff:127.0.0.1]']) {
+    for (const host of [
+      '127.0.0.1:8080',
+      'localhost:8080',
+      'LocalHost',
+      'localhost.',
+      'drive.localhost:8080',
+      '[::1]:8080',
+      '127.1',
+      '[::ffff:127.0.0.1]',
+    ]) {
       expect(await auth(fakeRequest(undefined, '127.0.0.1', host)), host).to.deep.equal({ ok: true, user: null });
     }
-    for (const host of ['evil.example:8080', '127.0.0.1.nip.io', 'localhost.evil.example', '[::ffff:10.0.0.1]', 'evil.example@127.0.0.1', '', 'a b']) {
+    for (const host of [
+      'evil.example:8080',
+      '127.0.0.1.nip.io',
+      'localhost.evil.example',
+      '[::ffff:10.0.0.1]',
+      'evil.example@127.0.0.1',
+      '',
+      'a b',
+    ]) {
       expect(await auth(fakeRequest(undefined, '127.0.0.1', host)), host).to.deep.equal({ ok: false });
     }
   });
 
   it('recognises loopback host names and addresses in Host headers', () => {
-    expect(['localhost', 'localhost:1', 'x.localhost', '127.0.0.1', '127.9.9.9:80', '0x7f.1', '[::1]', '[0:0:0:0:0:0:0:1]:8080', undefined].every(isLoopbackHost)).to.equal(true);
-    expect(['example.com', '10.0.0.1', '128.0.0.1', '[::2]', 'localhost.com', '127.0.0.1.example', '127.0.0.1/x'].some(isLoopbackHost)).to.equal(false);
+    expect(
+      [
+        'localhost',
+        'localhost:1',
+        'x.localhost',
+        '127.0.0.1',
+        '127.9.9.9:80',
+        '0x7f.1',
+        '[::1]',
+        '[0:0:0:0:0:0:0:1]:8080',
+        undefined,
+      ].every(isLoopbackHost),
+    ).to.equal(true);
+    expect(
+      ['example.com', '10.0.0.1', '128.0.0.1', '[::2]', 'localhost.com', '127.0.0.1.example', '127.0.0.1/x'].some(isLoopbackHost),
+    ).to.equal(false);
   });
 
   it('refuses a configuration where nobody could log in', () => {

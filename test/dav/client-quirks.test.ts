@@ -25,14 +25,18 @@ describe('dav client quirks', () => {
   });
 
   it('replaces an existing file when rclone sends COPY with Overwrite: F (rclone#6964), 204', async () => {
-    const res = await dav(s.origin, 'COPY', '/new.txt', { headers: { destination: `${s.origin}/old.txt`, overwrite: 'F', 'user-agent': 'rclone/' } });
+    const res = await dav(s.origin, 'COPY', '/new.txt', {
+      headers: { destination: `${s.origin}/old.txt`, overwrite: 'F', 'user-agent': 'rclone/' },
+    });
     expect(res.status).to.equal(204);
     expect(s.drive.content('/old.txt')!.toString()).to.equal('new bytes');
     expect(s.drive.content('/new.txt')!.toString()).to.equal('new bytes');
   });
 
   it('replaces an existing file when rclone sends MOVE with Overwrite: F, 204', async () => {
-    const res = await dav(s.origin, 'MOVE', '/new.txt', { headers: { destination: '/old.txt', overwrite: 'F', 'user-agent': 'rclone/v1.62.2' } });
+    const res = await dav(s.origin, 'MOVE', '/new.txt', {
+      headers: { destination: '/old.txt', overwrite: 'F', 'user-agent': 'rclone/v1.62.2' },
+    });
     expect(res.status).to.equal(204);
     expect(s.drive.content('/old.txt')!.toString()).to.equal('new bytes');
     expect(s.drive.has('/new.txt')).to.equal(false);

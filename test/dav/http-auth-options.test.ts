@@ -67,10 +67,24 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', () 
     expect(first.status).to.equal(200);
     expect(first.headers.dav).to.equal('1, 2');
     expect(first.headers['ms-author-via']).to.equal('DAV');
-    expect(String(first.headers.allow).split(', ')).to.have.members(['OPTIONS', 'GET', 'HEAD', 'PROPFIND', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH', 'LOCK', 'UNLOCK']);
+    expect(String(first.headers.allow).split(', ')).to.have.members([
+      'OPTIONS',
+      'GET',
+      'HEAD',
+      'PROPFIND',
+      'PUT',
+      'DELETE',
+      'MKCOL',
+      'COPY',
+      'MOVE',
+      'PROPPATCH',
+      'LOCK',
+      'UNLOCK',
+    ]);
     expect(first.headers['www-authenticate']).to.equal(undefined);
     expect(first.body).to.equal('');
-    for (const { path, ...rest } of answers) expect(rest, path).to.deep.equal({ status: first.status, headers: first.headers, body: first.body });
+    for (const { path, ...rest } of answers)
+      expect(rest, path).to.deep.equal({ status: first.status, headers: first.headers, body: first.body });
     expect(s.drive.calls).to.deep.equal([]);
   });
 
@@ -78,7 +92,13 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', () 
     s.drive.calls.length = 0;
     const authenticated = answer(await dav(s.origin, 'OPTIONS', '/docs/report.docx', { headers: { ...EXPLORER, ...alice } }));
     expect(authenticated.status).to.equal(200);
-    for (const creds of [{}, basic('alice', WRONG), basic('mallory', WRONG), { authorization: 'Basic !!!' }, { authorization: 'Digest username="alice"' }]) {
+    for (const creds of [
+      {},
+      basic('alice', WRONG),
+      basic('mallory', WRONG),
+      { authorization: 'Basic !!!' },
+      { authorization: 'Digest username="alice"' },
+    ]) {
       for (const path of ['/docs/report.docx', '/missing']) {
         const res = answer(await dav(s.origin, 'OPTIONS', path, { headers: { ...EXPLORER, ...creds } }));
         expect(res, `${JSON.stringify(creds)} ${path}`).to.deep.equal(authenticated);
@@ -90,7 +110,10 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', () 
   it('answers OPTIONS * like OPTIONS / , with or without credentials', async () => {
     const port = Number(new URL(s.url).port);
     const anonymous = await raw(port, 'OPTIONS * HTTP/1.1\nHost: 127.0.0.1\nConnection: close');
-    const wrong = await raw(port, `OPTIONS * HTTP/1.1\nHost: 127.0.0.1\nAuthorization: ${basic('alice', WRONG).authorization}\nConnection: close`);
+    const wrong = await raw(
+      port,
+      `OPTIONS * HTTP/1.1\nHost: 127.0.0.1\nAuthorization: ${basic('alice', WRONG).authorization}\nConnection: close`,
+    );
     const root = await raw(port, 'OPTIONS / HTTP/1.1\nHost: 127.0.0.1\nConnection: close');
     expect(anonymous.text).to.match(/^HTTP\/1\.1 200 /);
     expect(rawAnswer(anonymous.text)).to.deep.equal(rawAnswer(root.text));
@@ -99,11 +122,19 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', () 
 
   it('does not evaluate conditional headers, so they cannot probe whether a path exists', async () => {
     s.drive.calls.length = 0;
-    const conditions: Record<string, string>[] = [{ 'if-match': '*' }, { 'if-none-match': '*' }, { if: '(["x"])' }, { if: '<http://127.0.0.1/docs/report.docx> (Not ["x"])' }];
+    const conditions: Record<string, string>[] = [
+      { 'if-match': '*' },
+      { 'if-none-match': '*' },
+      { if: '(["x"])' },
+      { if: '<http://127.0.0.1/docs/report.docx> (Not ["x"])' },
+    ];
     const base = answer(await dav(s.origin, 'OPTIONS', '/missing', { headers: EXPLORER }));
     for (const cond of conditions) {
       for (const path of ['/docs/report.docx', '/missing']) {
-        expect(answer(await dav(s.origin, 'OPTIONS', path, { headers: { ...EXPLORER, ...cond } })), `${JSON.stringify(cond)} ${path}`).to.deep.equal(base);
+        expect(
+          answer(await dav(s.origin, 'OPTIONS', path, { headers: { ...EXPLORER, ...cond } })),
+          `${JSON.stringify(cond)} ${path}`,
+        ).to.deep.equal(base);
       }
     }
     expect(s.drive.calls).to.deep.equal([]);
@@ -111,7 +142,9 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', () 
 
   it('checks no password for OPTIONS: a flood of wrong ones all get 200 and leave the login checks free for others', async () => {
     // Password checks run 2 at once with 32 waiting; 80 checked at once would turn dozens into 503s.
-    const flood = Array.from({ length: 80 }, (_, i) => dav(s.origin, 'OPTIONS', '/', { headers: { ...EXPLORER, ...basic(i % 2 ? 'alice' : `user${i}`, `${WRONG}-${i}`) } }));
+    const flood = Array.from({ length: 80 }, (_, i) =>
+      dav(s.origin, 'OPTIONS', '/', { headers: { ...EXPLORER, ...basic(i % 2 ? 'alice' : `user${i}`, `${WRONG}-${i}`) } }),
+    );
     const login = dav(s.origin, 'PROPFIND', '/', { headers: { ...alice, depth: '0' } });
     expect((await Promise.all(flood)).map((r) => r.status)).to.deep.equal(Array(80).fill(200));
     expect((await login).status).to.equal(207);
@@ -128,7 +161,8 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', () 
 
   it('still answers every other method 401 with the Basic challenge only, and changes nothing', async () => {
     s.drive.calls.length = 0;
-    const lock = '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
+    const lock =
+      '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
     const requests: [string, string, Record<string, string>, string?][] = [
       ['PROPFIND', '/', { depth: '0' }],
       ['PROPFIND', '/docs/', { depth: '1' }],
@@ -139,7 +173,12 @@ describe('dav over HTTP: OPTIONS without credentials on a drive with users', () 
       ['MKCOL', '/newdir/', {}],
       ['MOVE', '/docs/report.docx', { destination: '/moved.docx' }],
       ['COPY', '/docs/report.docx', { destination: '/copied.docx' }],
-      ['PROPPATCH', '/docs/report.docx', {}, '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:x">1</x></D:prop></D:set></D:propertyupdate>'],
+      [
+        'PROPPATCH',
+        '/docs/report.docx',
+        {},
+        '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:x">1</x></D:prop></D:set></D:propertyupdate>',
+      ],
       ['LOCK', '/docs/report.docx', {}, lock],
       ['UNLOCK', '/docs/report.docx', { 'lock-token': '<opaquelocktoken:x>' }],
     ];

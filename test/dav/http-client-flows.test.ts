@@ -29,7 +29,10 @@ describe('dav client flows', () => {
     const content = Buffer.alloc(300_000, 'f');
     for (const name of ['photo.jpg', '._photo.jpg']) {
       expect((await dav(s.origin, 'PUT', `/${name}`, { headers: ua, body: '' })).status).to.equal(201);
-      const locked = await dav(s.origin, 'LOCK', `/${name}`, { headers: { ...ua, timeout: 'Second-600', depth: '0' }, body: lockBody('exclusive', '<D:href>http://www.apple.com/webdav_fs/</D:href>') });
+      const locked = await dav(s.origin, 'LOCK', `/${name}`, {
+        headers: { ...ua, timeout: 'Second-600', depth: '0' },
+        body: lockBody('exclusive', '<D:href>http://www.apple.com/webdav_fs/</D:href>'),
+      });
       expect(locked.status).to.equal(200);
       const token = header(locked, 'lock-token')!;
       const put = await dav(s.origin, 'PUT', `/${name}`, {
@@ -56,7 +59,9 @@ describe('dav client flows', () => {
     expect(locked.status).to.equal(200);
     const token = header(locked, 'lock-token')!.slice(1, -1);
     const ifHeader = { if: `(<${token}>)` };
-    expect((await dav(s.origin, 'PUT', '/Documents/report.docx', { headers: { ...ua, ...ifHeader }, body: 'docx bytes' })).status).to.equal(204);
+    expect((await dav(s.origin, 'PUT', '/Documents/report.docx', { headers: { ...ua, ...ifHeader }, body: 'docx bytes' })).status).to.equal(
+      204,
+    );
     const patch = await dav(s.origin, 'PROPPATCH', '/Documents/report.docx', {
       headers: { ...ua, ...ifHeader },
       body:
@@ -67,16 +72,24 @@ describe('dav client flows', () => {
     });
     expect(patch.status).to.equal(207);
     expect(firstResponse(patch.text).propstats.map((p) => p.status)).to.deep.equal([200]);
-    expect((await dav(s.origin, 'UNLOCK', '/Documents/report.docx', { headers: { ...ua, 'lock-token': `<${token}>` } })).status).to.equal(204);
+    expect((await dav(s.origin, 'UNLOCK', '/Documents/report.docx', { headers: { ...ua, 'lock-token': `<${token}>` } })).status).to.equal(
+      204,
+    );
     expect(s.drive.content('/Documents/report.docx')!.toString()).to.equal('docx bytes');
   });
 
   it('davfs2: LOCK a new file (201), PUT with a tagged If, HEAD for ETag and Last-Modified, UNLOCK', async () => {
     const ua = { 'user-agent': 'davfs2/1.6.1 neon/0.32.5' };
-    const locked = await dav(s.origin, 'LOCK', '/notes.txt', { headers: { ...ua, depth: '0', timeout: 'Second-1800' }, body: lockBody('exclusive', 'davfs2') });
+    const locked = await dav(s.origin, 'LOCK', '/notes.txt', {
+      headers: { ...ua, depth: '0', timeout: 'Second-1800' },
+      body: lockBody('exclusive', 'davfs2'),
+    });
     expect(locked.status).to.equal(201);
     const token = header(locked, 'lock-token')!;
-    const put = await dav(s.origin, 'PUT', '/notes.txt', { headers: { ...ua, if: `<${s.origin}/notes.txt> (${token})` }, body: 'edited in vim' });
+    const put = await dav(s.origin, 'PUT', '/notes.txt', {
+      headers: { ...ua, if: `<${s.origin}/notes.txt> (${token})` },
+      body: 'edited in vim',
+    });
     expect(put.status).to.equal(204);
     const head = await dav(s.origin, 'HEAD', '/notes.txt', { headers: ua });
     expect(header(head, 'etag')).to.equal(header(put, 'etag'));
@@ -100,15 +113,22 @@ describe('dav client flows', () => {
     const listing = parseMultistatus((await dav(s.origin, 'PROPFIND', '/backup/', { headers: { ...ua, depth: '1' }, body: four })).text);
     expect(listing.map((r) => r.href)).to.deep.equal(['/backup/', '/backup/2024/']);
     expect(listing.every((r) => at(r.propstats, 0).status === 200)).to.equal(true);
-    const copy = await dav(s.origin, 'COPY', '/backup/2024/file.bin', { headers: { ...ua, destination: `${s.origin}/backup/copy.bin`, overwrite: 'F' } });
+    const copy = await dav(s.origin, 'COPY', '/backup/2024/file.bin', {
+      headers: { ...ua, destination: `${s.origin}/backup/copy.bin`, overwrite: 'F' },
+    });
     expect(copy.status).to.equal(201);
-    const move = await dav(s.origin, 'MOVE', '/backup/2024/', { headers: { ...ua, destination: `${s.origin}/backup/2025/`, overwrite: 'F' } });
+    const move = await dav(s.origin, 'MOVE', '/backup/2024/', {
+      headers: { ...ua, destination: `${s.origin}/backup/2025/`, overwrite: 'F' },
+    });
     expect(move.status).to.equal(201);
     const ranged = await dav(s.origin, 'GET', '/backup/2025/file.bin', { headers: { ...ua, range: 'bytes=5-9', depth: '0' } });
     expect(ranged.status).to.equal(206);
     expect(header(ranged, 'content-range')).to.equal('bytes 5-9/20');
     expect(ranged.text).to.equal('56789');
-    const about = await dav(s.origin, 'PROPFIND', '/', { headers: { ...ua, depth: '0' }, body: propfindBody(['<D:quota-available-bytes/>', '<D:quota-used-bytes/>']) });
+    const about = await dav(s.origin, 'PROPFIND', '/', {
+      headers: { ...ua, depth: '0' },
+      body: propfindBody(['<D:quota-available-bytes/>', '<D:quota-used-bytes/>']),
+    });
     expect(textOf(propOf(firstResponse(about.text), '{DAV:}quota-used-bytes')!.el)).to.equal('40');
     expect((await dav(s.origin, 'DELETE', '/backup/', { headers: ua })).status).to.equal(204);
     expect(s.drive.has('/backup')).to.equal(false);

@@ -30,7 +30,9 @@ describe('dav over HTTP: COPY and MOVE', () => {
     expect((await dav(s.origin, 'COPY', '/dir/a.txt', { headers: { destination: 'rel.txt' } })).status).to.equal(201);
     expect(s.drive.has('/dir/rel.txt')).to.equal(true);
     const host = new URL(s.origin).host;
-    expect((await dav(s.origin, 'MOVE', '/p1.txt', { headers: { destination: `http://${host.toUpperCase()}/p2%20x.txt` } })).status).to.equal(201);
+    expect(
+      (await dav(s.origin, 'MOVE', '/p1.txt', { headers: { destination: `http://${host.toUpperCase()}/p2%20x.txt` } })).status,
+    ).to.equal(201);
     expect(s.drive.has('/p2 x.txt')).to.equal(true);
   });
 
@@ -47,7 +49,9 @@ describe('dav over HTTP: COPY and MOVE', () => {
     const res = await dav(s.origin, 'MOVE', '/src.txt', { headers: { destination: 'https://127.0.0.1:8443/behind-proxy.txt' } });
     expect(res.status).to.equal(201);
     expect(s.drive.has('/behind-proxy.txt')).to.equal(true);
-    expect((await dav(s.origin, 'COPY', '/behind-proxy.txt', { headers: { destination: 'https://127.0.0.2/x.txt' } })).status).to.equal(502);
+    expect((await dav(s.origin, 'COPY', '/behind-proxy.txt', { headers: { destination: 'https://127.0.0.2/x.txt' } })).status).to.equal(
+      502,
+    );
   });
 
   it('accepts the server.publicUrl authority behind a reverse proxy that rewrites Host', async () => {
@@ -58,7 +62,9 @@ describe('dav over HTTP: COPY and MOVE', () => {
     const move = await dav(s.origin, 'MOVE', '/src.txt', { headers: { destination: 'https://dav.example.com:443/moved.txt' } });
     expect(move.status).to.equal(201);
     expect(s.drive.has('/moved.txt')).to.equal(true);
-    expect((await dav(s.origin, 'COPY', '/moved.txt', { headers: { destination: 'https://other.example.com/c.txt' } })).status).to.equal(502);
+    expect((await dav(s.origin, 'COPY', '/moved.txt', { headers: { destination: 'https://other.example.com/c.txt' } })).status).to.equal(
+      502,
+    );
   });
 
   it('fails with 412 on an existing destination with Overwrite: F, and treats a missing Overwrite as T', async () => {

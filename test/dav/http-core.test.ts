@@ -60,7 +60,13 @@ describe('dav over HTTP: OPTIONS, MKCOL, PUT, GET, HEAD, DELETE', () => {
     expect((await dav(s.origin, 'PUT', '/f.txt', { body: 'keep me' })).status).to.equal(201);
     expect((await dav(s.origin, 'DELETE', '/f.txt/')).status).to.equal(404);
     expect((await dav(s.origin, 'PROPFIND', '/f.txt/', { headers: { depth: '0' } })).status).to.equal(404);
-    expect((await dav(s.origin, 'PROPPATCH', '/f.txt/', { body: '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:t">1</x></D:prop></D:set></D:propertyupdate>' })).status).to.equal(404);
+    expect(
+      (
+        await dav(s.origin, 'PROPPATCH', '/f.txt/', {
+          body: '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:t">1</x></D:prop></D:set></D:propertyupdate>',
+        })
+      ).status,
+    ).to.equal(404);
     expect((await dav(s.origin, 'MOVE', '/f.txt/', { headers: { destination: '/g.txt' } })).status).to.equal(404);
     expect((await dav(s.origin, 'COPY', '/f.txt/', { headers: { destination: '/g.txt' } })).status).to.equal(404);
     const lockBody = '<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';

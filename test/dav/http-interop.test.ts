@@ -16,7 +16,7 @@ describe('dav over HTTP: interoperability findings', () => {
   let s: RunningDav;
   beforeEach(async () => {
     s = await startDav({ bodyIdleTimeoutMs: 400 });
-    s.drive.putFile('/dir/it\'s (1)!.txt', 'quote');
+    s.drive.putFile("/dir/it's (1)!.txt", 'quote');
     s.drive.putFile('/big.bin', Buffer.alloc(64 * 1024, 7));
   });
   afterEach(async () => {
@@ -31,7 +31,8 @@ describe('dav over HTTP: interoperability findings', () => {
   });
 
   it('answers a complete request before rejecting stray bytes after it on the same connection', async () => {
-    const body = '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:a xmlns:x="urn:x">1</x:a></D:prop></D:set></D:propertyupdate>';
+    const body =
+      '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:a xmlns:x="urn:x">1</x:a></D:prop></D:set></D:propertyupdate>';
     const head = `PROPPATCH /dir/ HTTP/1.1\nHost: 127.0.0.1\nConnection: keep-alive\nContent-Type: text/xml\nContent-Length: ${Buffer.byteLength(body)}`;
     const ex = await raw(portOf(s), head, { body: body + 'Connection: keep-alive\r\n\r\n', waitMs: 2000 });
     // The 207 comes whole (its body ends with the multistatus), then the 400, then the close.
@@ -42,14 +43,19 @@ describe('dav over HTTP: interoperability findings', () => {
   });
 
   it('puts the reason for a refusal into the status line (gvfs shows only that)', async () => {
-    const ex = await raw(portOf(s), 'PUT /nowhere/x.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 1\nConnection: close', { body: 'x', waitMs: 2000 });
+    const ex = await raw(portOf(s), 'PUT /nowhere/x.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 1\nConnection: close', {
+      body: 'x',
+      waitMs: 2000,
+    });
     const line = ex.text.split('\r\n')[0];
     expect(line).to.match(/^HTTP\/1\.1 409 Conflict: .*parent collection/);
   });
 
   for (const length of ['9007199254740992', '18446744073709551615']) {
     it(`answers 413 to a PUT with Content-Length ${length}`, async () => {
-      const ex = await raw(portOf(s), `PUT /huge.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${length}\nConnection: close`, { waitMs: 2000 });
+      const ex = await raw(portOf(s), `PUT /huge.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${length}\nConnection: close`, {
+        waitMs: 2000,
+      });
       expect(statusesOf(ex.text)).to.deep.equal([413]);
       expect(s.drive.has('/huge.bin')).to.equal(false);
     });
@@ -58,7 +64,10 @@ describe('dav over HTTP: interoperability findings', () => {
   it('answers 501 to a transfer coding other than chunked and stores nothing', async () => {
     const chunk = Buffer.from('compressed?');
     const body = `${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`;
-    const ex = await raw(portOf(s), 'PUT /coded.txt HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: gzip, chunked\nConnection: close', { body, waitMs: 2000 });
+    const ex = await raw(portOf(s), 'PUT /coded.txt HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: gzip, chunked\nConnection: close', {
+      body,
+      waitMs: 2000,
+    });
     expect(statusesOf(ex.text)).to.deep.equal([501]);
     expect(s.drive.has('/coded.txt')).to.equal(false);
   });
@@ -90,7 +99,9 @@ describe('dav over HTTP: interoperability findings', () => {
   it('checks the authority of an absolute-form target, not the Host header, for anonymous access', async () => {
     const evil = await raw(portOf(s), 'PROPFIND http://evil.com/ HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nConnection: close', { waitMs: 2000 });
     expect(statusesOf(evil.text)).to.deep.equal([401]);
-    const ok = await raw(portOf(s), `PROPFIND http://127.0.0.1:${portOf(s)}/ HTTP/1.1\nHost: evil.com\nDepth: 0\nConnection: close`, { waitMs: 2000 });
+    const ok = await raw(portOf(s), `PROPFIND http://127.0.0.1:${portOf(s)}/ HTTP/1.1\nHost: evil.com\nDepth: 0\nConnection: close`, {
+      waitMs: 2000,
+    });
     expect(statusesOf(ok.text)).to.deep.equal([207]);
   });
 
@@ -119,7 +130,10 @@ describe('dav over HTTP: interoperability findings', () => {
 
   it('cuts a stalled PUT body at bodyIdleTimeoutMs with 408 and stores nothing', async () => {
     const started = Date.now();
-    const ex = await raw(portOf(s), 'PUT /stalled.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 1000', { body: Buffer.alloc(10), waitMs: 3000 });
+    const ex = await raw(portOf(s), 'PUT /stalled.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 1000', {
+      body: Buffer.alloc(10),
+      waitMs: 3000,
+    });
     const took = Date.now() - started;
     expect(statusesOf(ex.text)).to.deep.equal([408]);
     expect(ex.closed).to.equal(true);

@@ -11,7 +11,11 @@ function tokenOf(res: DavResponse): string {
   return h!.slice(1, -1);
 }
 
-async function lock(s: RunningDav, path: string, opts: { scope?: 'exclusive' | 'shared'; depth?: string; timeout?: string; headers?: Record<string, string> } = {}) {
+async function lock(
+  s: RunningDav,
+  path: string,
+  opts: { scope?: 'exclusive' | 'shared'; depth?: string; timeout?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.depth !== undefined) headers.depth = opts.depth;
   if (opts.timeout !== undefined) headers.timeout = opts.timeout;
@@ -62,7 +66,10 @@ describe('dav over HTTP: LOCK, UNLOCK and the If header', () => {
       ['MOVE', { destination: '/moved.txt' }],
       ['PROPPATCH', {}],
     ] as [string, Record<string, string>][]) {
-      const body = method === 'PROPPATCH' ? '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:a xmlns:x="urn:x">1</x:a></D:prop></D:set></D:propertyupdate>' : undefined;
+      const body =
+        method === 'PROPPATCH'
+          ? '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:a xmlns:x="urn:x">1</x:a></D:prop></D:set></D:propertyupdate>'
+          : undefined;
       expect((await dav(s.origin, method, '/f.txt', { headers, body })).status, method).to.equal(423);
     }
     s.drive.putFile('/other.txt', 'o');
@@ -134,7 +141,10 @@ describe('dav over HTTP: LOCK, UNLOCK and the If header', () => {
     expect((await lock(s, '/coll/', { scope: 'exclusive' })).status).to.equal(423);
     // Either shared token lets its holder write.
     expect((await dav(s.origin, 'PUT', '/coll/member.txt', { headers: { if: `(<${b}>)` }, body: 'b' })).status).to.equal(204);
-    const discovery = await dav(s.origin, 'PROPFIND', '/coll/member.txt', { headers: { depth: '0' }, body: propfindBody(['<D:lockdiscovery/>']) });
+    const discovery = await dav(s.origin, 'PROPFIND', '/coll/member.txt', {
+      headers: { depth: '0' },
+      body: propfindBody(['<D:lockdiscovery/>']),
+    });
     expect(propOf(firstResponse(discovery.text), '{DAV:}lockdiscovery')!.el.children).to.have.length(2);
   });
 
@@ -173,7 +183,9 @@ describe('dav over HTTP: LOCK, UNLOCK and the If header', () => {
     expect(direct.status).to.equal(200);
     expect(direct.text).to.match(/Second-(5000|4999)</);
     expect(direct.text).to.include(token);
-    const indirect = await dav(s.origin, 'LOCK', '/coll/member.txt', { headers: { if: `<${s.origin}/coll/> (<${token}>)`, timeout: 'Second-300' } });
+    const indirect = await dav(s.origin, 'LOCK', '/coll/member.txt', {
+      headers: { if: `<${s.origin}/coll/> (<${token}>)`, timeout: 'Second-300' },
+    });
     expect(indirect.status).to.equal(200);
     expect(indirect.text).to.include('<D:lockroot><D:href>/coll/</D:href></D:lockroot>');
     expect((await dav(s.origin, 'LOCK', '/coll/')).status).to.equal(400);
@@ -201,7 +213,10 @@ describe('dav over HTTP: LOCK, UNLOCK and the If header', () => {
 
   it('answers 400 to a LOCK body that is not a lockinfo or asks Depth 1', async () => {
     expect((await dav(s.origin, 'LOCK', '/f.txt', { body: '<D:propfind xmlns:D="DAV:"/>' })).status).to.equal(400);
-    expect((await dav(s.origin, 'LOCK', '/f.txt', { body: '<D:lockinfo xmlns:D="DAV:"><D:locktype><D:write/></D:locktype></D:lockinfo>' })).status).to.equal(400);
+    expect(
+      (await dav(s.origin, 'LOCK', '/f.txt', { body: '<D:lockinfo xmlns:D="DAV:"><D:locktype><D:write/></D:locktype></D:lockinfo>' }))
+        .status,
+    ).to.equal(400);
     expect((await lock(s, '/coll/', { depth: '1' })).status).to.equal(400);
   });
 
@@ -271,9 +286,13 @@ describe('dav over HTTP: locks belong to the user who took them', () => {
     const token = tokenOf(res);
     const asBob = { authorization: auth('bob'), if: `(<${token}>)` };
     expect((await dav(s.origin, 'PUT', '/shared.txt', { headers: asBob, body: 'bob' })).status).to.equal(423);
-    expect((await dav(s.origin, 'UNLOCK', '/shared.txt', { headers: { authorization: auth('bob'), 'lock-token': `<${token}>` } })).status).to.equal(403);
+    expect(
+      (await dav(s.origin, 'UNLOCK', '/shared.txt', { headers: { authorization: auth('bob'), 'lock-token': `<${token}>` } })).status,
+    ).to.equal(403);
     const asAlice = { authorization: auth('alice'), if: `(<${token}>)` };
     expect((await dav(s.origin, 'PUT', '/shared.txt', { headers: asAlice, body: 'alice' })).status).to.equal(204);
-    expect((await dav(s.origin, 'UNLOCK', '/shared.txt', { headers: { authorization: auth('alice'), 'lock-token': `<${token}>` } })).status).to.equal(204);
+    expect(
+      (await dav(s.origin, 'UNLOCK', '/shared.txt', { headers: { authorization: auth('alice'), 'lock-token': `<${token}>` } })).status,
+    ).to.equal(204);
   });
 });

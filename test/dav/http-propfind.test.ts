@@ -94,7 +94,13 @@ describe('dav over HTTP: PROPFIND', () => {
   });
 
   it('answers rclone: the 200 propstat first, unknown properties in a 404 after it', async () => {
-    const body = propfindBody(['<x:missing xmlns:x="urn:x"/>', '<D:displayname/>', '<D:getlastmodified/>', '<D:getcontentlength/>', '<D:resourcetype/>']);
+    const body = propfindBody([
+      '<x:missing xmlns:x="urn:x"/>',
+      '<D:displayname/>',
+      '<D:getlastmodified/>',
+      '<D:getcontentlength/>',
+      '<D:resourcetype/>',
+    ]);
     const res = await dav(s.origin, 'PROPFIND', '/dir/', { headers: { depth: '1' }, body });
     for (const r of parseMultistatus(res.text)) {
       expect(at(r.propstats, 0).status, r.href).to.equal(200);
@@ -173,7 +179,11 @@ describe('dav over HTTP: PROPFIND', () => {
   });
 
   it('answers 400 to malformed XML and to a body that is not a propfind', async () => {
-    const bodies = ['<foo>', '<D:propfind xmlns:D="DAV:"><D:prop><bar:foo xmlns:bar=""/></D:prop></D:propfind>', '<D:lockinfo xmlns:D="DAV:"/>'];
+    const bodies = [
+      '<foo>',
+      '<D:propfind xmlns:D="DAV:"><D:prop><bar:foo xmlns:bar=""/></D:prop></D:propfind>',
+      '<D:lockinfo xmlns:D="DAV:"/>',
+    ];
     for (const body of bodies) {
       expect((await dav(s.origin, 'PROPFIND', '/', { headers: { depth: '0' }, body })).status, body).to.equal(400);
     }
@@ -195,7 +205,10 @@ describe('dav over HTTP: PROPFIND', () => {
 
   it('shows the new size at once after a PUT (read-after-write)', async () => {
     await dav(s.origin, 'PUT', '/dir/a%20file.txt', { body: 'much longer content' });
-    const res = await dav(s.origin, 'PROPFIND', '/dir/a%20file.txt', { headers: { depth: '0' }, body: propfindBody(['<D:getcontentlength/>']) });
+    const res = await dav(s.origin, 'PROPFIND', '/dir/a%20file.txt', {
+      headers: { depth: '0' },
+      body: propfindBody(['<D:getcontentlength/>']),
+    });
     expect(textOf(propOf(firstResponse(res.text), `${D}getcontentlength`)!.el)).to.equal('19');
   });
 });

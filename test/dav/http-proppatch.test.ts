@@ -96,7 +96,9 @@ describe('dav over HTTP: PROPPATCH and dead properties', () => {
     expect((await dav(s.origin, 'PROPPATCH', '/f.txt', { body: '<D:propertyupdate xmlns:D="DAV:">' })).status).to.equal(400);
     expect((await dav(s.origin, 'PROPPATCH', '/f.txt', { body: '<D:propfind xmlns:D="DAV:"/>' })).status).to.equal(400);
     expect((await dav(s.origin, 'PROPPATCH', '/f.txt', { body: update('<D:set><e:noprop/></D:set>') })).status).to.equal(400);
-    expect((await dav(s.origin, 'PROPPATCH', '/missing', { body: update('<D:set><D:prop><e:a>1</e:a></D:prop></D:set>') })).status).to.equal(404);
+    expect(
+      (await dav(s.origin, 'PROPPATCH', '/missing', { body: update('<D:set><D:prop><e:a>1</e:a></D:prop></D:set>') })).status,
+    ).to.equal(404);
   });
 
   it('moves properties with MOVE, copies them with COPY, and deletes them with DELETE', async () => {

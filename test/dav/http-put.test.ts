@@ -52,11 +52,15 @@ describe('dav over HTTP: PUT', () => {
   it('sends 100 Continue and stores the body when the client waits for it', async () => {
     s = await startDav();
     const body = 'x'.repeat(100);
-    const ex = await raw(portOf(s), 'PUT /expect100 HTTP/1.1\nHost: 127.0.0.1\nConnection: close\nContent-Length: 100\nExpect: 100-continue', {
-      body,
-      waitForContinue: true,
-      waitMs: 1500,
-    });
+    const ex = await raw(
+      portOf(s),
+      'PUT /expect100 HTTP/1.1\nHost: 127.0.0.1\nConnection: close\nContent-Length: 100\nExpect: 100-continue',
+      {
+        body,
+        waitForContinue: true,
+        waitMs: 1500,
+      },
+    );
     expect(statusesOf(ex.text)).to.deep.equal([100, 201]);
     expect(s.drive.content('/expect100')!.toString()).to.equal(body);
   });
@@ -78,10 +82,14 @@ describe('dav over HTTP: PUT', () => {
       expect(statusesOf(ex.text), path).to.deep.equal([status]);
     }
     s.drive.putFile('/filler', Buffer.alloc(4500));
-    const quota = await raw(portOf(s), 'PUT /over-quota HTTP/1.1\nHost: 127.0.0.1\nConnection: close\nContent-Length: 900\nExpect: 100-continue', {
-      body: 'never sent',
-      waitForContinue: true,
-    });
+    const quota = await raw(
+      portOf(s),
+      'PUT /over-quota HTTP/1.1\nHost: 127.0.0.1\nConnection: close\nContent-Length: 900\nExpect: 100-continue',
+      {
+        body: 'never sent',
+        waitForContinue: true,
+      },
+    );
     expect(statusesOf(quota.text)).to.deep.equal([507]);
     expect(quota.text).to.include('<D:quota-not-exceeded/>');
   });
@@ -189,7 +197,11 @@ describe('dav over HTTP: PUT', () => {
         },
       );
     // The client gives up before the drive is ready for its body (raw() closes the socket after waitMs).
-    await raw(portOf(s), 'PUT /left HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5\nExpect: 100-continue', { body: 'never', waitForContinue: true, waitMs: 200 });
+    await raw(portOf(s), 'PUT /left HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5\nExpect: 100-continue', {
+      body: 'never',
+      waitForContinue: true,
+      waitMs: 200,
+    });
     await sleep(200);
     release();
     await waitFor(() => outcome !== 'pending', { what: 'the write ended' });

@@ -31,7 +31,17 @@ describe('dav over HTTP: malformed and hostile requests', () => {
 
   it('answers 400 to bad percent-encoding, dot segments, encoded slashes, NUL and fragments — and keeps serving', async () => {
     // Raw requests: HTTP client libraries would normalise some of these paths before sending them.
-    for (const path of ['/%ZZ', '/%', '/%C3%28', '/a/../a/b.txt', '/a/%2e%2e/a/b.txt', '/a%2Fb.txt', '/a%2fb.txt', '/a/b%00.txt', '/a/#frag']) {
+    for (const path of [
+      '/%ZZ',
+      '/%',
+      '/%C3%28',
+      '/a/../a/b.txt',
+      '/a/%2e%2e/a/b.txt',
+      '/a%2Fb.txt',
+      '/a%2fb.txt',
+      '/a/b%00.txt',
+      '/a/#frag',
+    ]) {
       for (const method of ['GET', 'PROPFIND', 'DELETE']) {
         const ex = await raw(portOf(s), `${method} ${path} HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nConnection: close`, { waitMs: 1000 });
         expect(statusesOf(ex.text), `${method} ${path}`).to.deep.equal([400]);
@@ -54,7 +64,9 @@ describe('dav over HTTP: malformed and hostile requests', () => {
     await s.close();
     s = await startDav({ users: [{ name: 'u', passwordHash: await hashPassword('p') }], allowAnonymous: false });
     const wrong = (i: number) => ({ authorization: 'Basic ' + Buffer.from(`u:wrong-${i}`).toString('base64') });
-    const flood = await Promise.all(Array.from({ length: 50 }, (_, i) => dav(s.origin, 'PROPFIND', '/', { headers: { ...wrong(i), depth: '0' } })));
+    const flood = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => dav(s.origin, 'PROPFIND', '/', { headers: { ...wrong(i), depth: '0' } })),
+    );
     const statuses = new Set(flood.map((r) => r.status));
     expect([...statuses].sort()).to.deep.equal([401, 503]);
     for (const r of flood.filter((x) => x.status === 503)) expect(r.headers['retry-after']).to.equal('1');
@@ -77,7 +89,10 @@ describe('dav over HTTP: malformed and hostile requests', () => {
 
   it('answers 413 to an XML body over the cap announced by Content-Length, without reading it', async () => {
     const started = Date.now();
-    const ex = await raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nContent-Length: 99999999999', { body: 'abcd', waitMs: 3000 });
+    const ex = await raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nContent-Length: 99999999999', {
+      body: 'abcd',
+      waitMs: 3000,
+    });
     expect(statusesOf(ex.text)).to.deep.equal([413]);
     expect(ex.closed).to.equal(true);
     expect(Date.now() - started).to.be.below(2500);
@@ -85,14 +100,22 @@ describe('dav over HTTP: malformed and hostile requests', () => {
 
   it('answers 413 to a chunked XML body that grows over the cap', async () => {
     const filler = `<x:f xmlns:x="urn:x">${'y'.repeat(2000)}</x:f>`;
-    const body = Readable.from([Buffer.from('<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'), Buffer.from(filler), Buffer.from(filler), Buffer.from(filler)]);
+    const body = Readable.from([
+      Buffer.from('<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'),
+      Buffer.from(filler),
+      Buffer.from(filler),
+      Buffer.from(filler),
+    ]);
     const res = await dav(s.origin, 'PROPPATCH', '/a/b.txt', { body });
     expect(res.status).to.equal(413);
     expect((await dav(s.origin, 'GET', '/a/b.txt')).status).to.equal(200);
   });
 
   it('drops a stalled XML body (Content-Length larger than what arrives) with 408 and still serves others', async () => {
-    const stalled = raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nContent-Length: 100', { body: '<D:propfind', waitMs: 5000 });
+    const stalled = raw(portOf(s), 'PROPFIND / HTTP/1.1\nHost: 127.0.0.1\nDepth: 0\nContent-Length: 100', {
+      body: '<D:propfind',
+      waitMs: 5000,
+    });
     expect((await dav(s.origin, 'PROPFIND', '/', { headers: { depth: '0' }, body: propfindBody(['<D:getetag/>']) })).status).to.equal(207);
     const ex = await stalled;
     expect(ex.closed).to.equal(true);

@@ -19,7 +19,15 @@ describe('dav over HTTP: the status page and the reserved prefix', () => {
   it('shows each upload with its path, a progress bar of confirmed bytes, rate, ETA, attempts and last error', async () => {
     source.set(
       withUploads([
-        upload({ path: '/films/<b>big</b> & "more".mkv', size: 1000, confirmedBytes: 250, state: 'active', attempts: 2, rate: 50, lastError: 'superfile2: HTTP 502 <html>' }),
+        upload({
+          path: '/films/<b>big</b> & "more".mkv',
+          size: 1000,
+          confirmedBytes: 250,
+          state: 'active',
+          attempts: 2,
+          rate: 50,
+          lastError: 'superfile2: HTTP 502 <html>',
+        }),
         upload({ path: '/later.bin', size: 4096, state: 'pending' }),
         upload({ path: '/broken.bin', size: 10, state: 'failed', attempts: 5, lastError: 'create: errno 31299' }),
       ]),
@@ -50,7 +58,11 @@ describe('dav over HTTP: the status page and the reserved prefix', () => {
   });
 
   it('shows the cache, the quota, TeraBox health, version, uptime and settings', async () => {
-    source.set(baseSnapshot({ terabox: { reachable: false, lastError: { message: 'connect ECONNREFUSED', at: '2026-01-01T00:00:05Z' }, region: 'jp' } }));
+    source.set(
+      baseSnapshot({
+        terabox: { reachable: false, lastError: { message: 'connect ECONNREFUSED', at: '2026-01-01T00:00:05Z' }, region: 'jp' },
+      }),
+    );
     const html = (await dav(s.origin, 'GET', PAGE)).text;
     expect(html).to.include('75.0% (30 hits, 10 misses)');
     expect(html).to.include('300 MiB of 1 GiB in 12 entries');
@@ -81,7 +93,9 @@ describe('dav over HTTP: the status page and the reserved prefix', () => {
   });
 
   it('links every directory index to the page with a one-line summary', async () => {
-    source.set(withUploads([upload({ path: '/a', size: 1024 * 1024 * 1024, state: 'active' }), upload({ path: '/b', size: 300 * 1024 * 1024 })]));
+    source.set(
+      withUploads([upload({ path: '/a', size: 1024 * 1024 * 1024, state: 'active' }), upload({ path: '/b', size: 300 * 1024 * 1024 })]),
+    );
     s.drive.putFile('/docs/x.txt', 'x');
     for (const path of ['/', '/docs/']) {
       const res = await dav(s.origin, 'GET', path);
@@ -114,7 +128,9 @@ describe('dav over HTTP: the status page and the reserved prefix', () => {
     }
     expect((await dav(s.origin, 'GET', '/src.txt')).text).to.equal('source');
     expect(s.drive.calls.filter((c) => c === 'copy' || c === 'move')).to.deep.equal([]);
-    const out = await dav(s.origin, 'MOVE', '/.well-known/terabox-webdav/stray.txt', { headers: { destination: `${s.origin}/stolen.txt` } });
+    const out = await dav(s.origin, 'MOVE', '/.well-known/terabox-webdav/stray.txt', {
+      headers: { destination: `${s.origin}/stolen.txt` },
+    });
     expect(out.status).to.equal(405);
     expect((await dav(s.origin, 'GET', '/stolen.txt')).status).to.equal(404);
   });
@@ -123,7 +139,11 @@ describe('dav over HTTP: the status page and the reserved prefix', () => {
 describe('dav over HTTP: the status page behind a password', () => {
   let s: RunningDav;
   before(async () => {
-    s = await startDav({ status: controlledStatus().status, allowAnonymous: false, users: [{ name: 'alice', passwordHash: await hashPassword('s3cret pass') }] });
+    s = await startDav({
+      status: controlledStatus().status,
+      allowAnonymous: false,
+      users: [{ name: 'alice', passwordHash: await hashPassword('s3cret pass') }],
+    });
   });
   after(async () => {
     await s.close();

@@ -9,13 +9,27 @@ describe('If header grammar (RFC 4918 §10.4 examples)', () => {
     [
       `(<${T1}> ["I am an ETag"]) (["I am another ETag"])`,
       [
-        { tag: null, conditions: [{ not: false, kind: 'token', value: T1 }, { not: false, kind: 'etag', value: '"I am an ETag"' }] },
+        {
+          tag: null,
+          conditions: [
+            { not: false, kind: 'token', value: T1 },
+            { not: false, kind: 'etag', value: '"I am an ETag"' },
+          ],
+        },
         { tag: null, conditions: [{ not: false, kind: 'etag', value: '"I am another ETag"' }] },
       ],
     ],
     [
       `(Not <${T1}> <${T2}>)`,
-      [{ tag: null, conditions: [{ not: true, kind: 'token', value: T1 }, { not: false, kind: 'token', value: T2 }] }],
+      [
+        {
+          tag: null,
+          conditions: [
+            { not: true, kind: 'token', value: T1 },
+            { not: false, kind: 'token', value: T2 },
+          ],
+        },
+      ],
     ],
     [
       `(<${T1}>) (Not <DAV:no-lock>)`,
@@ -27,11 +41,20 @@ describe('If header grammar (RFC 4918 §10.4 examples)', () => {
     [
       `</resource1> (<${T1}> [W/"A weak ETag"]) (["strong ETag"])`,
       [
-        { tag: '/resource1', conditions: [{ not: false, kind: 'token', value: T1 }, { not: false, kind: 'etag', value: 'W/"A weak ETag"' }] },
+        {
+          tag: '/resource1',
+          conditions: [
+            { not: false, kind: 'token', value: T1 },
+            { not: false, kind: 'etag', value: 'W/"A weak ETag"' },
+          ],
+        },
         { tag: '/resource1', conditions: [{ not: false, kind: 'etag', value: '"strong ETag"' }] },
       ],
     ],
-    [`<http://www.example.com/specs/> (<${T1}>)`, [{ tag: 'http://www.example.com/specs/', conditions: [{ not: false, kind: 'token', value: T1 }] }]],
+    [
+      `<http://www.example.com/specs/> (<${T1}>)`,
+      [{ tag: 'http://www.example.com/specs/', conditions: [{ not: false, kind: 'token', value: T1 }] }],
+    ],
     [`</specs/rfc2518.doc> (["4217"])`, [{ tag: '/specs/rfc2518.doc', conditions: [{ not: false, kind: 'etag', value: '"4217"' }] }]],
     [`</specs/rfc2518.doc> (Not ["4217"])`, [{ tag: '/specs/rfc2518.doc', conditions: [{ not: true, kind: 'etag', value: '"4217"' }] }]],
     [
@@ -41,7 +64,18 @@ describe('If header grammar (RFC 4918 §10.4 examples)', () => {
         { tag: '/b', conditions: [{ not: false, kind: 'token', value: 't:b' }] },
       ],
     ],
-    ['  (  not<t:x>[ "e" ]  )  ', [{ tag: null, conditions: [{ not: true, kind: 'token', value: 't:x' }, { not: false, kind: 'etag', value: '"e"' }] }]],
+    [
+      '  (  not<t:x>[ "e" ]  )  ',
+      [
+        {
+          tag: null,
+          conditions: [
+            { not: true, kind: 'token', value: 't:x' },
+            { not: false, kind: 'etag', value: '"e"' },
+          ],
+        },
+      ],
+    ],
   ];
   for (const [header, expected] of cases) {
     it(`parses ${header}`, () => {
@@ -49,7 +83,19 @@ describe('If header grammar (RFC 4918 §10.4 examples)', () => {
     });
   }
 
-  for (const bad of ['', '(', '()', '<http://x/>', '(<a>) </b> (<c>)', '(["unterminated)', 'garbage', '(Not)', '(<a b>)', '(<a>', '</x> garbage']) {
+  for (const bad of [
+    '',
+    '(',
+    '()',
+    '<http://x/>',
+    '(<a>) </b> (<c>)',
+    '(["unterminated)',
+    'garbage',
+    '(Not)',
+    '(<a b>)',
+    '(<a>',
+    '</x> garbage',
+  ]) {
     it(`refuses ${JSON.stringify(bad)} with a syntax error`, () => {
       expect(() => parseIfHeader(bad)).to.throw(IfHeaderSyntaxError);
     });
@@ -98,7 +144,9 @@ describe('If header evaluation', () => {
 
   it('looks up each ETag once however many lists name it', async () => {
     let lookups = 0;
-    const counting: IfEnvironment = { ...env, etagOf: async (p) => {
+    const counting: IfEnvironment = {
+      ...env,
+      etagOf: async (p) => {
         lookups++;
         return etags[p] ?? null;
       },

@@ -13,8 +13,28 @@ describe('Range header', () => {
     ['bytes=200-300', 100, { kind: 'unsatisfiable' }],
     ['bytes=-0', 100, { kind: 'unsatisfiable' }],
     ['bytes=0-', 0, { kind: 'unsatisfiable' }],
-    ['bytes=0-0,-1', 100, { kind: 'partial', ranges: [{ start: 0, end: 0 }, { start: 99, end: 99 }] }],
-    ['bytes=10-20, 0-5, 15-30, 31-40', 100, { kind: 'partial', ranges: [{ start: 0, end: 5 }, { start: 10, end: 40 }] }],
+    [
+      'bytes=0-0,-1',
+      100,
+      {
+        kind: 'partial',
+        ranges: [
+          { start: 0, end: 0 },
+          { start: 99, end: 99 },
+        ],
+      },
+    ],
+    [
+      'bytes=10-20, 0-5, 15-30, 31-40',
+      100,
+      {
+        kind: 'partial',
+        ranges: [
+          { start: 0, end: 5 },
+          { start: 10, end: 40 },
+        ],
+      },
+    ],
     ['bytes=9-5', 100, { kind: 'full' }],
     ['items=0-5', 100, { kind: 'full' }],
     ['bytes=abc', 100, { kind: 'full' }],

@@ -43,7 +43,10 @@ describe('dav xml', () => {
       '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
       '<a x="1" x="2"/>',
     ]) {
-      expect(status(() => parseXml(Buffer.from(bad))), bad).to.equal(400);
+      expect(
+        status(() => parseXml(Buffer.from(bad))),
+        bad,
+      ).to.equal(400);
     }
     expect(status(() => parseXml(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0x3c, 0x2f, 0x61, 0x3e])))).to.equal(400);
   });

@@ -54,7 +54,9 @@ describe('TeraBoxDrive over the emulator: errors', () => {
       expect(await codeOf(drive.write(`${dir}/a"quote".txt`, bodyOf('x'), { size: 1 }))).to.equal('INVALID_NAME');
       expect(await codeOf(put(drive, `${dir}/${'n'.repeat(256)}`, 'x'))).to.equal('INVALID_NAME');
       expect(await codeOf(drive.move(`${dir}/good.txt`, `${dir}/bad*.txt`, { overwrite: false }))).to.equal('INVALID_NAME');
-      expect(await codeOf(drive.copy(`${dir}/good.txt`, `${dir}/bad<.txt`, { overwrite: false, depth: 'infinity' }))).to.equal('INVALID_NAME');
+      expect(await codeOf(drive.copy(`${dir}/good.txt`, `${dir}/bad<.txt`, { overwrite: false, depth: 'infinity' }))).to.equal(
+        'INVALID_NAME',
+      );
     });
     expect(calls).to.deep.equal({ precreate: 0, superfile2: 0, create: 0, filemanager: 0 });
     expect(s.overlayRows()).to.equal(0);
@@ -93,7 +95,12 @@ describe('TeraBoxDrive over the emulator: errors', () => {
   });
 
   it('a body over the per-file limit: TOO_LARGE before anything is sent', async () => {
-    const uploader = createUploader({ api: s.api, spoolDir: join(s.tmp, 'spool-small'), journalPath: join(s.tmp, 'journal-small.db'), maxFileSize: 1000 });
+    const uploader = createUploader({
+      api: s.api,
+      spoolDir: join(s.tmp, 'spool-small'),
+      journalPath: join(s.tmp, 'journal-small.db'),
+      maxFileSize: 1000,
+    });
     const small = createTeraBoxDrive({ api: s.api, uploader, db: s.db, overlayDir: join(s.tmp, 'overlay-small') });
     try {
       const { result, calls } = await s.counting(['precreate', 'superfile2'], () =>
@@ -110,7 +117,12 @@ describe('TeraBoxDrive over the emulator: errors', () => {
   it('an account out of space: QUOTA', async () => {
     const { cookie } = s.emu.addAccount({ quotaBytes: 1000 });
     const api = createTeraBoxClient({ baseUrl: s.emu.url, cookie, retry: { attempts: 1 } });
-    const uploader = createUploader({ api, spoolDir: join(s.tmp, 'spool-quota'), journalPath: join(s.tmp, 'journal-quota.db'), rapidUpload: false });
+    const uploader = createUploader({
+      api,
+      spoolDir: join(s.tmp, 'spool-quota'),
+      journalPath: join(s.tmp, 'journal-quota.db'),
+      rapidUpload: false,
+    });
     const full = createTeraBoxDrive({ api, uploader, db: s.db, overlayDir: join(s.tmp, 'overlay-quota') });
     try {
       expect(await codeOf(full.write('/too-much.bin', bodyOf(bytes(5000)), { size: 5000 }))).to.equal('QUOTA');

@@ -175,7 +175,12 @@ describe('TeraBoxDrive over the emulator: 0-byte and junk files in the overlay',
     it('keeps a junk file, and holds no file open, when TeraBox refuses it under an ordinary name', async function () {
       if (!existsSync('/proc/self/fd')) this.skip();
       const overlayDir = join(s.tmp, 'overlay-refused');
-      const uploader = createUploader({ api: s.api, spoolDir: join(s.tmp, 'spool-refused'), journalPath: join(s.tmp, 'journal-refused.db'), maxFileSize: 10 });
+      const uploader = createUploader({
+        api: s.api,
+        spoolDir: join(s.tmp, 'spool-refused'),
+        journalPath: join(s.tmp, 'journal-refused.db'),
+        maxFileSize: 10,
+      });
       const small = createTeraBoxDrive({ api: s.api, uploader, db: s.db, overlayDir });
       try {
         await put(small, `${dir}/._big`, 'more than ten bytes');

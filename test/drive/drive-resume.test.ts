@@ -41,7 +41,15 @@ describe('drive: uploads finished at start-up', () => {
 
     // A first run whose part uploads hang until shutdown: the commit stays in the journal.
     const hanging = hangingAfterFirstPart(api);
-    const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
+    const first = createUploader({
+      api: hanging,
+      spoolDir,
+      journalPath,
+      ladder: LADDER,
+      parallel: 1,
+      closeTimeoutMs: 50,
+      rapidUpload: false,
+    });
     const firstDb = openLocalState(join(tmp, 'state1.db'));
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir: join(tmp, 'overlay1') });
     const write = firstDrive.write('/docs/report.bin', bodyOf(data), { size: data.length }).then(
@@ -83,7 +91,15 @@ describe('drive: uploads finished at start-up', () => {
 
     // Finder's copy: a 0-byte PUT (kept in the overlay), then the content, whose commit a shutdown cuts.
     const hanging = hangingAfterFirstPart(api);
-    const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
+    const first = createUploader({
+      api: hanging,
+      spoolDir,
+      journalPath,
+      ladder: LADDER,
+      parallel: 1,
+      closeTimeoutMs: 50,
+      rapidUpload: false,
+    });
     const firstDb = openLocalState(statePath);
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir });
     await firstDrive.write('/docs/photo.raw', bodyOf(''), { size: 0 });
@@ -118,7 +134,15 @@ describe('drive: uploads finished at start-up', () => {
     const spoolDir = join(tmp, 'spool');
     const journalPath = join(tmp, 'journal.db');
     const hanging = hangingAfterFirstPart(api);
-    const first = createUploader({ api: hanging, spoolDir, journalPath, ladder: LADDER, parallel: 1, closeTimeoutMs: 50, rapidUpload: false });
+    const first = createUploader({
+      api: hanging,
+      spoolDir,
+      journalPath,
+      ladder: LADDER,
+      parallel: 1,
+      closeTimeoutMs: 50,
+      rapidUpload: false,
+    });
     const firstDb = openLocalState(join(tmp, 'state1.db'));
     const firstDrive = createTeraBoxDrive({ api: hanging, uploader: first, db: firstDb, overlayDir: join(tmp, 'overlay1') });
     await firstDrive.write('/docs/f.bin', bodyOf(v1), { size: v1.length });
@@ -131,7 +155,9 @@ describe('drive: uploads finished at start-up', () => {
 
     // The next run resumes slowly (each part takes a while), and the user deletes the file meanwhile.
     const slow: TeraBoxApi = Object.create(api, {
-      uploadPart: { value: async (req: Parameters<TeraBoxApi['uploadPart']>[0]) => (await new Promise((r) => setTimeout(r, 100)), api.uploadPart(req)) },
+      uploadPart: {
+        value: async (req: Parameters<TeraBoxApi['uploadPart']>[0]) => (await new Promise((r) => setTimeout(r, 100)), api.uploadPart(req)),
+      },
     });
     const second = createUploader({ api: slow, spoolDir, journalPath, ladder: LADDER, parallel: 1 });
     const db = openLocalState(join(tmp, 'state2.db'));

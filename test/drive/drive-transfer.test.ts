@@ -18,7 +18,9 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', () => {
 
   it('renames a file in place with filemanager only, and lists the result at once', async () => {
     await put(drive, `${dir}/a.txt`, 'alpha');
-    const { result, calls } = await s.counting(['filemanager', ...noBytes], () => drive.move(`${dir}/a.txt`, `${dir}/b.txt`, { overwrite: false }));
+    const { result, calls } = await s.counting(['filemanager', ...noBytes], () =>
+      drive.move(`${dir}/a.txt`, `${dir}/b.txt`, { overwrite: false }),
+    );
     expect(result).to.deep.equal({ created: true });
     expect(calls).to.deep.equal({ filemanager: 1, superfile2: 0, data: 0, precreate: 0, create: 0 });
     expect(await names(dir)).to.deep.equal(['b.txt']);
@@ -32,7 +34,9 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', () => {
     await put(drive, `${dir}/src/inner/f.txt`, 'deep');
     await drive.mkdir(`${dir}/dst`);
     await drive.list(`${dir}/src/inner`);
-    const { calls } = await s.counting(['filemanager', ...noBytes], () => drive.move(`${dir}/src`, `${dir}/dst/moved`, { overwrite: false }));
+    const { calls } = await s.counting(['filemanager', ...noBytes], () =>
+      drive.move(`${dir}/src`, `${dir}/dst/moved`, { overwrite: false }),
+    );
     expect(calls.filemanager).to.be.at.least(1);
     expect([calls.superfile2, calls.data, calls.precreate, calls.create]).to.deep.equal([0, 0, 0, 0]);
     expect(await names(dir)).to.deep.equal(['dst']);
@@ -44,7 +48,9 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', () => {
     await drive.mkdir(`${dir}/t`);
     await put(drive, `${dir}/t/one.txt`, 'one');
     const { calls } = await s.counting(['filemanager', ...noBytes], async () => {
-      expect(await drive.copy(`${dir}/t/one.txt`, `${dir}/one-copy.txt`, { overwrite: false, depth: 'infinity' })).to.deep.equal({ created: true });
+      expect(await drive.copy(`${dir}/t/one.txt`, `${dir}/one-copy.txt`, { overwrite: false, depth: 'infinity' })).to.deep.equal({
+        created: true,
+      });
       expect(await drive.copy(`${dir}/t`, `${dir}/t2`, { overwrite: false, depth: 'infinity' })).to.deep.equal({ created: true });
     });
     expect(calls.filemanager).to.equal(2);
@@ -122,7 +128,10 @@ describe('TeraBoxDrive over the emulator: server-side MOVE and COPY', () => {
   describe('a local file replacing a TeraBox entry while TeraBox fails', () => {
     /** The stack's API with one filemanager operation failing as TeraBox does after its retries. */
     function failing(op: 'delete' | 'rename'): TeraBoxApi {
-      const down = () => Promise.reject(new TeraBoxError('/api/filemanager: server error 502', { code: 'TRANSIENT', status: 502, endpoint: '/api/filemanager' }));
+      const down = () =>
+        Promise.reject(
+          new TeraBoxError('/api/filemanager: server error 502', { code: 'TRANSIENT', status: 502, endpoint: '/api/filemanager' }),
+        );
       return Object.create(s.api, { [op]: { value: down } }) as TeraBoxApi;
     }
     const onFailing = (op: 'delete' | 'rename') =>

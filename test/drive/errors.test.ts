@@ -45,9 +45,19 @@ describe('drive error mapping', () => {
       ['unreachable', new TeraBoxError('network error', { code: 'TRANSIENT', endpoint: '/api/x' })],
       ['HTTP 502 after the retries', new TeraBoxError('server error 502', { code: 'TRANSIENT', status: 502, endpoint: '/api/x' })],
       ['errno 31355', new TeraBoxError('pcs service failed', { code: 'TRANSIENT', errno: 31355, endpoint: '/api/x' })],
-      ...(['INVALID_NAME', 'QUOTA', 'FILE_TOO_LARGE', 'AUTH_EXPIRED', 'TOKEN_EXPIRED', 'RATE_LIMITED', 'LINK_EXPIRED', 'BAD_REQUEST', 'UNKNOWN'] as const).map(
-        (code): [string, TeraBoxError] => [code, new TeraBoxError(code, { code, endpoint: '/api/x' })],
-      ),
+      ...(
+        [
+          'INVALID_NAME',
+          'QUOTA',
+          'FILE_TOO_LARGE',
+          'AUTH_EXPIRED',
+          'TOKEN_EXPIRED',
+          'RATE_LIMITED',
+          'LINK_EXPIRED',
+          'BAD_REQUEST',
+          'UNKNOWN',
+        ] as const
+      ).map((code): [string, TeraBoxError] => [code, new TeraBoxError(code, { code, endpoint: '/api/x' })]),
     ];
     const statusOf = (e: unknown, method: string) => driveErrorToDav((e as DriveError).code, method, '').status;
     for (const [name, error] of samples) {
@@ -97,9 +107,9 @@ describe('drive error mapping', () => {
 
   it('mapErrors rethrows mapped errors and returns values', async () => {
     expect(await mapErrors('q', async () => 5)).to.equal(5);
-    const err = await mapErrors('quota', () => Promise.reject(new TeraBoxError('down', { code: 'TRANSIENT', status: 500, endpoint: '/api/quota' }))).catch(
-      (e: unknown) => e,
-    );
+    const err = await mapErrors('quota', () =>
+      Promise.reject(new TeraBoxError('down', { code: 'TRANSIENT', status: 500, endpoint: '/api/quota' })),
+    ).catch((e: unknown) => e);
     expect(isDriveError(err, 'UPSTREAM')).to.equal(true);
   });
 });

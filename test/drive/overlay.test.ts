@@ -102,7 +102,12 @@ describe('Overlay', () => {
     const doomed = await overlay.write('/b/._old', bytes('old'));
     overlay.move('/a', '/b');
     expect(overlay.tree('/a')).to.deep.equal([]);
-    expect(overlay.tree('/b').map((r) => r.path).sort()).to.deep.equal(['/b/._x', '/b/sub/y']);
+    expect(
+      overlay
+        .tree('/b')
+        .map((r) => r.path)
+        .sort(),
+    ).to.deep.equal(['/b/._x', '/b/sub/y']);
     expect(overlay.children('/b/sub').map((r) => r.path)).to.deep.equal(['/b/sub/y']);
     expect(overlay.get('/ab/z')).to.not.equal(undefined);
     expect(await read('/b/._x')).to.equal('x');

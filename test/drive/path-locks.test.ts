@@ -82,7 +82,6 @@ describe('PathLocks', () => {
     await Promise.all([job('/race'), job('/race2/f'), job('/rac')]);
     expect(most).to.equal(3);
   });
-
 });
 
 describe('SingleFlight', () => {

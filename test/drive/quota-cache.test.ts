@@ -47,10 +47,14 @@ describe('QuotaCache', () => {
 describe('QuotaCache adjustments by the drive', () => {
   it('moves used and available by the bytes the drive stored or freed, within the TTL', async () => {
     let calls = 0;
-    const cache = new QuotaCache(async () => {
-      calls++;
-      return { total: 1000, used: 100, free: 900 };
-    }, 30_000, () => 0);
+    const cache = new QuotaCache(
+      async () => {
+        calls++;
+        return { total: 1000, used: 100, free: 900 };
+      },
+      30_000,
+      () => 0,
+    );
     await cache.get();
     cache.adjust(300);
     expect(await cache.get()).to.deep.equal({ used: 400, available: 600 });
@@ -67,11 +71,15 @@ describe('QuotaCache adjustments by the drive', () => {
   it('does not keep an answer fetched across a change', async () => {
     let release!: () => void;
     let calls = 0;
-    const cache = new QuotaCache(async () => {
-      calls++;
-      if (calls === 1) await new Promise<void>((r) => (release = r));
-      return { total: 1000, used: 100 * calls, free: 1000 - 100 * calls };
-    }, 30_000, () => 0);
+    const cache = new QuotaCache(
+      async () => {
+        calls++;
+        if (calls === 1) await new Promise<void>((r) => (release = r));
+        return { total: 1000, used: 100 * calls, free: 1000 - 100 * calls };
+      },
+      30_000,
+      () => 0,
+    );
     const first = cache.get();
     await new Promise((r) => setImmediate(r));
     cache.adjust(5);

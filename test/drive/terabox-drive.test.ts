@@ -196,7 +196,10 @@ describe('TeraBoxDrive over the emulator: reads, writes and caches', () => {
         // An API whose links claim to live an hour longer than they do: the cache keeps them too long.
         const optimistic: TeraBoxApi = Object.create(s.api, {
           downloadLink: {
-            value: async (e: Parameters<TeraBoxApi['downloadLink']>[0]) => ({ ...(await s.api.downloadLink(e)), expiresAt: Date.now() + 3600_000 }),
+            value: async (e: Parameters<TeraBoxApi['downloadLink']>[0]) => ({
+              ...(await s.api.downloadLink(e)),
+              expiresAt: Date.now() + 3600_000,
+            }),
           },
         });
         await s.freshDrive();

@@ -30,7 +30,9 @@ function gated(api: TeraBoxApi) {
           return new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true }));
         }
         if (gate) {
-          const aborted = new Promise<never>((_, reject) => req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true }));
+          const aborted = new Promise<never>((_, reject) =>
+            req.signal?.addEventListener('abort', () => reject(req.signal!.reason), { once: true }),
+          );
           await Promise.race([gate, aborted]);
         }
         return api.uploadPart(req);
@@ -61,7 +63,10 @@ describe('drive: write-back', function () {
   let drive: TeraBoxDrive;
   let n = 0;
 
-  async function open(a: TeraBoxApi, opts: { maxPendingBytes?: number; quotaTtlMs?: number; closeTimeoutMs?: number; maxFileSize?: number } = {}) {
+  async function open(
+    a: TeraBoxApi,
+    opts: { maxPendingBytes?: number; quotaTtlMs?: number; closeTimeoutMs?: number; maxFileSize?: number } = {},
+  ) {
     uploader = createUploader({
       api: a,
       mode: 'write-back',
@@ -262,7 +267,14 @@ describe('drive: write-back', function () {
 
     // The next run, before it resumes anything.
     const g2 = gated(api);
-    uploader = createUploader({ api: g2.api, mode: 'write-back', spoolDir: join(tmp, 'spool'), journalPath: join(tmp, 'journal.db'), ladder: LADDER, rapidUpload: false });
+    uploader = createUploader({
+      api: g2.api,
+      mode: 'write-back',
+      spoolDir: join(tmp, 'spool'),
+      journalPath: join(tmp, 'journal.db'),
+      ladder: LADDER,
+      rapidUpload: false,
+    });
     db = openLocalState(join(tmp, 'state.db'));
     drive = createTeraBoxDrive({ api: g2.api, uploader, db, overlayDir: join(tmp, 'overlay'), uploadMode: 'write-back' });
     expect((await drive.list('/wb')).map((e) => [e.name, e.size])).to.deep.equal([['f.bin', data.length]]);
@@ -282,7 +294,13 @@ describe('drive: write-back', function () {
       await open(small, { quotaTtlMs: 3_600_000 });
       expect((await drive.quota()).available).to.equal(400 * KiB);
       // Space taken outside the drive after it cached the quota: only the commit can find out.
-      const outside = createUploader({ api: small, spoolDir: join(tmp, 'spool-out'), journalPath: join(tmp, 'j-out.db'), ladder: LADDER, rapidUpload: false });
+      const outside = createUploader({
+        api: small,
+        spoolDir: join(tmp, 'spool-out'),
+        journalPath: join(tmp, 'j-out.db'),
+        ladder: LADDER,
+        rapidUpload: false,
+      });
       await outside.upload({ path: '/outside.bin', body: body(bytes(300 * KiB, 61)), size: 300 * KiB });
       await outside.close();
       const data = bytes(200 * KiB, 62);

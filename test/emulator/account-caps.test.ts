@@ -39,7 +39,7 @@ describe('emulator: per-account caps and per-download stats', () => {
     expect(h.emu.stats().downloads).to.deep.equal([]);
   });
 
-  it('caps an account\'s downloads in total, however many connections it opens', async () => {
+  it("caps an account's downloads in total, however many connections it opens", async () => {
     const data = bytes(128 * 1024, 4);
     await raw.upload('/d.bin', data, 256 * 1024);
     const url = await link('/d.bin');
@@ -53,7 +53,7 @@ describe('emulator: per-account caps and per-download stats', () => {
     expect(ms).to.be.at.least(800);
   });
 
-  it('caps an account\'s uploads too, and refuses a bad cap value', async () => {
+  it("caps an account's uploads too, and refuses a bad cap value", async () => {
     h.emu.setKnobs({ accountUploadBytesPerSec: 200 * 1024 });
     const part = bytes(160 * 1024, 5);
     const pre = await raw.precreate('/u.bin', part.length, [md5(part)]);

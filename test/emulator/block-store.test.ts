@@ -62,7 +62,12 @@ describe('emulator: block store writes', () => {
       const result = await store.write(part(), 1e9).then((b) => ({ stored: store.has(b.md5) }), (e) => ({ refused: e.code }));
       process.stdout.write(JSON.stringify(result));
     `;
-    const { stdout } = await promisify(execFile)('bash', ['-c', 'ulimit -f 1024 && exec "$0" --import tsx --input-type=module -e "$1"', process.execPath, code]);
+    const { stdout } = await promisify(execFile)('bash', [
+      '-c',
+      'ulimit -f 1024 && exec "$0" --import tsx --input-type=module -e "$1"',
+      process.execPath,
+      code,
+    ]);
     expect(JSON.parse(stdout)).to.deep.equal({ refused: 'EFBIG' });
     const stored = (await readdir(join(dir, 'blocks'))).filter((d) => d !== 'tmp');
     expect(stored).to.deep.equal([]);

@@ -54,13 +54,25 @@ describe('emulator: downloads', () => {
 
   it('accepts a POSTed form (terabox-api) and home/info timestamp', async () => {
     const info = await raw.get('/api/home/info');
-    const r = await raw.post('/api/download', {}, { type: 'dlink', fidlist: JSON.stringify([fsId]), sign: downloadSign(info.json.data.sign3, info.json.data.sign1), timestamp: info.json.data.timestamp, vip: 2 });
+    const r = await raw.post(
+      '/api/download',
+      {},
+      {
+        type: 'dlink',
+        fidlist: JSON.stringify([fsId]),
+        sign: downloadSign(info.json.data.sign3, info.json.data.sign1),
+        timestamp: info.json.data.timestamp,
+        vip: 2,
+      },
+    );
     expect(r.json.errno).to.equal(0);
   });
 
   it('refuses a wrong sign with errno 31362, an unknown fs_id with -9, a bad fidlist with 2', async () => {
     const s = await sign();
-    expect((await raw.get('/api/download', { type: 'dlink', fidlist: JSON.stringify([fsId]), sign: 'AAAA', timestamp: s.timestamp })).json.errno).to.equal(31362);
+    expect(
+      (await raw.get('/api/download', { type: 'dlink', fidlist: JSON.stringify([fsId]), sign: 'AAAA', timestamp: s.timestamp })).json.errno,
+    ).to.equal(31362);
     expect((await raw.get('/api/download', { type: 'dlink', fidlist: '[123456789012345]', ...s })).json.errno).to.equal(-9);
     expect((await raw.get('/api/download', { type: 'dlink', fidlist: '[oops', ...s })).json.errno).to.equal(2);
   });

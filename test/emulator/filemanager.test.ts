@@ -101,7 +101,11 @@ describe('emulator: filemanager', () => {
     });
 
     it('is read from the query too', async () => {
-      const r = await raw.post('/api/filemanager', { opera: 'move', jsToken: raw.jsToken, ondup: 'overwrite' }, { filelist: JSON.stringify(move) });
+      const r = await raw.post(
+        '/api/filemanager',
+        { opera: 'move', jsToken: raw.jsToken, ondup: 'overwrite' },
+        { filelist: JSON.stringify(move) },
+      );
       expect(r.json.errno).to.equal(0);
     });
 
@@ -115,7 +119,10 @@ describe('emulator: filemanager', () => {
   });
 
   it('answers -7 for an invalid new name and 2 for a move into itself', async () => {
-    const r = await raw.filemanager('rename', [{ path: '/src/a.txt', newname: 'bad/name' }, { path: '/src/a.txt', newname: 'a?b' }]);
+    const r = await raw.filemanager('rename', [
+      { path: '/src/a.txt', newname: 'bad/name' },
+      { path: '/src/a.txt', newname: 'a?b' },
+    ]);
     expect(r.json.info.map((i: { errno: number }) => i.errno)).to.deep.equal([-7, -7]);
     const into = await raw.filemanager('move', [{ path: '/src/tree', dest: '/src/tree/deep', newname: 'x' }]);
     expect(into.json.info[0].errno).to.equal(2);
@@ -133,7 +140,9 @@ describe('emulator: filemanager', () => {
     const list = JSON.stringify([{ path: '/src/a.txt', newname: 'xpan.txt' }]);
     const q = { method: 'filemanager', opera: 'rename', bdstoken: raw.bdstoken };
     expect((await raw.post('/rest/2.0/xpan/file', q, { filelist: list })).json.errno).to.equal(450016);
-    expect((await raw.post('/rest/2.0/xpan/file', { ...q, bdstoken: undefined, jsToken: raw.jsToken }, { filelist: list })).json.errno).to.equal(2);
+    expect(
+      (await raw.post('/rest/2.0/xpan/file', { ...q, bdstoken: undefined, jsToken: raw.jsToken }, { filelist: list })).json.errno,
+    ).to.equal(2);
     expect((await raw.post('/rest/2.0/xpan/file', { ...q, jsToken: raw.jsToken }, { filelist: list, async: 0 })).json.errno).to.equal(0);
     expect(h.emu.entry('/src/xpan.txt')).to.not.equal(null);
   });

@@ -87,7 +87,11 @@ export class Raw {
   }
 
   precreate(path: string, size: number, blockList: string[], extra: Record<string, string | number> = {}): Promise<Answer> {
-    return this.post('/api/precreate', { jsToken: this.jsToken }, { path, size, autoinit: 1, block_list: JSON.stringify(blockList), ...extra });
+    return this.post(
+      '/api/precreate',
+      { jsToken: this.jsToken },
+      { path, size, autoinit: 1, block_list: JSON.stringify(blockList), ...extra },
+    );
   }
 
   superfile2(path: string, uploadid: string, partseq: number, data: Buffer, host = this.base): Promise<Answer> {
@@ -95,7 +99,14 @@ export class Raw {
     return r.multipart('/rest/2.0/pcs/superfile2', { method: 'upload', app_id: 250528, path, uploadid, partseq, uploadsign: 0 }, {}, data);
   }
 
-  create(path: string, size: number, blockList: string[], uploadid: string, rtype = 1, extra: Record<string, string | number> = {}): Promise<Answer> {
+  create(
+    path: string,
+    size: number,
+    blockList: string[],
+    uploadid: string,
+    rtype = 1,
+    extra: Record<string, string | number> = {},
+  ): Promise<Answer> {
     return this.post('/api/create', { isdir: 0, rtype }, { path, size, uploadid, block_list: JSON.stringify(blockList), ...extra });
   }
 

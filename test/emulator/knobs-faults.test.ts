@@ -174,10 +174,12 @@ describe('emulator: knobs, faults and stats', () => {
 
     it('serves stats, reset, knobs, expire-tokens and accounts over HTTP without counting them', async () => {
       const admin = (path: string, method = 'GET', body?: unknown) =>
-        request(`${h.emu.url}/__emulator/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({
-          status: r.statusCode,
-          json: (await r.body.json()) as Record<string, any>,
-        }));
+        request(`${h.emu.url}/__emulator/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) }).then(
+          async (r) => ({
+            status: r.statusCode,
+            json: (await r.body.json()) as Record<string, any>,
+          }),
+        );
       await raw.list('/');
       const stats = await admin('stats');
       expect(stats.json.endpoints.list.requests).to.equal(1);
@@ -227,7 +229,11 @@ describe('emulator: knobs, faults and stats', () => {
     expect((await raw.post('/api/create', { isdir: 0 }, { path: '/c.bin', size: 'abc', block_list: '[]' })).json.errno).to.equal(2);
     expect((await raw.post('/api/create', { isdir: 0 }, { path: '/c.bin', size: 1, block_list: 'not json' })).json.errno).to.equal(2);
     expect((await raw.precreate('/c.bin', 1, 'x' as never)).json.errno).to.equal(2);
-    const mp = await request(`${h.emu.url}/api/create`, { method: 'POST', headers: { cookie: raw.cookie, 'content-type': 'multipart/form-data; boundary=zz' }, body: '--zz\r\nbroken' });
+    const mp = await request(`${h.emu.url}/api/create`, {
+      method: 'POST',
+      headers: { cookie: raw.cookie, 'content-type': 'multipart/form-data; boundary=zz' },
+      body: '--zz\r\nbroken',
+    });
     expect(((await mp.body.json()) as { errno: number }).errno).to.equal(2);
     expect((await raw.list('/')).json.errno).to.equal(0);
   });

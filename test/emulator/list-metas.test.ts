@@ -46,9 +46,15 @@ describe('emulator: list and filemetas', () => {
 
   it('orders by size and time, descending with desc=1, directories still first', async () => {
     expect(names(await raw.list('/l', { order: 'size', num: 4, page: 1 })).slice(2)).to.deep.equal(['a.mp4', 'c.jpg']);
-    const bySizeDesc = [...names(await raw.list('/l', { order: 'size', desc: 1, page: 1 })), ...names(await raw.list('/l', { order: 'size', desc: 1, page: 2 }))];
+    const bySizeDesc = [
+      ...names(await raw.list('/l', { order: 'size', desc: 1, page: 1 })),
+      ...names(await raw.list('/l', { order: 'size', desc: 1, page: 2 })),
+    ];
     expect(bySizeDesc).to.deep.equal(['zdir', 'adir', 'b.txt', 'c.jpg', 'a.mp4']);
-    const byName = [...names(await raw.list('/l', { order: 'name', desc: 1, page: 1 })), ...names(await raw.list('/l', { order: 'name', desc: 1, page: 2 }))];
+    const byName = [
+      ...names(await raw.list('/l', { order: 'name', desc: 1, page: 1 })),
+      ...names(await raw.list('/l', { order: 'name', desc: 1, page: 2 })),
+    ];
     expect(byName).to.deep.equal(['zdir', 'adir', 'c.jpg', 'b.txt', 'a.mp4']);
     const byTime = await raw.list('/l', { order: 'time', page: 1 });
     expect(names(byTime).slice(0, 2)).to.have.members(['adir', 'zdir']);
@@ -60,7 +66,14 @@ describe('emulator: list and filemetas', () => {
   });
 
   it('serves the xpan alias with start/limit', async () => {
-    const r = await raw.get('/rest/2.0/xpan/file', { method: 'list', dir: '/l', start: 1, limit: 2, jsToken: raw.jsToken, bdstoken: raw.bdstoken });
+    const r = await raw.get('/rest/2.0/xpan/file', {
+      method: 'list',
+      dir: '/l',
+      start: 1,
+      limit: 2,
+      jsToken: raw.jsToken,
+      bdstoken: raw.bdstoken,
+    });
     expect(names(r)).to.deep.equal(['zdir', 'a.mp4']);
   });
 

@@ -20,7 +20,9 @@ describe('emulator: live-service behaviours of 2025–2026', () => {
     expect((await raw.upload('/seed/original.bin', data)).json.errno).to.equal(0);
   });
   after(() => h.stop());
-  afterEach(() => h.emu.setKnobs({ precreateRapid: 'commit', requireUploadSign: false, dlinkNeedVerify: false, rateLimit: null, faults: {} }));
+  afterEach(() =>
+    h.emu.setKnobs({ precreateRapid: 'commit', requireUploadSign: false, dlinkNeedVerify: false, rateLimit: null, faults: {} }),
+  );
 
   describe('precreate return_type 2', () => {
     it('commits the file and answers its entry in info when every block of the real list is known', async () => {
@@ -34,10 +36,15 @@ describe('emulator: live-service behaviours of 2025–2026', () => {
     });
 
     it('commits from rapid parameters even when the block list is the placeholder', async () => {
-      const pre = await raw.precreate('/rt2/rapid.bin', data.length, ['5910a591dd8fc18c32a8f3df4fdc1761', 'a5fc157d78e6ad1c7e114b056c92821e'], {
-        'content-md5': md5(data),
-        'slice-md5': md5(data.subarray(0, 256 * 1024)),
-      });
+      const pre = await raw.precreate(
+        '/rt2/rapid.bin',
+        data.length,
+        ['5910a591dd8fc18c32a8f3df4fdc1761', 'a5fc157d78e6ad1c7e114b056c92821e'],
+        {
+          'content-md5': md5(data),
+          'slice-md5': md5(data.subarray(0, 256 * 1024)),
+        },
+      );
       expect(pre.json).to.include({ return_type: 2 });
       expect(pre.json.info.size).to.equal(data.length);
       expect(await h.emu.readFile('/rt2/rapid.bin')).to.deep.equal(data);
@@ -97,9 +104,19 @@ describe('emulator: live-service behaviours of 2025–2026', () => {
       const missing = await raw.superfile2('/sign/b.bin', pre.json.uploadid, 0, part);
       expect(missing.status).to.equal(400);
       expect(missing.json).to.include({ error_code: 31023 });
-      const wrong = await raw.multipart('/rest/2.0/pcs/superfile2', { method: 'upload', path: '/sign/b.bin', uploadid: pre.json.uploadid, partseq: 0, uploadsign: 'f'.repeat(32) }, {}, part);
+      const wrong = await raw.multipart(
+        '/rest/2.0/pcs/superfile2',
+        { method: 'upload', path: '/sign/b.bin', uploadid: pre.json.uploadid, partseq: 0, uploadsign: 'f'.repeat(32) },
+        {},
+        part,
+      );
       expect(wrong.json).to.include({ error_code: 31023 });
-      const right = await raw.multipart('/rest/2.0/pcs/superfile2', { method: 'upload', path: '/sign/b.bin', uploadid: pre.json.uploadid, partseq: 0, uploadsign: pre.json.uploadsign }, {}, part);
+      const right = await raw.multipart(
+        '/rest/2.0/pcs/superfile2',
+        { method: 'upload', path: '/sign/b.bin', uploadid: pre.json.uploadid, partseq: 0, uploadsign: pre.json.uploadsign },
+        {},
+        part,
+      );
       expect(right.json.md5).to.equal(md5(part));
     });
   });

@@ -135,7 +135,9 @@ describe('emulator: names TeraBox refuses (-7)', () => {
     const rename = await raw.filemanager('rename', [{ path: at1000, newname: 'x'.repeat(250) }]);
     expect(rename.json.info[0].errno, 'rename past 1000').to.equal(-7);
     expect(h.emu.entry(at1000)?.size).to.equal(data.length);
-    expect((await raw.filemanager('copy', [{ path: '/src.txt', dest: deep, newname: 'nine.char' }])).json.errno, 'copy to 1000').to.equal(0);
+    expect((await raw.filemanager('copy', [{ path: '/src.txt', dest: deep, newname: 'nine.char' }])).json.errno, 'copy to 1000').to.equal(
+      0,
+    );
   });
 
   it('keeps the invalidNameChars knob: its characters are refused, others taken', async () => {

@@ -52,7 +52,11 @@ describe('emulator: restart persistence', () => {
       expect(res.headers['content-md5']).to.equal(md5(data));
       expect((await (await rawClient(second.emu, other)).get('/api/check/login')).json.errno).to.equal(0);
       // Blocks stored before the restart still count for precreate.
-      const pre = await raw.precreate('/again.bin', data.length, [md5(data.subarray(0, PART)), md5(data.subarray(PART, 2 * PART)), md5(data.subarray(2 * PART))]);
+      const pre = await raw.precreate('/again.bin', data.length, [
+        md5(data.subarray(0, PART)),
+        md5(data.subarray(PART, 2 * PART)),
+        md5(data.subarray(2 * PART)),
+      ]);
       expect(pre.json.return_type).to.equal(2);
       expect(await second.emu.readFile('/again.bin')).to.deep.equal(data);
     } finally {

@@ -68,7 +68,11 @@ describe('emulator: rapidupload', () => {
   it('finds content committed a moment ago (hashes computed on demand)', async () => {
     const fresh = bytes(2 * PART + 1, 99);
     await owner.upload('/fresh.bin', fresh);
-    const r = await owner.post('/api/rapidupload', {}, { path: '/fresh2.bin', 'content-length': fresh.length, 'content-md5': md5(fresh), rtype: 1 });
+    const r = await owner.post(
+      '/api/rapidupload',
+      {},
+      { path: '/fresh2.bin', 'content-length': fresh.length, 'content-md5': md5(fresh), rtype: 1 },
+    );
     expect(r.json.errno).to.equal(0);
   });
 });

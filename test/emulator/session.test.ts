@@ -70,7 +70,7 @@ describe('emulator: accounts, jsToken and regions', () => {
       expect(quota.json).to.include({ errno: 0, total: 5000, used: 0 });
     });
 
-    it('keeps accounts apart: one account cannot see another account\'s files', async () => {
+    it("keeps accounts apart: one account cannot see another account's files", async () => {
       const a = await rawClient(h.emu, h.emu.addAccount().cookie);
       const b = await rawClient(h.emu, h.emu.addAccount().cookie);
       expect((await a.upload('/mine.txt', Buffer.from('a'))).json.errno).to.equal(0);

@@ -50,7 +50,11 @@ describe('emulator: precreate, superfile2 and create refusals', () => {
     });
 
     it('accepts the jsToken in the body too', async () => {
-      const r = await raw.post('/api/precreate', {}, { path: '/a.bin', size: 10, block_list: JSON.stringify([md5('a')]), jsToken: raw.jsToken });
+      const r = await raw.post(
+        '/api/precreate',
+        {},
+        { path: '/a.bin', size: 10, block_list: JSON.stringify([md5('a')]), jsToken: raw.jsToken },
+      );
       expect(r.json.errno).to.equal(0);
     });
 
@@ -114,14 +118,22 @@ describe('emulator: precreate, superfile2 and create refusals', () => {
 
     it('answers 31208 without a file field', async () => {
       const pre = await raw.precreate('/nofile.bin', 100, [md5('q')]);
-      const r = await raw.multipart('/rest/2.0/pcs/superfile2', { method: 'upload', path: '/nofile.bin', uploadid: pre.json.uploadid, partseq: 0 }, { other: 'x' });
+      const r = await raw.multipart(
+        '/rest/2.0/pcs/superfile2',
+        { method: 'upload', path: '/nofile.bin', uploadid: pre.json.uploadid, partseq: 0 },
+        { other: 'x' },
+      );
       expect(r.json.error_code).to.equal(31208);
     });
 
     it('answers 31208 to a multipart body without a boundary', async () => {
       const pre = await raw.precreate('/noboundary.bin', 100, [md5('q')]);
       const url = `${h.emu.url}/rest/2.0/pcs/superfile2?method=upload&partseq=0&uploadid=${encodeURIComponent(pre.json.uploadid)}`;
-      const res = await (await import('undici')).request(url, { method: 'POST', headers: { cookie: raw.cookie, 'content-type': 'multipart/form-data' }, body: 'abc' });
+      const res = await (await import('undici')).request(url, {
+        method: 'POST',
+        headers: { cookie: raw.cookie, 'content-type': 'multipart/form-data' },
+        body: 'abc',
+      });
       expect(res.statusCode).to.equal(400);
       expect(((await res.body.json()) as { error_code: number }).error_code).to.equal(31208);
     });
@@ -139,7 +151,9 @@ describe('emulator: precreate, superfile2 and create refusals', () => {
     });
 
     it('answers -6 error_code style without a cookie', async () => {
-      const anon = await (await import('undici')).request(`${h.emu.url}/rest/2.0/pcs/superfile2?method=upload&uploadid=x&partseq=0`, { method: 'POST' });
+      const anon = await (await import('undici')).request(`${h.emu.url}/rest/2.0/pcs/superfile2?method=upload&uploadid=x&partseq=0`, {
+        method: 'POST',
+      });
       const body = (await anon.body.json()) as { error_code: number };
       expect(body.error_code).to.equal(-6);
     });
@@ -172,7 +186,12 @@ describe('emulator: precreate, superfile2 and create refusals', () => {
     it('answers 31299 for a non-last part under minPartSize', async () => {
       const small = [bytes(10 * KiB, 21), bytes(PART, 22)];
       const id = await storeParts(small);
-      const r = await raw.create('/c/small.bin', 10 * KiB + PART, small.map((p) => md5(p)), id);
+      const r = await raw.create(
+        '/c/small.bin',
+        10 * KiB + PART,
+        small.map((p) => md5(p)),
+        id,
+      );
       expect(r.json.errno).to.equal(31299);
     });
 
@@ -186,20 +205,36 @@ describe('emulator: precreate, superfile2 and create refusals', () => {
     });
 
     it('commits without an uploadid when every block is stored', async () => {
-      const r = await raw.post('/api/create', { isdir: 0, rtype: 0 }, { path: '/c/noid.bin', size: data.length, block_list: JSON.stringify(list) });
+      const r = await raw.post(
+        '/api/create',
+        { isdir: 0, rtype: 0 },
+        { path: '/c/noid.bin', size: data.length, block_list: JSON.stringify(list) },
+      );
       expect(r.json.errno).to.equal(0);
       expect(await h.emu.readFile('/c/noid.bin')).to.deep.equal(data);
     });
 
     it('takes isdir and rtype from the body as well as the query', async () => {
-      const r = await raw.post('/api/create', {}, { path: '/c/body.bin', size: data.length, block_list: JSON.stringify(list), isdir: 0, rtype: 0 });
+      const r = await raw.post(
+        '/api/create',
+        {},
+        { path: '/c/body.bin', size: data.length, block_list: JSON.stringify(list), isdir: 0, rtype: 0 },
+      );
       expect(r.json.errno).to.equal(0);
-      const again = await raw.post('/api/create', {}, { path: '/c/body.bin', size: data.length, block_list: JSON.stringify(list), isdir: 0, rtype: 0 });
+      const again = await raw.post(
+        '/api/create',
+        {},
+        { path: '/c/body.bin', size: data.length, block_list: JSON.stringify(list), isdir: 0, rtype: 0 },
+      );
       expect(again.json.errno).to.equal(-8);
     });
 
     it('accepts a multipart body (as rclone sends it)', async () => {
-      const r = await raw.multipart('/api/create', { isdir: 0, rtype: 1 }, { path: '/c/multi.bin', size: data.length, block_list: JSON.stringify(list), uploadid });
+      const r = await raw.multipart(
+        '/api/create',
+        { isdir: 0, rtype: 1 },
+        { path: '/c/multi.bin', size: data.length, block_list: JSON.stringify(list), uploadid },
+      );
       expect(r.json.errno).to.equal(0);
       expect(r.json.path).to.equal('/c/multi.bin');
     });

@@ -21,14 +21,20 @@ describe('integration: authentication and read-only', () => {
         { name: 'alice', passwordHash: await hashPassword('wonder:land/+é') },
         { name: 'bob', passwordHash: await hashPassword('builder') },
       ];
-      s = await startStack({ upTo: 'webdav', smallParts: true,  configure: (c) => (c.server.users = users) });
+      s = await startStack({ upTo: 'webdav', smallParts: true, configure: (c) => (c.server.users = users) });
     });
     after(async () => {
       await s?.stop();
     });
 
     it('answers 401 with a Basic challenge without credentials, with a wrong password and for an unknown user', async () => {
-      for (const headers of [{}, basic('alice', 'wrong'), basic('mallory', 'builder'), { authorization: 'Basic !!!' }, { authorization: 'Bearer x' }]) {
+      for (const headers of [
+        {},
+        basic('alice', 'wrong'),
+        basic('mallory', 'builder'),
+        { authorization: 'Basic !!!' },
+        { authorization: 'Bearer x' },
+      ]) {
         const res = await s.request('PROPFIND', '/', { headers: { ...headers, depth: '0' } });
         expect(res.status).to.equal(401);
         expect(header(res, 'www-authenticate')).to.match(/^Basic realm="[^"]+"/);
@@ -61,7 +67,9 @@ describe('integration: authentication and read-only', () => {
     });
 
     it('answers PROPFIND without credentials 401 with only the Basic challenge', async () => {
-      const res = await s.request('PROPFIND', '/', { headers: { depth: '1', 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19041', translate: 'f' } });
+      const res = await s.request('PROPFIND', '/', {
+        headers: { depth: '1', 'user-agent': 'Microsoft-WebDAV-MiniRedir/10.0.19041', translate: 'f' },
+      });
       expect(res.status).to.equal(401);
       expect(res.headers['www-authenticate']).to.equal('Basic realm="terabox-webdav", charset="UTF-8"');
       expect(res.text).to.not.include('exists.txt');
@@ -122,7 +130,12 @@ describe('integration: authentication and read-only', () => {
         ['MKCOL', '/ro/dir/', {}],
         ['COPY', '/ro/file.txt', { destination: '/ro/copy.txt' }],
         ['MOVE', '/ro/file.txt', { destination: '/ro/moved.txt' }],
-        ['PROPPATCH', '/ro/file.txt', {}, '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:x">1</x></D:prop></D:set></D:propertyupdate>'],
+        [
+          'PROPPATCH',
+          '/ro/file.txt',
+          {},
+          '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x xmlns="urn:x">1</x></D:prop></D:set></D:propertyupdate>',
+        ],
         ['LOCK', '/ro/file.txt', {}, lockBody('exclusive')],
       ];
       for (const [method, path, headers, body] of writes) {

@@ -35,7 +35,8 @@ describe('integration: GET and HEAD', () => {
     const head = await s.request('HEAD', '/media/small.txt');
     expect(head.status).to.equal(200);
     expect(head.body.length).to.equal(0);
-    for (const h of ['content-length', 'content-type', 'etag', 'last-modified', 'accept-ranges']) expect(header(head, h), h).to.equal(header(get, h));
+    for (const h of ['content-length', 'content-type', 'etag', 'last-modified', 'accept-ranges'])
+      expect(header(head, h), h).to.equal(header(get, h));
   });
 
   it('round-trips a multi-part file byte for byte', async () => {
@@ -76,7 +77,9 @@ describe('integration: GET and HEAD', () => {
 
   it('serves concurrent ranges of one file correctly (Finder reads in parallel)', async () => {
     const ranges = [0, 1, 2, 3, 4, 5].map((i) => [i * 500_000 + 13, i * 500_000 + 65_000] as const);
-    const results = await Promise.all(ranges.map(([a, b]) => s.request('GET', '/media/big.bin', { headers: { range: `bytes=${a}-${b}` } })));
+    const results = await Promise.all(
+      ranges.map(([a, b]) => s.request('GET', '/media/big.bin', { headers: { range: `bytes=${a}-${b}` } })),
+    );
     results.forEach((res, i) => {
       const [a, b] = at(ranges, i);
       expect(res.status).to.equal(206);
@@ -91,8 +94,12 @@ describe('integration: GET and HEAD', () => {
     const boundary = /boundary=(\S+)/.exec(type)![1];
     const parts = res.text.split(`--${boundary}`).slice(1, -1);
     expect(parts).to.have.length(2);
-    expect(parts[0]).to.contain('Content-Range: bytes 0-1/36').and.match(/\r\n\r\n01\r\n$/);
-    expect(parts[1]).to.contain('Content-Range: bytes 10-12/36').and.match(/\r\n\r\nabc\r\n$/);
+    expect(parts[0])
+      .to.contain('Content-Range: bytes 0-1/36')
+      .and.match(/\r\n\r\n01\r\n$/);
+    expect(parts[1])
+      .to.contain('Content-Range: bytes 10-12/36')
+      .and.match(/\r\n\r\nabc\r\n$/);
   });
 
   it('answers 416 with bytes */size to a range starting at or past the end', async () => {
@@ -149,7 +156,7 @@ describe('integration: GET and HEAD', () => {
     expect(root.text).to.contain('href="/media/"');
   });
 
-  it("reports the ETag a PUT answered in HEAD, GET and PROPFIND, also once the listing is reloaded (davfs2 relies on it)", async () => {
+  it('reports the ETag a PUT answered in HEAD, GET and PROPFIND, also once the listing is reloaded (davfs2 relies on it)', async () => {
     const put = await s.request('PUT', '/media/tagged.bin', { body: bytes(150_000) });
     expect(put.status).to.equal(201);
     const etag = header(put, 'etag')!;

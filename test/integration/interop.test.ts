@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { propfindBody, propOf, raw, statusesOf, textOf, firstResponse } from '../dav/client.js';
 import { KiB, bytes, startStack, type Stack } from '../support/index.js';
 
-describe('integration: root dates and quota after the drive\'s own writes', () => {
+describe("integration: root dates and quota after the drive's own writes", () => {
   let s: Stack;
   before(async () => {
     s = await startStack({ upTo: 'webdav', smallParts: true });
@@ -20,7 +20,7 @@ describe('integration: root dates and quota after the drive\'s own writes', () =
     return Number(textOf(propOf(firstResponse(res.text), '{DAV:}quota-used-bytes')!.el));
   }
 
-  it('reports the newest member\'s time for the root, not 1970', async () => {
+  it("reports the newest member's time for the root, not 1970", async () => {
     expect((await s.request('PUT', '/dated.txt', { body: 'x' })).status).to.equal(201);
     for (const depth of ['0', '1']) {
       const res = await s.request('PROPFIND', '/', { headers: { depth } });
@@ -48,7 +48,9 @@ describe('integration: root dates and quota after the drive\'s own writes', () =
 
   it('answers 413 without an error log to a PUT with a Content-Length of 2^53 or more', async () => {
     for (const length of ['9007199254740993', '18446744073709551615']) {
-      const ex = await raw(s.port, `PUT /huge.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${length}\nConnection: close`, { waitMs: 3000 });
+      const ex = await raw(s.port, `PUT /huge.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${length}\nConnection: close`, {
+        waitMs: 3000,
+      });
       expect(statusesOf(ex.text), length).to.deep.equal([413]);
     }
     expect(s.emu.entry('/huge.bin')).to.equal(null);

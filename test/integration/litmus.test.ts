@@ -17,7 +17,11 @@ function litmusInstalled(): boolean {
 /** Runs litmus in its own folder (it writes debug.log and child.log there); resolves with its output. */
 function runLitmus(url: string, cwd: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('litmus', ['-k', url], { cwd, env: { ...process.env, TESTS: SUITES.join(' ') }, signal: AbortSignal.timeout(timeoutMs) });
+    const child = spawn('litmus', ['-k', url], {
+      cwd,
+      env: { ...process.env, TESTS: SUITES.join(' ') },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -48,7 +52,10 @@ describe('integration: litmus', function () {
       run: Number(m[2]),
       failed: Number(m[4]),
     }));
-    expect(summaries.map((x) => x.suite), out).to.deep.equal(SUITES);
+    expect(
+      summaries.map((x) => x.suite),
+      out,
+    ).to.deep.equal(SUITES);
     for (const x of summaries) expect(x.failed, `${x.suite}:\n${out}`).to.equal(0);
     expect(summaries.find((x) => x.suite === 'locks')!.run).to.be.greaterThan(30);
     expect(s!.errorLines).to.deep.equal([]);

@@ -32,7 +32,10 @@ describe('integration: LOCK and UNLOCK', () => {
     await s?.stop();
   });
 
-  async function lock(path: string, opts: { scope?: 'exclusive' | 'shared'; depth?: string; timeout?: string; headers?: Record<string, string> } = {}): Promise<Locked> {
+  async function lock(
+    path: string,
+    opts: { scope?: 'exclusive' | 'shared'; depth?: string; timeout?: string; headers?: Record<string, string> } = {},
+  ): Promise<Locked> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.depth !== undefined) headers.depth = opts.depth;
     if (opts.timeout !== undefined) headers.timeout = opts.timeout;
@@ -47,7 +50,9 @@ describe('integration: LOCK and UNLOCK', () => {
       token: token.slice(1, -1),
       timeout: textOf(findChild(active, 'DAV:', 'timeout')),
       depth: textOf(findChild(active, 'DAV:', 'depth')),
-      scope: findChild(active, 'DAV:', 'lockscope')!.children.map((c) => (typeof c === 'string' ? '' : c.name)).join(''),
+      scope: findChild(active, 'DAV:', 'lockscope')!
+        .children.map((c) => (typeof c === 'string' ? '' : c.name))
+        .join(''),
     };
   }
 
@@ -70,7 +75,11 @@ describe('integration: LOCK and UNLOCK', () => {
     expect(refused.text).to.contain('lock-token-submitted');
     expect((await s.request('DELETE', '/ex.txt')).status).to.equal(423);
     // A client waiting for 100 Continue is refused before it sends the body.
-    const early = await raw(s.port, 'PUT /ex.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5000\nExpect: 100-continue', { body: bytes(5000), waitForContinue: true, waitMs: 2000 });
+    const early = await raw(s.port, 'PUT /ex.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5000\nExpect: 100-continue', {
+      body: bytes(5000),
+      waitForContinue: true,
+      waitMs: 2000,
+    });
     expect(statusesOf(early.text)).to.deep.equal([423]);
     expect((await s.request('MOVE', '/ex.txt', { headers: { destination: '/ex-moved.txt' } })).status).to.equal(423);
     expect(await put('/ex-src.txt', 'other')).to.equal(201);
@@ -105,7 +114,9 @@ describe('integration: LOCK and UNLOCK', () => {
     expect(textOf(findChild(findChild(active, 'DAV:', 'lockroot')!, 'DAV:', 'href'))).to.equal('/owner.txt');
     expect(textOf(findChild(findChild(active, 'DAV:', 'locktoken')!, 'DAV:', 'href'))).to.equal(l.token);
     expect(await unlock('/owner.txt', l.token)).to.equal(204);
-    expect((await s.request('PROPFIND', '/owner.txt', { headers: { depth: '0' }, body: propfindBody(['<D:lockdiscovery/>']) })).text).to.not.contain(l.token);
+    expect(
+      (await s.request('PROPFIND', '/owner.txt', { headers: { depth: '0' }, body: propfindBody(['<D:lockdiscovery/>']) })).text,
+    ).to.not.contain(l.token);
   });
 
   it('replays a Windows Explorer save: LOCK without Depth, untagged If on PUT and Win32 PROPPATCH, UNLOCK', async () => {
@@ -193,7 +204,9 @@ describe('integration: LOCK and UNLOCK', () => {
     const refreshed = await s.request('LOCK', '/timed.txt', { headers: { timeout: 'Second-3600', if: `(<${l.token}>)` } });
     expect(refreshed.status).to.equal(200);
     expect(textOf(findChild(activeLock(refreshed.text), 'DAV:', 'timeout'))).to.match(/^Second-(3599|3600)$/);
-    expect((await s.request('LOCK', '/timed.txt', { headers: { timeout: 'Second-5', if: '(<opaquelocktoken:bogus>)' } })).status).to.equal(412);
+    expect((await s.request('LOCK', '/timed.txt', { headers: { timeout: 'Second-5', if: '(<opaquelocktoken:bogus>)' } })).status).to.equal(
+      412,
+    );
 
     const infinite = await lock('/infinite.txt', { timeout: 'Infinite' });
     expect(infinite.status).to.equal(201);

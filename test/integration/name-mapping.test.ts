@@ -112,7 +112,10 @@ describe('integration: name mapping', () => {
       expect(s.emu.entry(`${dir}/other/${stored}`), 'deleted on TeraBox').to.equal(null);
       // The folder moves too, its member with it.
       const folder = `${dir}/other/${url}`;
-      expect((await s.request('MOVE', `${dir}/${url}/`, { headers: { destination: s.origin + folder + '/' } })).status, 'MOVE folder').to.equal(201);
+      expect(
+        (await s.request('MOVE', `${dir}/${url}/`, { headers: { destination: s.origin + folder + '/' } })).status,
+        'MOVE folder',
+      ).to.equal(201);
       expect(s.emu.entry(`${dir}/other/${stored}/${stored}`)?.size, 'the folder moved on TeraBox').to.equal(body.length);
       expect((await s.request('GET', `${folder}/${url}`)).body.equals(body), 'GET through the moved folder').to.equal(true);
       expect((await s.request('DELETE', folder + '/')).status, 'DELETE folder').to.equal(204);
@@ -195,10 +198,17 @@ describe('integration: name mapping', () => {
         expect(res.status, JSON.stringify(c)).to.equal(400);
         expect(res.text, JSON.stringify(c)).to.match(/name/);
         expect((await r.request('MKCOL', `/d${url}/`)).status, `MKCOL ${JSON.stringify(c)}`).to.equal(400);
-        expect((await r.request('COPY', '/plain.txt', { headers: { destination: `/c${url}.txt` } })).status, `COPY ${JSON.stringify(c)}`).to.equal(400);
+        expect(
+          (await r.request('COPY', '/plain.txt', { headers: { destination: `/c${url}.txt` } })).status,
+          `COPY ${JSON.stringify(c)}`,
+        ).to.equal(400);
       }
       const listing = await r.request('PROPFIND', '/', { headers: { depth: '1' } });
-      expect(parseMultistatus(listing.text).map((x) => x.href).sort()).to.deep.equal(['/', '/plain.txt']);
+      expect(
+        parseMultistatus(listing.text)
+          .map((x) => x.href)
+          .sort(),
+      ).to.deep.equal(['/', '/plain.txt']);
     });
 
     it('answers 400 for a trailing dot or space, a leading space, a control character or DEL, sending nothing', async () => {
@@ -213,7 +223,10 @@ describe('integration: name mapping', () => {
         expect((await r.request('MOVE', '/plain2.txt', { headers: { destination: `/${url}` } })).status, `MOVE ${why}`).to.equal(400);
       }
       const sent = ['precreate', 'create', 'rapidupload', 'filemanager'] as const;
-      expect(sent.map((e) => r.requests(e)), 'nothing reached TeraBox').to.deep.equal([0, 0, 0, 0]);
+      expect(
+        sent.map((e) => r.requests(e)),
+        'nothing reached TeraBox',
+      ).to.deep.equal([0, 0, 0, 0]);
       expect((await r.request('GET', '/plain2.txt')).text).to.equal('x');
       // Reading such a name is not an error: nothing can be there.
       for (const { why, url } of POSITIONAL) {

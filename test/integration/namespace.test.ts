@@ -73,7 +73,9 @@ describe('integration: MKCOL, DELETE, COPY, MOVE', () => {
       expect((await s.request('MKCOL', '/made/file.txt')).status).to.equal(405);
       expect((await s.request('MKCOL', '/no/parent/')).status).to.equal(409);
       expect((await s.request('MKCOL', '/made/file.txt/child/')).status).to.equal(409);
-      expect((await s.request('MKCOL', '/made/with-body/', { body: '<x/>', headers: { 'content-type': 'text/xml' } })).status).to.equal(415);
+      expect((await s.request('MKCOL', '/made/with-body/', { body: '<x/>', headers: { 'content-type': 'text/xml' } })).status).to.equal(
+        415,
+      );
       expect(s.emu.entry('/made/with-body')).to.equal(null);
       expect(s.emu.entry('/no')).to.equal(null);
     });
@@ -165,7 +167,9 @@ describe('integration: MKCOL, DELETE, COPY, MOVE', () => {
       await put('/dm-src/sub/x.bin', bytes(80_000));
       await put('/dm-src/.DS_Store', 'finder junk');
       expect((await s.request('PROPFIND', '/dm-dst/', { headers: { depth: '0' } })).status).to.equal(404);
-      const res = await serverSide(() => s.request('MOVE', '/dm-src/', { headers: { destination: `${s.origin}/dm-dst/`, overwrite: 'T' } }));
+      const res = await serverSide(() =>
+        s.request('MOVE', '/dm-src/', { headers: { destination: `${s.origin}/dm-dst/`, overwrite: 'T' } }),
+      );
       expect(res.status).to.equal(201);
       expect(await members('/dm-dst/')).to.deep.equal(['/dm-dst/.DS_Store', '/dm-dst/sub/']);
       expect(await members('/dm-dst/sub/')).to.deep.equal(['/dm-dst/sub/x.bin']);

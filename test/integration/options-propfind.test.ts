@@ -2,7 +2,17 @@
 // request kinds, live properties that match what TeraBox stores, quota from the account, hrefs.
 
 import { expect } from 'chai';
-import { header, parseMultistatus, raw, statusesOf, propfindBody, propOf, textOf, type MultiStatusResponse, firstResponse } from '../dav/client.js';
+import {
+  header,
+  parseMultistatus,
+  raw,
+  statusesOf,
+  propfindBody,
+  propOf,
+  textOf,
+  type MultiStatusResponse,
+  firstResponse,
+} from '../dav/client.js';
 import { createTeraBoxClient } from '../../src/terabox/client.js';
 import { startStack, type Stack, MiB, bytes, at } from '../support/index.js';
 
@@ -22,7 +32,12 @@ describe('integration: OPTIONS and PROPFIND', () => {
   const body = bytes(150_000);
 
   before(async () => {
-    s = await startStack({ upTo: 'webdav', smallParts: true,  account: { quotaBytes: QUOTA }, configure: (c) => (c.cache.quotaTtlSeconds = 0) });
+    s = await startStack({
+      upTo: 'webdav',
+      smallParts: true,
+      account: { quotaBytes: QUOTA },
+      configure: (c) => (c.cache.quotaTtlSeconds = 0),
+    });
     expect((await s.request('MKCOL', '/docs/')).status).to.equal(201);
     expect((await s.request('PUT', '/docs/report.bin', { body })).status).to.equal(201);
   });
@@ -37,7 +52,20 @@ describe('integration: OPTIONS and PROPFIND', () => {
       expect(header(res, 'dav'), path).to.equal('1, 2');
       expect(header(res, 'ms-author-via'), path).to.equal('DAV');
       const allow = header(res, 'allow')!.split(/,\s*/);
-      expect(allow, path).to.include.members(['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK']);
+      expect(allow, path).to.include.members([
+        'OPTIONS',
+        'GET',
+        'HEAD',
+        'PUT',
+        'DELETE',
+        'PROPFIND',
+        'PROPPATCH',
+        'MKCOL',
+        'COPY',
+        'MOVE',
+        'LOCK',
+        'UNLOCK',
+      ]);
     }
   });
 
@@ -96,7 +124,10 @@ describe('integration: OPTIONS and PROPFIND', () => {
     ] as const) {
       const res = await s.request('PROPFIND', path, { headers: { depth: '0' } });
       expect(res.status, path).to.equal(207);
-      expect(parseMultistatus(res.text).map((r) => r.href), path).to.deep.equal([href]);
+      expect(
+        parseMultistatus(res.text).map((r) => r.href),
+        path,
+      ).to.deep.equal([href]);
     }
   });
 
@@ -126,7 +157,13 @@ describe('integration: OPTIONS and PROPFIND', () => {
     const e = firstResponse(empty.text);
     expect(a.propstats).to.have.length(1);
     expect(names(a)).to.deep.equal(names(e));
-    expect(names(a)).to.include.members(['{DAV:}getcontentlength', '{DAV:}getetag', '{DAV:}getlastmodified', '{DAV:}resourcetype', '{DAV:}supportedlock']);
+    expect(names(a)).to.include.members([
+      '{DAV:}getcontentlength',
+      '{DAV:}getetag',
+      '{DAV:}getlastmodified',
+      '{DAV:}resourcetype',
+      '{DAV:}supportedlock',
+    ]);
     // RFC 4331: quota properties are not part of allprop.
     expect(names(a)).to.not.include('{DAV:}quota-used-bytes');
   });
@@ -200,7 +237,11 @@ describe('integration: OPTIONS and PROPFIND', () => {
     const hrefs = parseMultistatus(res.text).map((r) => r.href);
     expect(hrefs).to.have.members([`/a%20dir%20%26%20more/`, `/a%20dir%20%26%20more/r%C3%A9sum%C3%A9%20%231%20100%25%20%5Bx%5D.txt`]);
     for (const href of hrefs) expect(href).to.match(/^[A-Za-z0-9%/._~!$'()*+,;=:@-]+$/);
-    const file = at(parseMultistatus(res.text).filter((r) => !r.href.endsWith('/')), 0, 'the files listed');
+    const file = at(
+      parseMultistatus(res.text).filter((r) => !r.href.endsWith('/')),
+      0,
+      'the files listed',
+    );
     expect(value(file, 'displayname')).to.equal(name);
   });
 });

@@ -29,7 +29,9 @@ describe('integration: a client request does not wait behind write-back commits'
   const seed = bytes(40 * KiB, 7);
 
   before(async () => {
-    s = await startStack({ upTo: 'webdav', smallParts: true,
+    s = await startStack({
+      upTo: 'webdav',
+      smallParts: true,
       account: {},
       configure: (c) => {
         c.upload.mode = 'write-back';

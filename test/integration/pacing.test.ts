@@ -13,7 +13,9 @@ describe('integration: API pacing under a rate-limited TeraBox', () => {
   let s: Stack;
 
   before(async () => {
-    s = await startStack({ upTo: 'webdav', smallParts: true, 
+    s = await startStack({
+      upTo: 'webdav',
+      smallParts: true,
       account: {},
       configure: (c) => {
         c.terabox.apiCallsPerSecond = 30;
@@ -40,7 +42,9 @@ describe('integration: API pacing under a rate-limited TeraBox', () => {
     await new Promise((r) => setTimeout(r, 400));
     s.emu.resetStats();
     const answers = await Promise.all(
-      Array.from({ length: FOLDERS }, (_, i) => s.request('PROPFIND', `/burst/f${String(i).padStart(2, '0')}/`, { headers: { depth: '1' } })),
+      Array.from({ length: FOLDERS }, (_, i) =>
+        s.request('PROPFIND', `/burst/f${String(i).padStart(2, '0')}/`, { headers: { depth: '1' } }),
+      ),
     );
     for (const res of answers) {
       expect(res.status).to.equal(207);
@@ -65,7 +69,9 @@ describe('integration: API pacing under a rate-limited TeraBox', () => {
     try {
       await new Promise((r) => setTimeout(r, 600));
       s.emu.resetStats();
-      const results = await Promise.allSettled(Array.from({ length: FOLDERS }, (_, i) => api.list(`/burst/f${String(i).padStart(2, '0')}`)));
+      const results = await Promise.allSettled(
+        Array.from({ length: FOLDERS }, (_, i) => api.list(`/burst/f${String(i).padStart(2, '0')}`)),
+      );
       expect(results.filter((r) => r.status === 'rejected').length).to.be.greaterThan(0);
     } finally {
       await api.close();

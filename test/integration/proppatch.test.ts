@@ -30,7 +30,10 @@ describe('integration: PROPPATCH and dead properties', () => {
   async function props(path: string, names: string[]): Promise<Map<string, { status: number; text: string; xml: string }>> {
     const res = await s.request('PROPFIND', path, {
       headers: { depth: '0' },
-      body: propfindBody(names.map((n) => `<Z:${n}/>`), ` xmlns:Z="${NS}"`),
+      body: propfindBody(
+        names.map((n) => `<Z:${n}/>`),
+        ` xmlns:Z="${NS}"`,
+      ),
     });
     expect(res.status, `PROPFIND ${path}`).to.equal(207);
     const r = firstResponse(res.text);
@@ -49,7 +52,10 @@ describe('integration: PROPPATCH and dead properties', () => {
 
   it('sets and removes properties in document order across several set/remove blocks', async () => {
     expect((await s.request('PUT', '/order.txt', { body: 'x' })).status).to.equal(201);
-    const r = await patch('/order.txt', set('<Z:a>1</Z:a><Z:b>2</Z:b>') + remove('<Z:a/>') + set('<Z:a>3</Z:a><Z:c>4</Z:c>') + remove('<Z:c/>'));
+    const r = await patch(
+      '/order.txt',
+      set('<Z:a>1</Z:a><Z:b>2</Z:b>') + remove('<Z:a/>') + set('<Z:a>3</Z:a><Z:c>4</Z:c>') + remove('<Z:c/>'),
+    );
     expect(r.status).to.equal(207);
     expect(at(r.responses, 0).propstats.map((p) => p.status)).to.deep.equal([200]);
     const got = await props('/order.txt', ['a', 'b', 'c']);

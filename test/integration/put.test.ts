@@ -30,7 +30,7 @@ describe('integration: PUT', () => {
   let s: Stack;
 
   before(async () => {
-    s = await startStack({ upTo: 'webdav', smallParts: true,  configure: (c) => (c.upload.partAttempts = 1) });
+    s = await startStack({ upTo: 'webdav', smallParts: true, configure: (c) => (c.upload.partAttempts = 1) });
     expect((await s.request('MKCOL', '/up/')).status).to.equal(201);
   });
   after(async () => {
@@ -87,11 +87,15 @@ describe('integration: PUT', () => {
 
   it('sends 100 Continue to Expect: 100-continue and then stores the body', async () => {
     const body = bytes(100 * KiB);
-    const res = await raw(s.port, `PUT /up/expect.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close`, {
-      body,
-      waitForContinue: true,
-      waitMs: 5000,
-    });
+    const res = await raw(
+      s.port,
+      `PUT /up/expect.bin HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close`,
+      {
+        body,
+        waitForContinue: true,
+        waitMs: 5000,
+      },
+    );
     expect(statusesOf(res.text)).to.deep.equal([100, 201]);
     expect((await s.emu.readFile('/up/expect.bin')).equals(body)).to.equal(true);
   });
@@ -137,7 +141,10 @@ describe('integration: PUT', () => {
     const old = Buffer.from('the previous version');
     expect((await s.request('PUT', '/up/aborted.txt', { body: old })).status).to.equal(201);
     const before = s.emu.entry('/up/aborted.txt')!;
-    const res = await raw(s.port, 'PUT /up/aborted.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 200000', { body: bytes(50_000), waitMs: 300 });
+    const res = await raw(s.port, 'PUT /up/aborted.txt HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 200000', {
+      body: bytes(50_000),
+      waitMs: 300,
+    });
     expect(statusesOf(res.text)).to.deep.equal([]);
     await waitFor(async () => (await spoolFiles(s)).length === 0, { what: 'the spool is empty' });
     expect((await s.request('GET', '/up/aborted.txt')).body.equals(old)).to.equal(true);
@@ -168,7 +175,12 @@ describe('integration: PUT limits', () => {
   let s: Stack;
 
   before(async () => {
-    s = await startStack({ upTo: 'webdav', smallParts: true,  account: { quotaBytes: 1 * MiB }, configure: (c) => (c.upload.maxFileSize = LIMIT) });
+    s = await startStack({
+      upTo: 'webdav',
+      smallParts: true,
+      account: { quotaBytes: 1 * MiB },
+      configure: (c) => (c.upload.maxFileSize = LIMIT),
+    });
   });
   after(async () => {
     await s?.stop();

@@ -24,7 +24,10 @@ describe('integration: restart on the same data dir', () => {
       body: '<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:mood>calm</Z:mood></D:prop></D:set></D:propertyupdate>',
     });
     expect(patch.status).to.equal(207);
-    const locked = await s.request('LOCK', '/keep/sub/', { headers: { timeout: 'Second-3600' }, body: lockBody('exclusive', 'restart-test') });
+    const locked = await s.request('LOCK', '/keep/sub/', {
+      headers: { timeout: 'Second-3600' },
+      body: lockBody('exclusive', 'restart-test'),
+    });
     expect(locked.status).to.equal(200);
     lockToken = header(locked, 'lock-token')!;
     for (const p of served) {
@@ -46,12 +49,20 @@ describe('integration: restart on the same data dir', () => {
     expect((await s.request('GET', '/keep/big.bin')).body.equals(big)).to.equal(true);
     expect((await s.request('GET', '/keep/empty.txt')).body.length).to.equal(0);
     expect((await s.request('GET', '/keep/._big.bin')).text).to.equal('resource fork');
-    expect((await s.request('GET', '/keep/big.bin', { headers: { range: 'bytes=399990-' } })).body.equals(big.subarray(399_990))).to.equal(true);
+    expect((await s.request('GET', '/keep/big.bin', { headers: { range: 'bytes=399990-' } })).body.equals(big.subarray(399_990))).to.equal(
+      true,
+    );
   });
 
   it('lists remote and local files together', async () => {
     const res = await s.request('PROPFIND', '/keep/', { headers: { depth: '1' } });
-    expect(parseMultistatus(res.text).map((r) => r.href)).to.have.members(['/keep/', '/keep/big.bin', '/keep/empty.txt', '/keep/._big.bin', '/keep/sub/']);
+    expect(parseMultistatus(res.text).map((r) => r.href)).to.have.members([
+      '/keep/',
+      '/keep/big.bin',
+      '/keep/empty.txt',
+      '/keep/._big.bin',
+      '/keep/sub/',
+    ]);
   });
 
   it('still has the dead properties and the lock', async () => {
@@ -61,7 +72,9 @@ describe('integration: restart on the same data dir', () => {
     });
     const r = firstResponse(res.text);
     expect(textOf(propOf(r, '{urn:z}mood')!.el)).to.equal('calm');
-    expect(textOf(propOf(r, '{DAV:}lockdiscovery')!.el)).to.contain(lockToken.slice(1, -1)).and.contain('restart-test');
+    expect(textOf(propOf(r, '{DAV:}lockdiscovery')!.el))
+      .to.contain(lockToken.slice(1, -1))
+      .and.contain('restart-test');
     expect((await s.request('PUT', '/keep/sub/other.txt', { body: 'x' })).status).to.equal(423);
     expect((await s.request('PUT', '/keep/sub/other.txt', { headers: { if: `(${lockToken})` }, body: 'x' })).status).to.equal(201);
     expect((await s.request('UNLOCK', '/keep/sub/', { headers: { 'lock-token': lockToken } })).status).to.equal(204);

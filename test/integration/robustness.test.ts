@@ -10,7 +10,7 @@ describe('integration: robustness', () => {
   const XML_LIMIT = 4 * KiB;
 
   before(async () => {
-    s = await startStack({ upTo: 'webdav', smallParts: true,  configure: (c) => (c.server.maxXmlBodyBytes = XML_LIMIT) });
+    s = await startStack({ upTo: 'webdav', smallParts: true, configure: (c) => (c.server.maxXmlBodyBytes = XML_LIMIT) });
     expect((await s.request('MKCOL', '/safe/')).status).to.equal(201);
     expect((await s.request('PUT', '/safe/file.txt', { body: 'still here' })).status).to.equal(201);
   });
@@ -27,7 +27,9 @@ describe('integration: robustness', () => {
 
   /** Sends a request line as written (no client-side normalisation) and returns the final status. */
   async function rawStatus(method: string, target: string, extra = ''): Promise<number[]> {
-    const res = await raw(s.port, `${method} ${target} HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 0\nConnection: close${extra}`, { waitMs: 3000 });
+    const res = await raw(s.port, `${method} ${target} HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 0\nConnection: close${extra}`, {
+      waitMs: 3000,
+    });
     return statusesOf(res.text);
   }
 
@@ -80,10 +82,20 @@ describe('integration: robustness', () => {
   it('answers 400 to XML that is hostile or not well-formed: DOCTYPE, deep nesting, bad namespaces, bad UTF-8', async () => {
     const bodies: [string, string | Buffer][] = [
       ['DOCTYPE', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'],
-      ['deep nesting', '<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop>' + '<Z:a>'.repeat(150) + '</Z:a>'.repeat(150) + '</D:prop></D:propfind>'],
+      [
+        'deep nesting',
+        '<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop>' + '<Z:a>'.repeat(150) + '</Z:a>'.repeat(150) + '</D:prop></D:propfind>',
+      ],
       ['undeclared prefix', '<D:propfind xmlns:D="DAV:"><D:prop><Z:x/></D:prop></D:propfind>'],
       ['two roots', '<D:propfind xmlns:D="DAV:"/><D:propfind xmlns:D="DAV:"/>'],
-      ['bad UTF-8', Buffer.concat([Buffer.from('<D:propfind xmlns:D="DAV:"><D:prop><D:'), Buffer.from([0xc3, 0x28]), Buffer.from('/></D:prop></D:propfind>')])],
+      [
+        'bad UTF-8',
+        Buffer.concat([
+          Buffer.from('<D:propfind xmlns:D="DAV:"><D:prop><D:'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('/></D:prop></D:propfind>'),
+        ]),
+      ],
       ['unclosed', '<D:propfind xmlns:D="DAV:"><D:prop>'],
     ];
     for (const [what, body] of bodies) {
@@ -94,16 +106,27 @@ describe('integration: robustness', () => {
   });
 
   it('answers 400 to PROPPATCH values nested deeper than the parser allows, and stores nothing', async () => {
-    const deep = '<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:v>' + '<Z:n>'.repeat(150) + '</Z:n>'.repeat(150) + '</Z:v></D:prop></D:set></D:propertyupdate>';
+    const deep =
+      '<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:v>' +
+      '<Z:n>'.repeat(150) +
+      '</Z:n>'.repeat(150) +
+      '</Z:v></D:prop></D:set></D:propertyupdate>';
     expect((await s.request('PROPPATCH', '/safe/file.txt', { body: deep })).status).to.equal(400);
-    const back = await s.request('PROPFIND', '/safe/file.txt', { headers: { depth: '0' }, body: propfindBody(['<Z:v/>'], ' xmlns:Z="urn:z"') });
+    const back = await s.request('PROPFIND', '/safe/file.txt', {
+      headers: { depth: '0' },
+      body: propfindBody(['<Z:v/>'], ' xmlns:Z="urn:z"'),
+    });
     expect(propOf(firstResponse(back.text), '{urn:z}v')!.status).to.equal(404);
   });
 
   it('answers 400 to malformed If, Depth, Timeout-less refresh and Lock-Token headers', async () => {
     expect((await s.request('PUT', '/safe/file.txt', { headers: { if: '(<unterminated' }, body: 'x' })).status).to.equal(400);
-    expect((await s.request('PUT', '/safe/file.txt', { headers: { if: '<http://x/safe/file.txt> (<a>) (<b>)' }, body: 'x' })).status).to.equal(412);
-    expect((await s.request('PUT', '/safe/file.txt', { headers: { if: '(<a>) <http://x/safe/file.txt> (<b>)' }, body: 'x' })).status).to.equal(400);
+    expect(
+      (await s.request('PUT', '/safe/file.txt', { headers: { if: '<http://x/safe/file.txt> (<a>) (<b>)' }, body: 'x' })).status,
+    ).to.equal(412);
+    expect(
+      (await s.request('PUT', '/safe/file.txt', { headers: { if: '(<a>) <http://x/safe/file.txt> (<b>)' }, body: 'x' })).status,
+    ).to.equal(400);
     expect((await s.request('PROPFIND', '/safe/', { headers: { depth: 'two' } })).status).to.equal(400);
     expect((await s.request('LOCK', '/safe/file.txt', {})).status).to.equal(400);
     expect((await s.request('UNLOCK', '/safe/file.txt', {})).status).to.equal(400);
@@ -125,14 +148,20 @@ describe('integration: robustness', () => {
     for (const name of [long, '%3A'.repeat(86), 'ü'.repeat(128)]) {
       expect((await s.request('PUT', `/safe/${name}`, { body: 'data' })).status, `PUT ${name}`).to.equal(400);
       expect((await s.request('MKCOL', `/safe/${name}/`)).status, `MKCOL ${name}`).to.equal(400);
-      expect((await s.request('COPY', '/safe/file.txt', { headers: { destination: `/safe/${name}` } })).status, `COPY ${name}`).to.equal(400);
+      expect((await s.request('COPY', '/safe/file.txt', { headers: { destination: `/safe/${name}` } })).status, `COPY ${name}`).to.equal(
+        400,
+      );
     }
     const listing = await s.request('PROPFIND', '/safe/', { headers: { depth: '1' } });
     expect(listing.text.match(/<D:href>/g)).to.have.length(2);
   });
 
   it('survives a client that disconnects in the middle of a request line, headers or body', async () => {
-    for (const head of ['PROPF', 'PUT /safe/x HTTP/1.1\nHost: 127.0.0.1\nContent-Le', 'PROPFIND /safe/ HTTP/1.1\nHost: 127.0.0.1\nDepth: 1\nContent-Length: 500']) {
+    for (const head of [
+      'PROPF',
+      'PUT /safe/x HTTP/1.1\nHost: 127.0.0.1\nContent-Le',
+      'PROPFIND /safe/ HTTP/1.1\nHost: 127.0.0.1\nDepth: 1\nContent-Length: 500',
+    ]) {
       await raw(s.port, head.replace(/\n$/, ''), { body: '<D:propfind', waitMs: 100 });
     }
     expect(s.emu.entry('/safe/x')).to.equal(null);

@@ -41,7 +41,9 @@ describe('integration: write-back', function () {
   describe('over HTTP', () => {
     let s: Stack;
     before(async () => {
-      s = await startStack({ upTo: 'webdav', smallParts: true, 
+      s = await startStack({
+        upTo: 'webdav',
+        smallParts: true,
         // Parts crawl, so commits are still pending while the test looks at them.
         knobs: { latencyMs: 0 },
         configure: (c) => {
@@ -137,7 +139,9 @@ describe('integration: write-back', function () {
   });
 
   it('a quota refusal at commit time: a failed entry in status.json, logged, the file still readable', async () => {
-    const s = await startStack({ upTo: 'webdav', smallParts: true, 
+    const s = await startStack({
+      upTo: 'webdav',
+      smallParts: true,
       account: { quotaBytes: 600 * KiB },
       configure: (c) => {
         c.upload.mode = 'write-back';
@@ -149,7 +153,12 @@ describe('integration: write-back', function () {
       const other = s.emu.addAccount();
       const filler = bytes(500 * KiB);
       const otherApi = createTeraBoxClient({ baseUrl: s.emu.url, cookie: other.cookie });
-      const otherUp = createUploader({ api: otherApi, spoolDir: join(s.dataDir, 'other-spool'), journalPath: join(s.dataDir, 'other.db'), rapidUpload: false });
+      const otherUp = createUploader({
+        api: otherApi,
+        spoolDir: join(s.dataDir, 'other-spool'),
+        journalPath: join(s.dataDir, 'other.db'),
+        rapidUpload: false,
+      });
       await otherUp.upload({ path: '/filler.bin', body: Readable.from([filler]), size: filler.length });
       await otherUp.close();
       await otherApi.close();
@@ -197,10 +206,27 @@ describe('integration: write-back', function () {
     function serve(): { child: ChildProcess; url: Promise<string> } {
       const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
       const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TERABOX_')));
-      const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', '0', '--data', join(tmp, 'data'), '--upstream', emu.url, '--config', join(tmp, 'config.json')], {
-        env: { ...clean, TERABOX_COOKIE: emu.defaultCookie },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          cli,
+          'serve',
+          '--port',
+          '0',
+          '--data',
+          join(tmp, 'data'),
+          '--upstream',
+          emu.url,
+          '--config',
+          join(tmp, 'config.json'),
+        ],
+        {
+          env: { ...clean, TERABOX_COOKIE: emu.defaultCookie },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       children.push(child);
       let out = '';
       const url = new Promise<string>((resolve, reject) => {
@@ -217,7 +243,10 @@ describe('integration: write-back', function () {
     it('the restarted drive lists and serves the file, then commits it byte-exact sending only the missing parts', async () => {
       await writeFile(
         join(tmp, 'config.json'),
-        JSON.stringify({ upload: { parallel: 1, rapidUpload: false, ladder: { baseChunkSize: 64 * KiB, baseLimit: 1024 ** 3, maxChunkSize: 64 * KiB } }, log: { level: 'info' } }),
+        JSON.stringify({
+          upload: { parallel: 1, rapidUpload: false, ladder: { baseChunkSize: 64 * KiB, baseLimit: 1024 ** 3, maxChunkSize: 64 * KiB } },
+          log: { level: 'info' },
+        }),
       );
       const parts = 8;
       const data = bytes(parts * 64 * KiB);

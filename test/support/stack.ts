@@ -124,7 +124,12 @@ export class Stack {
     if (upTo === 'webdav') return this.buildApp(knobs);
     this.emulator = await startEmulator({ ...o.emulator, dataDir: this.emulatorDir, knobs, defaultAccount: o.account });
     if (upTo === 'emulator') return;
-    const client = createTeraBoxClient({ baseUrl: this.emulator.url, cookie: this.emulator.defaultCookie, ...o.client, retry: { ...FAST_RETRY, ...o.client?.retry } });
+    const client = createTeraBoxClient({
+      baseUrl: this.emulator.url,
+      cookie: this.emulator.defaultCookie,
+      ...o.client,
+      retry: { ...FAST_RETRY, ...o.client?.retry },
+    });
     this.client = o.wrap ? o.wrap(client) : client;
     if (upTo === 'client') return;
     this.uploadService = createUploader({

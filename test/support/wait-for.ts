@@ -15,7 +15,8 @@ export interface WaitOptions {
 export async function waitFor(predicate: () => boolean | Promise<boolean>, opts: WaitOptions = {}): Promise<void> {
   const until = Date.now() + (opts.deadlineMs ?? 5_000);
   while (!(await predicate())) {
-    if (Date.now() > until) throw new Error(`timed out after ${opts.deadlineMs ?? 5_000} ms waiting ${opts.what ? `until ${opts.what}` : 'for a condition'}`);
+    if (Date.now() > until)
+      throw new Error(`timed out after ${opts.deadlineMs ?? 5_000} ms waiting ${opts.what ? `until ${opts.what}` : 'for a condition'}`);
     await sleep(opts.intervalMs ?? 5);
   }
 }

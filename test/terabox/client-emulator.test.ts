@@ -185,7 +185,11 @@ describe('TeraBoxClient against the emulator', () => {
     it('pages a 2,001-entry directory in list calls of up to 1,000 until an empty page', async () => {
       const dir = await freshDir();
       await upload(api, `${dir}/f0000`, bytes(5, 4));
-      const copies = Array.from({ length: 2000 }, (_, i) => ({ path: `${dir}/f0000`, dest: dir, newname: `f${String(i + 1).padStart(4, '0')}` }));
+      const copies = Array.from({ length: 2000 }, (_, i) => ({
+        path: `${dir}/f0000`,
+        dest: dir,
+        newname: `f${String(i + 1).padStart(4, '0')}`,
+      }));
       await api.copy(copies);
       emu.resetStats();
       const entries = await api.list(dir);
@@ -198,7 +202,9 @@ describe('TeraBoxClient against the emulator', () => {
     it('lists a whole directory from a server that serves fewer entries per page than asked', async () => {
       const dir = await freshDir();
       await upload(api, `${dir}/f000`, bytes(5, 5));
-      await api.copy(Array.from({ length: 249 }, (_, i) => ({ path: `${dir}/f000`, dest: dir, newname: `f${String(i + 1).padStart(3, '0')}` })));
+      await api.copy(
+        Array.from({ length: 249 }, (_, i) => ({ path: `${dir}/f000`, dest: dir, newname: `f${String(i + 1).padStart(3, '0')}` })),
+      );
       emu.setKnobs({ listMaxNum: 100 });
       try {
         emu.resetStats();
@@ -302,7 +308,9 @@ describe('TeraBoxClient against the emulator', () => {
       const pre = await fresh.precreate({ path: `${dir}/par.bin`, size: data.length, blockList: partsOf(data).map((p) => md5(p)) });
       emu.resetStats();
       const sent = await Promise.all(
-        partsOf(data).map((p, partseq) => fresh.uploadPart({ path: `${dir}/par.bin`, uploadId: pre.uploadId, partseq, data: new Blob([p]) })),
+        partsOf(data).map((p, partseq) =>
+          fresh.uploadPart({ path: `${dir}/par.bin`, uploadId: pre.uploadId, partseq, data: new Blob([p]) }),
+        ),
       );
       expect(sent.map((r) => r.md5)).to.deep.equal(partsOf(data).map((p) => md5(p)));
       expect(requests('locateupload')).to.equal(1);
@@ -310,7 +318,7 @@ describe('TeraBoxClient against the emulator', () => {
       await fresh.close();
     });
 
-    it('gives a one-part file its content md5, decoded from create\'s obfuscated form', async () => {
+    it("gives a one-part file its content md5, decoded from create's obfuscated form", async () => {
       const dir = await freshDir();
       const data = bytes(500, 11);
       const entry = await upload(api, `${dir}/one.bin`, data);
@@ -330,7 +338,12 @@ describe('TeraBoxClient against the emulator', () => {
       expect(pre.needed).to.deep.equal([0, 1]);
       // Out of order, as parallel uploads send them.
       for (const i of [2, 0, 1]) {
-        const got = await api.uploadPart({ path, uploadId: pre.uploadId, partseq: i, data: whole.slice(i * PART, Math.min(data.length, (i + 1) * PART)) });
+        const got = await api.uploadPart({
+          path,
+          uploadId: pre.uploadId,
+          partseq: i,
+          data: whole.slice(i * PART, Math.min(data.length, (i + 1) * PART)),
+        });
         expect(got.md5).to.equal(blockList[i]);
       }
       await api.create({ path, size: data.length, uploadId: pre.uploadId, blockList, rtype: 0 });
@@ -391,7 +404,10 @@ describe('TeraBoxClient against the emulator', () => {
 
     it('refuses an upload over the quota with QUOTA (-10)', async () => {
       const { cookie } = emu.addAccount({ quotaBytes: 2_000 });
-      const err = await rejection(client({ cookie }).precreate({ path: '/q.bin', size: 3_000, blockList: [PLACEHOLDER_BLOCK_MD5[0]] }), 'QUOTA');
+      const err = await rejection(
+        client({ cookie }).precreate({ path: '/q.bin', size: 3_000, blockList: [PLACEHOLDER_BLOCK_MD5[0]] }),
+        'QUOTA',
+      );
       expect(err.errno).to.equal(-10);
     });
 
@@ -400,8 +416,12 @@ describe('TeraBoxClient against the emulator', () => {
       const data = bytes(2 * PART, 18);
       const path = `${dir}/wrong.bin`;
       const pre = await api.precreate({ path, size: data.length, blockList: [...PLACEHOLDER_BLOCK_MD5] });
-      for (const [i, part] of partsOf(data).entries()) await api.uploadPart({ path, uploadId: pre.uploadId, partseq: i, data: new Blob([part]) });
-      const err = await rejection(api.create({ path, size: data.length, uploadId: pre.uploadId, blockList: [md5('x'), md5('y')], rtype: 0 }), 'BAD_REQUEST');
+      for (const [i, part] of partsOf(data).entries())
+        await api.uploadPart({ path, uploadId: pre.uploadId, partseq: i, data: new Blob([part]) });
+      const err = await rejection(
+        api.create({ path, size: data.length, uploadId: pre.uploadId, blockList: [md5('x'), md5('y')], rtype: 0 }),
+        'BAD_REQUEST',
+      );
       expect(err.errno).to.equal(10);
       expect(emu.entry(path)).to.equal(null);
     });
@@ -429,7 +449,7 @@ describe('TeraBoxClient against the emulator', () => {
       expect(await client({ cookie }).rapidUpload({ ...req, path: '/r.bin' })).to.equal(null);
     });
 
-    it('sends precreate and create in the seed\'s xpan form with bdstoken when asked', async () => {
+    it("sends precreate and create in the seed's xpan form with bdstoken when asked", async () => {
       const xpan = client({ apiStyle: 'xpan' });
       const dir = await freshDir(xpan);
       const data = bytes(2 * PART + 1, 22);
@@ -557,7 +577,7 @@ describe('TeraBoxClient against the emulator', () => {
       expect(requests('precreate')).to.equal(16);
     });
 
-    it('switches to the account\'s region on -6 with Url-Domain-Prefix and stays there', async () => {
+    it("switches to the account's region on -6 with Url-Domain-Prefix and stays there", async () => {
       const { cookie } = emu.addAccount({ region: 'jp' });
       const jp = client({ cookie, regionUrl: (p) => emu.regionUrls[p]! });
       const login = await jp.checkLogin();
@@ -598,7 +618,10 @@ describe('TeraBoxClient against the emulator', () => {
     it('retries precreate on errno 31034 and reports RATE_LIMITED', async () => {
       const dir = await freshDir();
       emu.setKnobs({ faults: { precreate: { errno31034: 1 } } });
-      const err = await rejection(api.precreate({ path: `${dir}/rl.bin`, size: 10, blockList: [PLACEHOLDER_BLOCK_MD5[0]] }), 'RATE_LIMITED');
+      const err = await rejection(
+        api.precreate({ path: `${dir}/rl.bin`, size: 10, blockList: [PLACEHOLDER_BLOCK_MD5[0]] }),
+        'RATE_LIMITED',
+      );
       expect(err.errno).to.equal(31034);
       expect(requests('precreate')).to.equal(ATTEMPTS);
     });

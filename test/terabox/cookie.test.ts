@@ -19,7 +19,9 @@ describe('cookie', () => {
       normaliseCookie('ndus=SECRET\r\nX-Evil: 1');
       expect.fail('accepted a header injection');
     } catch (e) {
-      expect((e as Error).message).to.match(/line break/).and.not.include('SECRET');
+      expect((e as Error).message)
+        .to.match(/line break/)
+        .and.not.include('SECRET');
     }
   });
 

@@ -73,7 +73,9 @@ describe('the download sign (home/info sign1/sign3 → base64 RC4)', () => {
     for (let seed = 1; seed <= 50; seed++) {
       const sign3 = md5(`k${seed}`).slice(0, 8 + (seed % 25));
       const sign1 = md5(`d${seed}`) + md5(`e${seed}`).slice(0, seed % 32);
-      expect(downloadSign(sign3, sign1), `seed ${seed}`).to.equal(rc4(Buffer.from(sign3, 'latin1'), Buffer.from(sign1, 'latin1')).toString('base64'));
+      expect(downloadSign(sign3, sign1), `seed ${seed}`).to.equal(
+        rc4(Buffer.from(sign3, 'latin1'), Buffer.from(sign1, 'latin1')).toString('base64'),
+      );
     }
   });
 });
@@ -128,7 +130,10 @@ describe('client and uploader against the live-service behaviours', () => {
       const server = await new FakeServer().start();
       try {
         server.handler = (req, res) => {
-          if (req.path === '/') return void res.end(`<script>eval(decodeURIComponent(\`function%20fn%28a%29%7Bwindow.jsToken%20%3D%20a%7D%3Bfn%28%22T%22%29\`))</script>`);
+          if (req.path === '/')
+            return void res.end(
+              `<script>eval(decodeURIComponent(\`function%20fn%28a%29%7Bwindow.jsToken%20%3D%20a%7D%3Bfn%28%22T%22%29\`))</script>`,
+            );
           if (req.path === '/api/precreate') return json(res, { errno: 0, uploadid: 'N1-x', return_type: 1, block_list: [0] });
           if (req.path === '/rest/2.0/pcs/file') return json(res, { host: `127.0.0.1:${server.port}` });
           json(res, { md5: md5('a') });
@@ -148,7 +153,11 @@ describe('client and uploader against the live-service behaviours', () => {
     let rig: Stack;
     const data = bytes(5 * 64 * 1024 + 11);
     before(async () => {
-      rig = await startStack({ upTo: 'uploader', knobs: { minPartSize: 64 * 1024 }, uploader: { rapidUpload: false, ladder: SMALL_LADDER } });
+      rig = await startStack({
+        upTo: 'uploader',
+        knobs: { minPartSize: 64 * 1024 },
+        uploader: { rapidUpload: false, ladder: SMALL_LADDER },
+      });
       const first = await rig.uploader.upload({ path: '/rt2/first.bin', body: bodyOf(data), size: data.length });
       expect(first.kind).to.equal('committed');
     });
@@ -330,7 +339,11 @@ describe('client and uploader against the live-service behaviours', () => {
     await api.quota();
     expect(api.health().reachable).to.equal(true);
     expect(JSON.stringify(h)).to.not.contain(emu.defaultCookie.split('=')[1]!.split(';')[0]!);
-    const dead = createTeraBoxClient({ baseUrl: 'http://127.0.0.1:9', cookie: 'ndus=x', retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const dead = createTeraBoxClient({
+      baseUrl: 'http://127.0.0.1:9',
+      cookie: 'ndus=x',
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     clients.push(dead);
     await dead.quota().catch(() => undefined);
     expect(dead.health().reachable).to.equal(false);

@@ -38,7 +38,24 @@ describe('terabox name encoding', () => {
   });
 
   it('round-trips awkward mixes of marks, look-alikes and mapped characters', () => {
-    for (const name of ['‛', '‛:', '‛：', '‛‛：', 'a‛b', ':‛', '‛‛', '．', '␠', ' ␠ ', 'a.b.', 'a ．', '..．', 'ok.txt', '.hidden', 'é:ü?']) {
+    for (const name of [
+      '‛',
+      '‛:',
+      '‛：',
+      '‛‛：',
+      'a‛b',
+      ':‛',
+      '‛‛',
+      '．',
+      '␠',
+      ' ␠ ',
+      'a.b.',
+      'a ．',
+      '..．',
+      'ok.txt',
+      '.hidden',
+      'é:ü?',
+    ]) {
       const stored = codec.encodeName(name);
       expect(codec.decodeName(stored), `${JSON.stringify(name)} via ${JSON.stringify(stored)}`).to.equal(name);
       expect(stored).not.to.match(/[\\:*?"<>|\x00-\x1f\x7f]/);

@@ -158,7 +158,17 @@ describe('API pacer (token bucket, fake clock)', () => {
       const pacer = new ApiPacer({ callsPerSecond: 5, burst: 1, clock });
       await pacer.take(); // the bucket is empty now
       const started = await run(pacer, clock, ['bg', 'bg', 'bg', 'bg', 'bg', 'bg', 'fg', 'bg', 'fg']);
-      expect(started).to.deep.equal(['fg0@200', 'fg1@400', 'bg0@600', 'bg1@800', 'bg2@1000', 'bg3@1200', 'bg4@1400', 'bg5@1600', 'bg6@1800']);
+      expect(started).to.deep.equal([
+        'fg0@200',
+        'fg1@400',
+        'bg0@600',
+        'bg1@800',
+        'bg2@1000',
+        'bg3@1200',
+        'bg4@1400',
+        'bg5@1600',
+        'bg6@1800',
+      ]);
     });
 
     it('a foreground take that arrives while background ones wait is served at the next token', async () => {
@@ -190,7 +200,18 @@ describe('API pacer (token bucket, fake clock)', () => {
       expect(pacer.reserve).to.equal(2);
       const started = await run(pacer, clock, [...Array<'bg'>(10).fill('bg'), 'fg', 'fg', 'fg']);
       // Eight background calls at once, two tokens kept: the first two client calls go at once too.
-      expect(started.slice(0, 10)).to.deep.equal(['bg0@0', 'bg1@0', 'bg2@0', 'bg3@0', 'bg4@0', 'bg5@0', 'bg6@0', 'bg7@0', 'fg0@0', 'fg1@0']);
+      expect(started.slice(0, 10)).to.deep.equal([
+        'bg0@0',
+        'bg1@0',
+        'bg2@0',
+        'bg3@0',
+        'bg4@0',
+        'bg5@0',
+        'bg6@0',
+        'bg7@0',
+        'fg0@0',
+        'fg1@0',
+      ]);
       // The next token goes to the third client call; background waits until the reserve has refilled
       // (two more tokens), then goes on at the full rate.
       expect(started.slice(10)).to.deep.equal(['fg2@200', 'bg8@800', 'bg9@1000']);
@@ -237,7 +258,10 @@ describe('API pacer (token bucket, fake clock)', () => {
       const gone = new AbortController();
       gone.abort(new Error('gone'));
       const t1 = clock.now();
-      await pacer.take(gone.signal).then(() => expect.fail('granted'), (e: Error) => expect(e.message).to.equal('gone'));
+      await pacer.take(gone.signal).then(
+        () => expect.fail('granted'),
+        (e: Error) => expect(e.message).to.equal('gone'),
+      );
       const next = pacer.take();
       await clock.drain();
       await next;

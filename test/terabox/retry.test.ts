@@ -2,7 +2,15 @@
 
 import { expect } from 'chai';
 import { TeraBoxError, failure } from '../../src/terabox/errors.js';
-import { backoffDelay, isConnectError, retrying, shouldRetry, withRetry, type RetryPolicy, type RetrySettings } from '../../src/terabox/retry.js';
+import {
+  backoffDelay,
+  isConnectError,
+  retrying,
+  shouldRetry,
+  withRetry,
+  type RetryPolicy,
+  type RetrySettings,
+} from '../../src/terabox/retry.js';
 import { Errno } from '../../src/terabox/wire.js';
 
 const SETTINGS: RetrySettings = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -47,7 +55,11 @@ describe('retry wrapper', () => {
   });
 
   it('waits exponentially longer, with jitter inside [step/2, step], capped at maxDelayMs', async () => {
-    const run = await script('idempotent', [socketReset(), socketReset(), socketReset(), 'ok'], { attempts: 4, baseDelayMs: 100, maxDelayMs: 300 });
+    const run = await script('idempotent', [socketReset(), socketReset(), socketReset(), 'ok'], {
+      attempts: 4,
+      baseDelayMs: 100,
+      maxDelayMs: 300,
+    });
     await run.result;
     expect(run.sleeps).to.deep.equal([75, 150, 225]);
     for (let n = 0; n < 6; n++) {
@@ -81,7 +93,11 @@ describe('retry wrapper', () => {
     expect(await refused.result).to.equal('ok');
     expect(refused.calls()).to.equal(2);
 
-    for (const err of [socketReset(), failure('/api/filemanager', { status: 502 }), failure('/api/filemanager', { errno: Errno.TOO_FREQUENT })]) {
+    for (const err of [
+      socketReset(),
+      failure('/api/filemanager', { status: 502 }),
+      failure('/api/filemanager', { errno: Errno.TOO_FREQUENT }),
+    ]) {
       const run = await script('unsafe', [err, 'ok']);
       expect(await run.result.catch((e: unknown) => e)).to.equal(err);
       expect(run.calls()).to.equal(1);
@@ -108,9 +124,14 @@ describe('retry wrapper', () => {
   it('stops waiting and rejects with the abort reason when the signal fires', async () => {
     const ctrl = new AbortController();
     const started = Date.now();
-    const pending = withRetry('idempotent', { attempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 }, async () => {
-      throw failure('/api/list', { status: 500 });
-    }, { signal: ctrl.signal });
+    const pending = withRetry(
+      'idempotent',
+      { attempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+      async () => {
+        throw failure('/api/list', { status: 500 });
+      },
+      { signal: ctrl.signal },
+    );
     setTimeout(() => ctrl.abort(new Error('caller left')), 20);
     const err = await pending.catch((e: unknown) => e);
     expect((err as Error).message).to.equal('caller left');

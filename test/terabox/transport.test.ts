@@ -20,8 +20,10 @@ const JS_TOKEN = 'JSTOKENSECRET9876543210ABCDEF';
 const BDSTOKEN = 'bdstokensecret0123456789abcdef01';
 
 function page(token = JS_TOKEN): string {
-  return `<html><script>var templateData = ${JSON.stringify({ bdstoken: BDSTOKEN })};</script>` +
-    `<script>eval(decodeURIComponent(\`${JS_TOKEN_PREFIX}${token}${JS_TOKEN_SUFFIX}\`))</script></html>`;
+  return (
+    `<html><script>var templateData = ${JSON.stringify({ bdstoken: BDSTOKEN })};</script>` +
+    `<script>eval(decodeURIComponent(\`${JS_TOKEN_PREFIX}${token}${JS_TOKEN_SUFFIX}\`))</script></html>`
+  );
 }
 
 class LogSink extends Writable {
@@ -121,7 +123,16 @@ describe('client transport (scripted server)', () => {
   });
 
   it('matches filemetas items to paths by name, whatever order the server answers in', async () => {
-    const item = (path: string, fs_id: number) => ({ fs_id, path, server_filename: path.slice(1), size: 1, isdir: 0, category: 6, server_mtime: 1, server_ctime: 1 });
+    const item = (path: string, fs_id: number) => ({
+      fs_id,
+      path,
+      server_filename: path.slice(1),
+      size: 1,
+      isdir: 0,
+      category: 6,
+      server_mtime: 1,
+      server_ctime: 1,
+    });
     server.handler = (_req, res) => json(res, { errno: 12, info: [item('/b', 2), { errno: -9 }, item('/a', 1)] });
     const got = await connect().stat(['/a', '/missing', '/b']);
     expect(got.map((e) => e?.fsId ?? null)).to.deep.equal([1, null, 2]);
@@ -311,14 +322,27 @@ describe('client transport (scripted server)', () => {
       const file = join(dir, 'part.bin');
       await writeFile(file, 'xxhello worldyy');
       const blob = (await openAsBlob(file)).slice(2, 13);
-      const got = await connect({ uploadHost: `127.0.0.1:${server.port}` }).uploadPart({ path: '/d/f.bin', uploadId: 'N1-abc', partseq: 3, data: blob });
+      const got = await connect({ uploadHost: `127.0.0.1:${server.port}` }).uploadPart({
+        path: '/d/f.bin',
+        uploadId: 'N1-abc',
+        partseq: 3,
+        data: blob,
+      });
       expect(got.md5).to.equal('abcdef0123456789abcdef0123456789');
       const [req] = server.seen;
       expect(req!.path).to.equal('/rest/2.0/pcs/superfile2');
-      expect(Object.fromEntries(req!.query)).to.include({ method: 'upload', path: '/d/f.bin', uploadid: 'N1-abc', partseq: '3', app_id: '250528' });
+      expect(Object.fromEntries(req!.query)).to.include({
+        method: 'upload',
+        path: '/d/f.bin',
+        uploadid: 'N1-abc',
+        partseq: '3',
+        app_id: '250528',
+      });
       expect(req!.headers['content-type']).to.match(/^multipart\/form-data; boundary=/);
       const body = req!.body.toString();
-      expect(body).to.include('Content-Disposition: form-data; name="file"; filename="blob"\r\nContent-Type: application/octet-stream\r\n\r\nhello world\r\n');
+      expect(body).to.include(
+        'Content-Disposition: form-data; name="file"; filename="blob"\r\nContent-Type: application/octet-stream\r\n\r\nhello world\r\n',
+      );
       expect(Number(req!.headers['content-length'])).to.equal(req!.body.length);
     });
 

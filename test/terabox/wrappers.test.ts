@@ -74,12 +74,15 @@ describe('region switch wrapper', () => {
   it('switches to the Url-Domain-Prefix region on errno -6 and repeats the call once', async () => {
     const switched: string[] = [];
     const s = scripted([reply(Errno.NOT_LOGGED_IN, { 'url-domain-prefix': 'jp' }), reply(0)]);
-    const out = await withRegionSwitch({
-      switchRegion: (p) => {
-        switched.push(p);
-        return true;
+    const out = await withRegionSwitch(
+      {
+        switchRegion: (p) => {
+          switched.push(p);
+          return true;
+        },
       },
-    }, s.attempt);
+      s.attempt,
+    );
     expect(out.errno).to.equal(0);
     expect(switched).to.deep.equal(['jp']);
     expect(s.calls()).to.equal(2);

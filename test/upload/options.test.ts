@@ -8,7 +8,14 @@ const base: UploaderOptions = { api: {} as TeraBoxApi, spoolDir: '/tmp/spool', j
 describe('upload/options', () => {
   it('fills in the documented defaults', () => {
     const o = resolveOptions(base);
-    expect(o).to.include({ parallel: 4, globalParallel: 8, partAttempts: 5, precreateBlockList: 'real', rapidUpload: true, maxFileSize: undefined });
+    expect(o).to.include({
+      parallel: 4,
+      globalParallel: 8,
+      partAttempts: 5,
+      precreateBlockList: 'real',
+      rapidUpload: true,
+      maxFileSize: undefined,
+    });
     expect(o.ladder).to.deep.equal(DEFAULT_LADDER);
     expect(o.backoff).to.deep.equal({ baseDelayMs: 500, maxDelayMs: 8000 });
     expect(o.hashWorkers).to.be.within(1, 4);
@@ -20,8 +27,16 @@ describe('upload/options', () => {
     ['a fractional global budget', { globalParallel: 2.5 }, /globalParallel/],
     ['zero part tries', { partAttempts: 0 }, /partAttempts/],
     ['an unknown precreate list', { precreateBlockList: 'fake' as 'real' }, /precreateBlockList must be "real" or "placeholder"/],
-    ['a ladder whose limit is under its part size', { ladder: { baseChunkSize: 1024, baseLimit: 10, maxChunkSize: 4096 } }, /ladder.baseLimit/],
-    ['a ladder whose largest part is under its base part', { ladder: { baseChunkSize: 1024, baseLimit: 4096, maxChunkSize: 512 } }, /ladder.maxChunkSize/],
+    [
+      'a ladder whose limit is under its part size',
+      { ladder: { baseChunkSize: 1024, baseLimit: 10, maxChunkSize: 4096 } },
+      /ladder.baseLimit/,
+    ],
+    [
+      'a ladder whose largest part is under its base part',
+      { ladder: { baseChunkSize: 1024, baseLimit: 4096, maxChunkSize: 512 } },
+      /ladder.maxChunkSize/,
+    ],
     ['a backoff cap under its base', { backoff: { baseDelayMs: 100, maxDelayMs: 10 } }, /backoff/],
     ['a zero file-size limit', { maxFileSize: 0 }, /maxFileSize/],
   ] as const) {

@@ -50,9 +50,11 @@ function committed(r: UploadResult): void {
 function journalRows(file: string): { id: number; upload_id: string | null; parts: number }[] {
   const db = new Database(file, { readonly: true });
   try {
-    return db
-      .prepare('SELECT id, upload_id, (SELECT count(*) FROM confirmed_parts WHERE commit_id = id) AS parts FROM commits')
-      .all() as { id: number; upload_id: string | null; parts: number }[];
+    return db.prepare('SELECT id, upload_id, (SELECT count(*) FROM confirmed_parts WHERE commit_id = id) AS parts FROM commits').all() as {
+      id: number;
+      upload_id: string | null;
+      parts: number;
+    }[];
   } finally {
     db.close();
   }
@@ -120,7 +122,13 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
     try {
       await rig.uploader.close();
       const journal = new Journal(rig.journalPath);
-      journal.begin({ path: '/lost.bin', size: 10, chunkSize: 64 * KiB, blockMd5s: ['0'.repeat(32)], spoolFile: join(rig.spoolDir, 'gone.spool') });
+      journal.begin({
+        path: '/lost.bin',
+        size: 10,
+        chunkSize: 64 * KiB,
+        blockMd5s: ['0'.repeat(32)],
+        spoolFile: join(rig.spoolDir, 'gone.spool'),
+      });
       journal.close();
       await writeFile(join(rig.spoolDir, 'orphan.spool'), 'x');
       await writeFile(join(rig.spoolDir, 'not-ours.txt'), 'kept');
@@ -281,7 +289,13 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       journal.begin({ path: '/later.bin', size: old.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(old, 64 * KiB), spoolFile });
       journal.close();
 
-      const options = { api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER, backoff: { baseDelayMs: 1, maxDelayMs: 5 } };
+      const options = {
+        api: rig.api,
+        spoolDir: rig.spoolDir,
+        journalPath: rig.journalPath,
+        ladder: FLAT_LADDER,
+        backoff: { baseDelayMs: 1, maxDelayMs: 5 },
+      };
       rig.emu.setKnobs({ faults: { precreate: { http5xx: 1 } } });
       const first = createUploader(options);
       try {
@@ -345,7 +359,13 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       journal.begin({ path: '/raced.bin', size: old.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(old, 64 * KiB), spoolFile });
       journal.close();
 
-      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, ladder: FLAT_LADDER, rapidUpload: false });
+      const uploader = createUploader({
+        api: rig.api,
+        spoolDir: rig.spoolDir,
+        journalPath: rig.journalPath,
+        ladder: FLAT_LADDER,
+        rapidUpload: false,
+      });
       try {
         const resumed = uploader.resumePending();
         await resumeCreating;
@@ -437,11 +457,18 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       journal.begin({ path: '/refused.bin', size: data.length, chunkSize: 16 * KiB, blockMd5s: blockMd5s(data, 16 * KiB), spoolFile });
       journal.close();
 
-      const uploader = createUploader({ api: rig.api, spoolDir: rig.spoolDir, journalPath: rig.journalPath, backoff: { baseDelayMs: 1, maxDelayMs: 5 } });
+      const uploader = createUploader({
+        api: rig.api,
+        spoolDir: rig.spoolDir,
+        journalPath: rig.journalPath,
+        backoff: { baseDelayMs: 1, maxDelayMs: 5 },
+      });
       try {
         const [outcome] = await uploader.resumePending();
         expect(outcome).to.include({ path: '/refused.bin', status: 'failed' });
-        expect(outcome!.error).to.match(/errno 31299/).and.not.match(/kept/);
+        expect(outcome!.error)
+          .to.match(/errno 31299/)
+          .and.not.match(/kept/);
       } finally {
         await uploader.close();
       }
@@ -460,10 +487,19 @@ describe('uploader start-up recovery and shutdown (in process)', () => {
       const olderData = bytes(100 * KiB);
       const data = bytes(100 * KiB);
       const journal = new Journal(rig.journalPath);
-      for (const [name, content] of [['older', olderData], ['newer', data]] as const) {
+      for (const [name, content] of [
+        ['older', olderData],
+        ['newer', data],
+      ] as const) {
         const spoolFile = join(rig.spoolDir, `${name}.spool`);
         await writeFile(spoolFile, content);
-        journal.begin({ path: '/twice.bin', size: content.length, chunkSize: 64 * KiB, blockMd5s: blockMd5s(content, 64 * KiB), spoolFile });
+        journal.begin({
+          path: '/twice.bin',
+          size: content.length,
+          chunkSize: 64 * KiB,
+          blockMd5s: blockMd5s(content, 64 * KiB),
+          spoolFile,
+        });
       }
       journal.close();
 

@@ -158,8 +158,12 @@ describe('uploader over the emulator: a scaled-down ladder', () => {
     }
   });
 
-  it("answers TOO_LARGE when TeraBox refuses the size (errno 58), keeping nothing", async () => {
-    const capped = await startStack({ account: { maxFileSize: 100 * KiB }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
+  it('answers TOO_LARGE when TeraBox refuses the size (errno 58), keeping nothing', async () => {
+    const capped = await startStack({
+      account: { maxFileSize: 100 * KiB },
+      knobs: { minPartSize: 64 * KiB },
+      uploader: { ladder: SMALL_LADDER },
+    });
     try {
       const e = await failure(capped.uploader.upload({ path: '/too/refused.bin', body: bodyOf(bytes(300 * KiB)), size: 300 * KiB }));
       expect(e.code).to.equal('TOO_LARGE');
@@ -235,7 +239,9 @@ describe('uploader over the emulator: failures', () => {
         backoff: { baseDelayMs: 5, maxDelayMs: 40 },
       });
       const r = committed(
-        await sequential.upload({ path: `/faults/flaky-${kind}.bin`, body: bodyOf(data), size: data.length }).finally(() => sequential.close()),
+        await sequential
+          .upload({ path: `/faults/flaky-${kind}.bin`, body: bodyOf(data), size: data.length })
+          .finally(() => sequential.close()),
       );
       expect(r.partsSent).to.equal(41);
       const failed = rig.requests('superfile2') - 41;
@@ -330,7 +336,11 @@ describe('uploader over the emulator: failures', () => {
   it('answers QUOTA when the account is full, keeping the old version', async () => {
     const v1 = bytes(100 * KiB);
     committed(await rig.uploader.upload({ path: '/quota/file.bin', body: bodyOf(v1), size: v1.length }));
-    const full = await startStack({ account: { quotaBytes: 150 * KiB }, knobs: { minPartSize: 64 * KiB }, uploader: { ladder: SMALL_LADDER } });
+    const full = await startStack({
+      account: { quotaBytes: 150 * KiB },
+      knobs: { minPartSize: 64 * KiB },
+      uploader: { ladder: SMALL_LADDER },
+    });
     try {
       committed(await full.uploader.upload({ path: '/quota/file.bin', body: bodyOf(v1), size: v1.length }));
       const e = await failure(full.uploader.upload({ path: '/quota/other.bin', body: bodyOf(bytes(80 * KiB)), size: 80 * KiB }));

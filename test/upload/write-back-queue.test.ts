@@ -36,7 +36,14 @@ describe('WriteBackQueue', () => {
       commit: (row, hooks, signal) =>
         new Promise((resolve, reject) => {
           const entry: RemoteEntry = { fsId: row.id, path: row.path, name: 'x', isDir: false, size: row.size, mtime: 1, ctime: 1 };
-          calls.push({ row, hooks, signal, background: isBackground(), land: () => resolve({ entry, rapid: false, partsSent: 1 }), fail: reject });
+          calls.push({
+            row,
+            hooks,
+            signal,
+            background: isBackground(),
+            land: () => resolve({ entry, rapid: false, partsSent: 1 }),
+            fail: reject,
+          });
           if (!deaf) signal.addEventListener('abort', () => reject(signal.reason), { once: true });
         }),
       forget: async (row) => {

@@ -26,7 +26,8 @@ describe('util/semaphore', () => {
     const sem = new Semaphore(1);
     const release = await sem.acquire();
     const order: number[] = [];
-    const waiters = [1, 2, 3].map((n) => sem.acquire().then((r) => {
+    const waiters = [1, 2, 3].map((n) =>
+      sem.acquire().then((r) => {
         order.push(n);
         r();
       }),

@@ -55,14 +55,17 @@ export async function handleCopyMove(ctx: RequestContext): Promise<void> {
   const dest = decodeUriReference(destHeader, ctx.target).path;
   if (isWellKnownPath(dest)) throw new DavError(403, `${method} into the drive's reserved status pages is not allowed`);
   assertLocalDestination(ctx, destHeader);
-  const overwrite = parseOverwrite(headerValue(req.headers, 'overwrite')) || overwriteFalseMeansTrue(headerValue(req.headers, 'user-agent'));
+  const overwrite =
+    parseOverwrite(headerValue(req.headers, 'overwrite')) || overwriteFalseMeansTrue(headerValue(req.headers, 'user-agent'));
   const depth = parseDepth(headerValue(req.headers, 'depth'), method);
 
   if (!(await ctx.targetState())) throw new DavError(404, `${path} does not exist`);
   const destExists = (await ctx.drive.stat(dest)) !== null;
   const destScope: WriteScope = destExists ? { trees: [dest] } : { resources: [dest], members: [dest] };
   const scope: WriteScope =
-    method === 'MOVE' ? { trees: [path, ...(destScope.trees ?? [])], members: [path, ...(destScope.members ?? [])], resources: destScope.resources } : destScope;
+    method === 'MOVE'
+      ? { trees: [path, ...(destScope.trees ?? [])], members: [path, ...(destScope.members ?? [])], resources: destScope.resources }
+      : destScope;
   assertWritable(ctx, scope);
 
   const { deadProps, locks } = ctx.services;

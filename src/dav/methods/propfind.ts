@@ -106,7 +106,11 @@ async function streamTree(ctx: RequestContext, request: PropfindRequest, root: E
     if (resources.length + members.length > max) throw refuse();
     resources.push(...members);
   }
-  resources[0] = await withTrueRootDates(ctx.drive, root, resources.filter((r) => r.path !== root.path && !r.path.slice(1).includes('/')));
+  resources[0] = await withTrueRootDates(
+    ctx.drive,
+    root,
+    resources.filter((r) => r.path !== root.path && !r.path.slice(1).includes('/')),
+  );
   const quota = await quotaIfWanted(ctx, request);
   const now = Date.now();
   const { res } = ctx;

@@ -164,7 +164,14 @@ export class ReadCache {
     }
     // A few pieces buffered ahead, so the next read from disk overlaps the socket write of this one.
     const what = `read ${file.path}`;
-    const source = checked ? md5Checked(bytes(), () => this.contentMd5.get(file.key), what, () => this.discard(file)) : bytes();
+    const source = checked
+      ? md5Checked(
+          bytes(),
+          () => this.contentMd5.get(file.key),
+          what,
+          () => this.discard(file),
+        )
+      : bytes();
     const out = Readable.from(source, { objectMode: false, highWaterMark: 4 * 1024 * 1024 });
     // A client that goes away (or a reader that stops early) cancels read-ahead nobody else uses.
     const onAbort = () => {
@@ -213,7 +220,7 @@ export class ReadCache {
 
   /** A version whose bytes failed TeraBox's content-md5: none of its chunks is kept. */
   private async discard(file: File): Promise<void> {
-    this.log.warn({ path: file.path }, 'cache: a whole-file read did not match TeraBox\'s content-md5; its chunks are dropped');
+    this.log.warn({ path: file.path }, "cache: a whole-file read did not match TeraBox's content-md5; its chunks are dropped");
     await Promise.allSettled([...this.writes]);
     this.store.dropAll(file.key);
   }

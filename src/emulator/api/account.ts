@@ -31,6 +31,8 @@ export async function membership(ctx: Ctx): Promise<void> {
   const account = await ctx.account('pcs');
   if (!account) return;
   const year = 365 * 24 * 3600;
-  const member_info = account.vip ? { is_vip: 1, vip_end_time: unixNow() + year, vip_left_time: year } : { is_vip: 0, vip_end_time: 0, vip_left_time: 0 };
+  const member_info = account.vip
+    ? { is_vip: 1, vip_end_time: unixNow() + year, vip_left_time: year }
+    : { is_vip: 0, vip_end_time: 0, vip_left_time: 0 };
   await ctx.json({ error_code: 0, error_msg: '', data: { member_info } });
 }

@@ -124,7 +124,11 @@ async function serveContent(ctx: Ctx, key: string, name: string, account: string
   };
   const range = parseRange(ctx.req.headers.range, total);
   if (range.kind === 'unsatisfiable') {
-    return ctx.send(416, { ...headers, 'content-type': 'application/json', 'content-range': `bytes */${total}` }, JSON.stringify({ error_code: 31023, error_msg: 'range not satisfiable' }));
+    return ctx.send(
+      416,
+      { ...headers, 'content-type': 'application/json', 'content-range': `bytes */${total}` },
+      JSON.stringify({ error_code: 31023, error_msg: 'range not satisfiable' }),
+    );
   }
   const [start, end, status] = range.kind === 'partial' ? [range.start, range.end, 206] : [0, total - 1, 200];
   const length = end - start + 1;
@@ -132,7 +136,8 @@ async function serveContent(ctx: Ctx, key: string, name: string, account: string
   const bytes = readBytes(blocks, content.blockList, start, end);
   const body = Readable.from(ctx.emu.knobs.corruptDownloads ? flipFirstByte(bytes) : bytes);
   ctx.throttleAccount(account);
-  if (ctx.req.method !== 'HEAD') ctx.sentTo = ctx.emu.stats.download({ requestId: ctx.requestId, file: name, start, end, status, bytes: 0 });
+  if (ctx.req.method !== 'HEAD')
+    ctx.sentTo = ctx.emu.stats.download({ requestId: ctx.requestId, file: name, start, end, status, bytes: 0 });
   const cut = ctx.fault === 'reset' ? Math.max(1, Math.floor(length / 2)) : undefined;
   await ctx.stream(status, { ...headers, ...partial, 'content-length': length }, body, cut);
 }

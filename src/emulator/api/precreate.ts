@@ -37,7 +37,13 @@ const PLACEHOLDERS: readonly string[] = PLACEHOLDER_BLOCK_MD5;
 const HEX32 = /^[0-9a-f]{32}$/;
 
 /** The stored content this request names in full, if TeraBox holds all of it. */
-async function knownContent(ctx: Ctx, params: Params, blockList: string[], placeholder: boolean, size: number | undefined): Promise<Content | null> {
+async function knownContent(
+  ctx: Ctx,
+  params: Params,
+  blockList: string[],
+  placeholder: boolean,
+  size: number | undefined,
+): Promise<Content | null> {
   const { emu } = ctx;
   if (size === undefined || size <= 0) return null;
   if (!placeholder && blockList.length > 0 && blockList.every((m) => emu.blocks.has(m))) {

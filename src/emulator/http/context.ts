@@ -24,7 +24,17 @@ export interface ListenerInfo {
 }
 
 /** The PCS hosts answer errors with these HTTP statuses (TeraBox's /api/* always answers 200). */
-const PCS_STATUS: Record<number, number> = { 31023: 400, 31208: 400, 31299: 400, 31045: 403, 31034: 403, 31360: 403, 31362: 403, 31363: 404, 31066: 404 };
+const PCS_STATUS: Record<number, number> = {
+  31023: 400,
+  31208: 400,
+  31299: 400,
+  31045: 403,
+  31034: 403,
+  31360: 403,
+  31362: 403,
+  31363: 404,
+  31066: 404,
+};
 
 export class Ctx {
   readonly requestId: number;

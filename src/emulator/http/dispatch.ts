@@ -18,7 +18,12 @@ function gatewayPage(status: 500 | 502 | 503): string {
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
 }
 
-export async function dispatch(emu: EmulatorCore, listener: (req: IncomingMessage) => ListenerInfo, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function dispatch(
+  emu: EmulatorCore,
+  listener: (req: IncomingMessage) => ListenerInfo,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://emulator');
@@ -37,7 +42,10 @@ export async function dispatch(emu: EmulatorCore, listener: (req: IncomingMessag
   const started = performance.now();
   // The path only: queries carry jsTokens.
   res.once('close', () =>
-    emu.logger.debug({ endpoint: r.endpoint, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'emulator request'),
+    emu.logger.debug(
+      { endpoint: r.endpoint, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) },
+      'emulator request',
+    ),
   );
   try {
     const latency = latencyFor(emu.knobs, r.endpoint);
@@ -45,7 +53,12 @@ export async function dispatch(emu: EmulatorCore, listener: (req: IncomingMessag
     const fault = emu.dice.draw(emu.knobs.faults[r.endpoint]);
     const limit = emu.knobs.rateLimit;
     if (limit && emu.rateLimiter.over(limit, r.endpoint, String(req.headers.cookie ?? ''))) {
-      if (limit.answer === 'http429') await ctx.send(429, { 'content-type': 'text/html', 'retry-after': '1' }, '<html><body><h1>429 Too Many Requests</h1></body></html>');
+      if (limit.answer === 'http429')
+        await ctx.send(
+          429,
+          { 'content-type': 'text/html', 'retry-after': '1' },
+          '<html><body><h1>429 Too Many Requests</h1></body></html>',
+        );
       else if (r.pcs) await ctx.pcsFail(Errno.TOO_FREQUENT, 'operation too frequent');
       else await ctx.fail(Errno.TOO_FREQUENT, 'operation too frequent, try later');
     } else if (fault === 'http5xx') {

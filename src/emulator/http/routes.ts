@@ -58,10 +58,16 @@ export function route(url: URL): Route | null {
     return { endpoint, handler, pcs: false, xpan: true };
   }
   if (path === '/rest/2.0/pcs/superfile2') return { endpoint: 'superfile2', handler: superfile2, pcs: true, xpan: false };
-  if (path === '/rest/2.0/pcs/file' && method === 'download') return { endpoint: 'pcsdownload', handler: pcsDownload, pcs: true, xpan: false };
-  if (path === '/rest/2.0/pcs/file' && method === 'locateupload') return { endpoint: 'locateupload', handler: locateupload, pcs: true, xpan: false };
-  if (path === '/rest/2.0/membership/proxy/user' && method === 'query') return { endpoint: 'membership', handler: membership, pcs: true, xpan: false };
+  if (path === '/rest/2.0/pcs/file' && method === 'download')
+    return { endpoint: 'pcsdownload', handler: pcsDownload, pcs: true, xpan: false };
+  if (path === '/rest/2.0/pcs/file' && method === 'locateupload')
+    return { endpoint: 'locateupload', handler: locateupload, pcs: true, xpan: false };
+  if (path === '/rest/2.0/membership/proxy/user' && method === 'query')
+    return { endpoint: 'membership', handler: membership, pcs: true, xpan: false };
   const link = LINK.exec(path);
-  if (link) return link[1] ? { endpoint: 'dlink', handler: dlink, pcs: true, xpan: false } : { endpoint: 'data', handler: data, pcs: true, xpan: false };
+  if (link)
+    return link[1]
+      ? { endpoint: 'dlink', handler: dlink, pcs: true, xpan: false }
+      : { endpoint: 'data', handler: data, pcs: true, xpan: false };
   return null;
 }

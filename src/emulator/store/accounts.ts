@@ -86,7 +86,8 @@ export function checkAccountOptions(value: unknown): AccountOptions {
   check('region', (v) => typeof v === 'string' && /^[a-z0-9-]+$/i.test(v), 'a host prefix');
   check('rapidUpload', (v) => typeof v === 'boolean', 'a boolean');
   for (const key of Object.keys(o)) {
-    if (!['name', 'quotaBytes', 'maxFileSize', 'vip', 'region', 'rapidUpload'].includes(key)) throw new TypeError(`unknown account option ${key}`);
+    if (!['name', 'quotaBytes', 'maxFileSize', 'vip', 'region', 'rapidUpload'].includes(key))
+      throw new TypeError(`unknown account option ${key}`);
   }
   return o as AccountOptions;
 }

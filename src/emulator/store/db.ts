@@ -84,5 +84,8 @@ export function metaValue(db: Db, key: string, make: () => string): string {
 
 /** The per-emulator secret that signs download links. */
 export function linkSecret(db: Db): Buffer {
-  return Buffer.from(metaValue(db, 'link_secret', () => randomBytes(32).toString('hex')), 'hex');
+  return Buffer.from(
+    metaValue(db, 'link_secret', () => randomBytes(32).toString('hex')),
+    'hex',
+  );
 }

@@ -100,7 +100,9 @@ export class Tree {
 
   /** Bytes the account's files take (what quota counts). */
   used(accountId: number): number {
-    const r = this.db.prepare('SELECT COALESCE(SUM(size), 0) AS u FROM files WHERE account_id = ? AND isdir = 0').get(accountId) as { u: number };
+    const r = this.db.prepare('SELECT COALESCE(SUM(size), 0) AS u FROM files WHERE account_id = ? AND isdir = 0').get(accountId) as {
+      u: number;
+    };
     return r.u;
   }
 

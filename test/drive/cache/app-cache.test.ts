@@ -16,7 +16,9 @@ describe('read cache settings', () => {
   });
 
   it('takes the environment and flags, and refuses bad values by name', () => {
-    const c = loadConfig({ env: { TERABOX_WEBDAV_CACHE_MODE: 'off', TERABOX_DOWNLOAD_PARALLEL: '8', TERABOX_WEBDAV_CACHE_MAX_BYTES: '1048576' } });
+    const c = loadConfig({
+      env: { TERABOX_WEBDAV_CACHE_MODE: 'off', TERABOX_DOWNLOAD_PARALLEL: '8', TERABOX_WEBDAV_CACHE_MAX_BYTES: '1048576' },
+    });
     expect(c.cache.mode).to.equal('off');
     expect(c.download.parallel).to.equal(8);
     expect(c.cache.maxBytes).to.equal(1048576);
@@ -35,7 +37,9 @@ describe('read cache through WebDAV', function () {
     describe(`cache.mode ${mode}`, () => {
       let s: Stack;
       before(async () => {
-        s = await startStack({ upTo: 'webdav', smallParts: true, 
+        s = await startStack({
+          upTo: 'webdav',
+          smallParts: true,
           configure: (c) => {
             c.cache.mode = mode;
             c.cache.chunkSize = 64 * KiB;
@@ -74,13 +78,18 @@ describe('read cache through WebDAV', function () {
         expect(s.requests('data')).to.equal(0);
         await s.restart();
         s.emu.resetStats();
-        expect((await s.request('GET', '/a.bin', { headers: { range: 'bytes=100-70000' } })).body.equals(data.subarray(100, 70001))).to.equal(true);
+        expect(
+          (await s.request('GET', '/a.bin', { headers: { range: 'bytes=100-70000' } })).body.equals(data.subarray(100, 70001)),
+        ).to.equal(true);
         expect(s.requests('data')).to.equal(0);
       });
 
       it('reports the cache in the status snapshot', async () => {
         const res = await s.request('GET', '/.well-known/terabox-webdav/status.json');
-        const st = JSON.parse(res.text) as { settings: { cacheMode: string; downloadParallel: number }; cache: Record<string, number | string> | null };
+        const st = JSON.parse(res.text) as {
+          settings: { cacheMode: string; downloadParallel: number };
+          cache: Record<string, number | string> | null;
+        };
         expect(st.settings.cacheMode).to.equal(mode);
         expect(st.settings.downloadParallel).to.equal(4);
         if (mode === 'off') return expect(st.cache).to.equal(null);

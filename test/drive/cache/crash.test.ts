@@ -68,7 +68,11 @@ describe('read cache: crashes and expired links', function () {
     expect(whole.result.equals(data)).to.equal(true);
     // The chunks the killed runs completed were served from disk.
     expect(whole.bytes).to.be.at.most(data.length - cachedBefore * CHUNK + CHUNK);
-    for (const r of [{ start: 0, end: 99 }, { start: 40 * CHUNK - 5, end: 41 * CHUNK + 5 }, { start: data.length - 10, end: data.length - 1 }]) {
+    for (const r of [
+      { start: 0, end: 99 },
+      { start: 40 * CHUNK - 5, end: 41 * CHUNK + 5 },
+      { start: data.length - 10, end: data.length - 1 },
+    ]) {
       const got = await buffer((await rig.drive.read('/crash.bin', r)).stream);
       expect(got.equals(data.subarray(r.start, r.end + 1))).to.equal(true);
     }

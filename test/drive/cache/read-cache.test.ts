@@ -197,7 +197,10 @@ describe('read cache over the emulator', function () {
     const whole = await rig.upstream(() => read(f.path));
     expect(whole.result.equals(f.data)).to.equal(true);
     expect(whole.requests).to.be.greaterThan(31);
-    for (const r of [{ start: 5, end: 5 * CHUNK }, { start: 29 * CHUNK - 3, end: f.data.length - 1 }]) {
+    for (const r of [
+      { start: 5, end: 5 * CHUNK },
+      { start: 29 * CHUNK - 3, end: f.data.length - 1 },
+    ]) {
       expect((await read(f.path, r)).equals(f.data.subarray(r.start, r.end + 1))).to.equal(true);
     }
   });

@@ -28,7 +28,10 @@ describe('write-back landing into the read cache', function () {
       it('GET of the whole file and of a range after the commit landed: byte-exact', async () => {
         expect((await s.request('PUT', '/wb.bin', { body: data })).status).to.equal(201);
         // Landed: TeraBox holds it and the spool file (removed after the landing hooks) is gone.
-        await waitFor(async () => s.requests('create') > 0 && (await s.spoolFiles()).length === 0, { deadlineMs: 20_000, what: 'the commit landed' });
+        await waitFor(async () => s.requests('create') > 0 && (await s.spoolFiles()).length === 0, {
+          deadlineMs: 20_000,
+          what: 'the commit landed',
+        });
         const before = s.requests('data');
         const whole = await s.request('GET', '/wb.bin');
         expect(whole.status).to.equal(200);
