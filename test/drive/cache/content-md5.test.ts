@@ -41,7 +41,8 @@ describe('content-md5 on whole-file reads', function () {
           s.emu.setKnobs({ corruptDownloads: false });
         }
         const before = s.requests('data');
-        const again = await s.request('GET', '/a.bin');
+        // The client's pool may still hold a socket the drive cut above: a fresh one is asked for.
+        const again = await s.request('GET', '/a.bin', { headers: { connection: 'close' } }).catch(() => s.request('GET', '/a.bin'));
         expect(again.status).to.equal(200);
         expect(again.body.equals(data)).to.equal(true);
         expect(s.requests('data') - before, 'fetched again, not served from a corrupted cache').to.be.greaterThan(0);
