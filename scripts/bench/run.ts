@@ -2,6 +2,7 @@
 // rclone processes per case (so each case's peak memory is its own), seeded input files, and
 // cleanup of all of it however the run ends.
 
+import { request } from 'undici';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,24 @@ export async function measured<T>(run: BenchRun, fn: () => Promise<T>): Promise<
   return { result, conditions };
 }
 
+/**
+ * Polls a drive's status API until no commit is pending or active (deadline 30 min): in write-back a
+ * PUT is answered before TeraBox holds the file, and the next case (another drive on the same
+ * emulator) or a measurement of the commit must wait for it.
+ */
+export async function whenUploadsSettled(drive: ServerProcess): Promise<void> {
+  const deadline = Date.now() + 30 * 60_000;
+  for (;;) {
+    const res = await request(`${drive.url}.well-known/terabox-webdav/status.json`);
+    const status = JSON.parse(await res.body.text()) as { uploads: { totals: { pending: number; active: number; failed: number } } };
+    const { pending, active, failed } = status.uploads.totals;
+    if (failed > 0) throw new Error('a background commit failed');
+    if (pending + active === 0) return;
+    if (Date.now() > deadline) throw new Error('the commit did not land within 30 minutes');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function withServer<T>(start: () => Promise<ServerProcess>, fn: (s: ServerProcess) => Promise<T>): Promise<T> {
   const server = await start();
   try {
@@ -123,7 +142,15 @@ export async function withBenchRun<T>(args: BenchArgs, command: string, fn: (run
         await writeSeededFile(path, bytes, seed);
         return path;
       },
-      withDrive: (name, settings, f) => withServer(() => startDriveProcess(emu, join(tmp, `drive-${name}`), settings), f),
+      withDrive: (name, settings, f) =>
+        withServer(
+          () => startDriveProcess(emu, join(tmp, `drive-${name}`), settings),
+          async (drive) => {
+            const result = await f(drive);
+            await whenUploadsSettled(drive);
+            return result;
+          },
+        ),
       withRclone: (dir, f) => withServer(() => startRclone(dir), f),
       settle: async () => {
         execFileSync('sync');

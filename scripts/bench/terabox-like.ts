@@ -6,10 +6,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { failureOf, timedPut } from './curl.js';
 import { fmtMs, fmtRatio, fmtRss, fmtSize, GiB, MiB } from './numbers.js';
-import { measured, type BenchRun } from './run.js';
+import { measured, whenUploadsSettled, type BenchRun } from './run.js';
 import type { ServerProcess } from './servers.js';
 import { markdownTable } from './table.js';
 
@@ -24,18 +23,10 @@ interface Result {
   peakRss: number;
 }
 
-/** Polls the drive's status API until no commit is pending or active; ms since `since`. Deadline 30 min. */
+/** ms from `since` until TeraBox holds every file the drive was given. */
 async function settledAfter(drive: ServerProcess, since: number): Promise<number> {
-  const deadline = Date.now() + 30 * 60_000;
-  for (;;) {
-    const res = await request(`${drive.url}.well-known/terabox-webdav/status.json`);
-    const status = JSON.parse(await res.body.text()) as { uploads: { totals: { pending: number; active: number; failed: number } } };
-    const { pending, active, failed } = status.uploads.totals;
-    if (failed > 0) throw new Error('a background commit failed');
-    if (pending + active === 0) return performance.now() - since;
-    if (Date.now() > deadline) throw new Error('the commit did not land within 30 minutes');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await whenUploadsSettled(drive);
+  return performance.now() - since;
 }
 
 async function putOnce(run: BenchRun, server: ServerProcess, file: string, bytes: number, background: boolean): Promise<Result> {
