@@ -11,8 +11,8 @@ import type { DriveCore } from './core.js';
 import { entryFromOverlay, entryFromPending } from './entries.js';
 import { loadEtagger } from './etag.js';
 import type { Located, Lookup } from './lookup.js';
-import { baseName, ROOT } from './paths.js';
-import { isStrictlyUnder } from './paths.js';
+import type { OverlayRow } from './overlay.js';
+import { baseName, isStrictlyUnder, ROOT } from './paths.js';
 import { DriveError, type Entry, type WriteOptions, type WriteResult } from './types.js';
 
 /** A path and everything under it. */
@@ -38,20 +38,23 @@ export class Writes {
         const before = await lookup.locate(p);
         if (before?.entry.isDir) throw new DriveError('IS_A_DIRECTORY', `${p} is a collection`);
         const etag = await loadEtagger();
-        let entry: Entry;
         // The cached quota follows what this write stores on TeraBox and what it frees there; a
         // staged (write-back) body counts as pending until its commit lands (then the quota is re-read).
         const replacedRemote = before?.remote && !before.pending ? before.entry.size : 0;
-        if (core.isJunk(baseName(p))) {
-          entry = entryFromOverlay(await core.overlay.write(p, body, opts), etag);
+        // A body kept in the overlay (a junk name, or a 0-byte file TeraBox cannot hold): its row exists
+        // before the older version goes, and what that version took on TeraBox is free again.
+        const keptLocally = async (row: OverlayRow): Promise<Entry> => {
           await this.dropOlder(p, before);
           core.quotaCache.adjust(-replacedRemote);
+          return entryFromOverlay(row, etag);
+        };
+        let entry: Entry;
+        if (core.isJunk(baseName(p))) {
+          entry = await keptLocally(await core.overlay.write(p, body, opts));
         } else if (core.writeBack && this.roomFor(p, opts)) {
           const result = await this.stage(p, body, opts);
           if (result.kind === 'empty') {
-            entry = entryFromOverlay(core.overlay.putEmpty(p), etag);
-            await this.dropOlder(p, before);
-            core.quotaCache.adjust(-replacedRemote);
+            entry = await keptLocally(core.overlay.putEmpty(p));
           } else {
             if (before?.row) core.overlay.removeTree(p);
             entry = entryFromPending(result.commit, etag);
@@ -59,10 +62,7 @@ export class Writes {
         } else {
           const result = await this.writeThrough(p, body, opts);
           if (result.kind === 'empty') {
-            // TeraBox holds no 0-byte files; the row exists before the old remote version goes.
-            entry = entryFromOverlay(core.overlay.putEmpty(p), etag);
-            await this.dropOlder(p, before);
-            core.quotaCache.adjust(-replacedRemote);
+            entry = await keptLocally(core.overlay.putEmpty(p));
           } else {
             if (before?.row) core.overlay.removeTree(p);
             entry = core.remember(result.entry, etag).entry;
