@@ -67,6 +67,19 @@ async function readPassword(prompt = 'password: '): Promise<string> {
   return line;
 }
 
+/** The logging options `serve` and `emulator` share. */
+function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+}
+
+function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices([
+    'json',
+    'pretty',
+    'auto',
+  ]);
+}
+
 const program = new Command();
 program.name('terabox-webdav').description('A WebDAV drive over TeraBox, with a local TeraBox emulator.').showHelpAfterError();
 
@@ -91,16 +104,8 @@ program
   )
   .option('--cache-max-bytes <bytes>', 'most bytes the block cache holds (cache.maxBytes; env TERABOX_WEBDAV_CACHE_MAX_BYTES)')
   .option('--download-parallel <n>', 'chunk fetches in flight per sequential reader (download.parallel; env TERABOX_DOWNLOAD_PARALLEL)')
-  .addOption(
-    new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  )
-  .addOption(
-    new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices([
-      'json',
-      'pretty',
-      'auto',
-    ]),
-  )
+  .addOption(logLevelOption())
+  .addOption(logFormatOption())
   .action(async (opts: Record<string, string | boolean | undefined>) => {
     const config = settings(
       {
@@ -142,16 +147,8 @@ program
   .option('--account-upload-bandwidth <bytesPerSecond>', 'upload cap per account over all its connections, bytes/s (0 = none)')
   .option('--token-ttl <seconds>', 'jsToken lifetime, seconds')
   .option('--fault <endpoint:kind=rate>', 'fault rate for an endpoint, repeatable (kind: http5xx, reset, errno31034)', collectFault, {})
-  .addOption(
-    new Option('--log-level <level>', 'log level (log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  )
-  .addOption(
-    new Option('--log-format <format>', 'json lines, readable pretty lines, or auto: pretty on a terminal (log.format)').choices([
-      'json',
-      'pretty',
-      'auto',
-    ]),
-  )
+  .addOption(logLevelOption())
+  .addOption(logFormatOption())
   .action(async (opts: Record<string, unknown>) => {
     const config = settings(
       {

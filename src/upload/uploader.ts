@@ -17,7 +17,7 @@ import { TeraBoxError } from '../terabox/errors.js';
 import { inBackground } from '../terabox/priority.js';
 import { commitUpload, type CommitOutcome, type CommitTarget } from './commit.js';
 import { HashPool, type Digests } from './hash-pool.js';
-import { Journal, type JournalRow } from './journal.js';
+import { Journal, type JournalEntry, type JournalRow } from './journal.js';
 import type { ResolvedUploaderOptions } from './options.js';
 import { Semaphore } from '../util/semaphore.js';
 import { spoolBody } from './spool-body.js';
@@ -99,6 +99,11 @@ function targetOf(row: JournalRow, spool: Blob): CommitTarget {
     uploadId: row.uploadId,
     confirmed: row.confirmed,
   };
+}
+
+/** The journal row of a body spooled and hashed: what a commit, or its resume after a restart, needs. */
+function journalEntry(path: string, spoolFile: string, size: number, digests: Digests, mtime: number | undefined): JournalEntry {
+  return { path, size, chunkSize: digests.chunkSize, blockMd5s: digests.blockMd5s, ...digests.whole, spoolFile, mtime };
 }
 
 export class Uploader implements UploadService {
@@ -278,16 +283,7 @@ export class Uploader implements UploadService {
     await this.makeDurable(op.spoolFile);
     await req.admit?.(size);
     signal.throwIfAborted();
-    const mtime = req.mtime ?? Math.floor(Date.now() / 1000);
-    const entry = {
-      path: req.path,
-      size,
-      chunkSize: digests.chunkSize,
-      blockMd5s: digests.blockMd5s,
-      ...digests.whole,
-      spoolFile: op.spoolFile,
-      mtime,
-    };
+    const entry = journalEntry(req.path, op.spoolFile, size, digests, req.mtime ?? Math.floor(this.opts.now() / 1000));
     op.journalId = this.journal.begin(entry);
     op.handedOff = true;
     const commit = this.queue.add({ ...entry, id: op.journalId, confirmed: [], startedAt: Date.now() });
@@ -428,15 +424,7 @@ export class Uploader implements UploadService {
     const { size, digests } = received;
 
     op.phase = 'committing';
-    op.journalId = this.journal.begin({
-      path: req.path,
-      size,
-      chunkSize: digests.chunkSize,
-      blockMd5s: digests.blockMd5s,
-      ...digests.whole,
-      spoolFile: op.spoolFile,
-      mtime: req.mtime,
-    });
+    op.journalId = this.journal.begin(journalEntry(req.path, op.spoolFile, size, digests, req.mtime));
     await this.supersede(op);
     const started = Date.now();
     this.opts.logger.info({ path: req.path, size, parts: digests.blockMd5s.length }, 'upload started');
