@@ -18,6 +18,7 @@
 import type { Reply } from './http.js';
 import { currentPriority, type Priority } from './priority.js';
 import { Errno } from './wire.js';
+import { abortableSleep } from '../util/clock.js';
 
 export interface PacerClock {
   now(): number;
@@ -67,22 +68,8 @@ interface Waiter {
   onAbort?: () => void;
 }
 
-export const systemClock: PacerClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+/** Real time, sleeping with setTimeout (abortable). */
+const realClock: PacerClock = { now: () => Date.now(), sleep: abortableSleep };
 
 export function isRateLimited(reply: Pick<Reply, 'status' | 'errno'>): boolean {
   return reply.status === 429 || RATE_LIMIT_ERRNOS.includes(reply.errno);
@@ -119,7 +106,7 @@ export class ApiPacer {
     if (!Number.isFinite(opts.burst) || opts.burst < 1) throw new RangeError('apiBurst must be ≥ 1');
     this.configured = opts.callsPerSecond;
     this.burst = opts.burst;
-    this.clock = opts.clock ?? systemClock;
+    this.clock = opts.clock ?? realClock;
     this.rate = this.configured;
     this.tokens = this.burst;
     this.refilledAt = this.clock.now();

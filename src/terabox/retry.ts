@@ -18,6 +18,7 @@
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { TeraBoxError } from './errors.js';
+import { abortableSleep } from '../util/clock.js';
 
 export type RetryPolicy = 'idempotent' | 'unsafe' | 'caller';
 
@@ -80,21 +81,6 @@ export function shouldRetry(err: unknown, policy: RetryPolicy): boolean {
 export function backoffDelay(n: number, backoff: Backoff, random: () => number = Math.random): number {
   const step = Math.min(backoff.maxDelayMs, backoff.baseDelayMs * 2 ** n);
   return Math.round(step / 2 + random() * (step / 2));
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export interface RetryOptions extends RetryHooks {
