@@ -5,7 +5,7 @@
 
 import type { Readable } from 'node:stream';
 import type { RemoteEntry } from '../terabox/api.js';
-import { type ResumeOutcome } from '../upload/types.js';
+import type { ResumeOutcome } from '../upload/types.js';
 import { DriveCore, DRIVE_DEFAULTS, type TeraBoxDriveOptions } from './core.js';
 import { Downloads } from './downloads.js';
 import { mapErrors } from './errors.js';
@@ -88,8 +88,10 @@ export class TeraBoxDrive implements Drive {
     // Through the block cache: chunks from disk, missing ones fetched (with read-ahead) by download().
     const download = (r: ByteRange | undefined, s?: AbortSignal, seen?: (md5: string) => void) =>
       this.downloads.download(at.entry, remote, r, s, seen);
-    const stream = this.core.readCache ? await this.core.readCache.read(remote, range, signal, download) : await download(range, signal);
-    return { entry: at.entry, stream };
+    const cache = this.core.readCache;
+    if (!cache) return { entry: at.entry, stream: await download(range, signal) };
+    const stream = await cache.read(remote, range, signal, download);
+    return { entry: at.entry, stream, recycle: (piece) => cache.recycle(piece) };
   }
 
   async quota(): Promise<Quota> {

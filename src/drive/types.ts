@@ -29,6 +29,11 @@ export interface ReadResult {
   entry: Entry;
   /** The requested bytes (the range when one was given, the whole file otherwise). */
   stream: Readable;
+  /**
+   * A consumer done with a piece of `stream` (its bytes written out and flushed) may hand it back here
+   * so later reads reuse its memory instead of allocating; optional on both sides.
+   */
+  recycle?: (piece: Buffer) => void;
 }
 
 export interface WriteOptions {

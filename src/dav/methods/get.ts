@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import type { ByteRange, Entry } from '../../drive/types.js';
 import type { RequestContext } from '../context.js';
 import { ifRangeAllows } from '../conditional.js';
@@ -56,13 +56,15 @@ async function sendStream(
     ctx.res.end();
     return;
   }
-  const { stream } = await ctx.drive.read(ctx.path, range, ctx.signal);
+  const { stream, recycle } = await ctx.drive.read(ctx.path, range, ctx.signal);
   ctx.res.writeHead(status, headers);
   // A drive stream shorter or longer than announced must fail the response, not hang or corrupt it.
   ctx.res.strictContentLength = true;
   const stopWatch = watchResponseStall(ctx.res, ctx.services.bodyIdleTimeoutMs);
   try {
-    await pipeline(stream, ctx.res);
+    await copyPart(stream, ctx, recycle);
+    ctx.res.end();
+    await finished(ctx.res);
   } finally {
     stopWatch();
   }
@@ -83,9 +85,9 @@ async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRang
   const stopWatch = watchResponseStall(ctx.res, ctx.services.bodyIdleTimeoutMs);
   try {
     for (const r of ranges) {
-      const { stream } = await ctx.drive.read(ctx.path, r, ctx.signal);
+      const { stream, recycle } = await ctx.drive.read(ctx.path, r, ctx.signal);
       ctx.res.write(partHead(r));
-      await copyPart(stream, ctx);
+      await copyPart(stream, ctx, recycle);
       ctx.res.write('\r\n');
     }
     ctx.res.end(trailer);
@@ -95,14 +97,26 @@ async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRang
 }
 
 /**
- * One part of a multipart answer into the response, which stays open. Unlike a pipeline per part, this
- * adds no listener to the response that outlives the part, so 32 ranges raise no MaxListeners warning.
+ * A drive stream into the response, which stays open (a whole body, or one part of a multipart
+ * answer). Each piece is written as it comes, waiting only when the response asks to (drain), and
+ * goes back to the drive (`recycle`) once the socket has taken its bytes. Unlike a pipeline per part,
+ * this adds no listener to the response that outlives the part, so 32 ranges raise no MaxListeners
+ * warning.
  */
-async function copyPart(stream: NodeJS.ReadableStream & { destroy(err?: Error): void }, ctx: RequestContext): Promise<void> {
+async function copyPart(
+  stream: NodeJS.ReadableStream & { destroy(err?: Error): void },
+  ctx: RequestContext,
+  recycle?: (piece: Buffer) => void,
+): Promise<void> {
   try {
-    for await (const chunk of stream) {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (ctx.signal.aborted) throw new Error('the client went away');
-      if (!ctx.res.write(chunk)) await once(ctx.res, 'drain', { signal: ctx.signal });
+      const room = recycle
+        ? ctx.res.write(chunk, (err) => {
+            if (!err) recycle(chunk);
+          })
+        : ctx.res.write(chunk);
+      if (!room) await once(ctx.res, 'drain', { signal: ctx.signal });
     }
   } finally {
     stream.destroy();

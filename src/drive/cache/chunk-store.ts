@@ -1,9 +1,12 @@
 // The block cache on disk: fixed-size chunks of TeraBox files under `<dataDir>/cache`, indexed in the
 // drive's SQLite state (table drive_cache_chunks) so the cache survives restarts.
 //
-// - A chunk is written to a temporary file, fsynced, renamed into place, and only then indexed: a
-//   crash leaves at worst an unindexed file (swept at the next start), never an indexed torn one.
-//   Every open checks the file's length against the index too.
+// - A chunk is written to a temporary file, renamed into place, and only then indexed with its xxh64
+//   checksum: a crash of the process leaves at worst an unindexed file (swept at the next start).
+//   Chunks are not fsynced (the cache is a copy; a write of 8 MiB waiting for the disk held reads
+//   back): after a power loss a chunk may hold other bytes than those indexed, so a chunk that was not
+//   written in this run is checked against its checksum the first time it is opened, and dropped if
+//   it does not match. Every open checks the file's length against the index too.
 // - Eviction is least-recently-used by `maxBytes`, capped at a share of the disk's free space. Space is
 //   reserved before a write, so the cache never holds more than its limit, not even for a moment.
 // - A chunk being read is pinned and never chosen for eviction (and an evicted file that is still open
@@ -14,7 +17,9 @@ import { mkdirSync, readdirSync, rmSync, statfsSync, statSync, unlinkSync } from
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
+import xxhash from 'xxhash-wasm';
 import { silentLogger, type Logger } from '../../log.js';
+import { BufferPool } from '../../util/buffer-pool.js';
 
 export interface ChunkStoreOptions {
   db: Database;
@@ -26,6 +31,8 @@ export interface ChunkStoreOptions {
   freeShare?: number;
   /** Free bytes on the disk holding dir (default: statfs). */
   freeSpace?: (dir: string) => number;
+  /** Where reads take their pieces from (default: a pool of its own). */
+  pool?: BufferPool;
   logger?: Logger;
 }
 
@@ -38,14 +45,31 @@ interface Row {
 /** An open, pinned chunk; release() closes it and unpins it. */
 export interface ChunkHandle {
   readonly size: number;
-  /** Bytes [from, to] of the chunk (chunk-relative, inclusive), read in pieces. */
+  /**
+   * Bytes [from, to] of the chunk (chunk-relative, inclusive), read in pieces from the store's pool
+   * (a piece may go back to it with `pool.give` once its bytes are used), the next piece read while
+   * this one is being used.
+   */
   read(from: number, to: number): AsyncGenerator<Buffer>;
   release(): Promise<void>;
 }
 
 const TABLE = 'drive_cache_chunks';
 /** Largest piece read from a cached chunk at once. */
-const READ_PIECE = 1024 * 1024;
+export const READ_PIECE = 1024 * 1024;
+/** Pieces kept for reuse: enough for a few readers' pieces in flight. */
+const IDLE_PIECES = 16;
+
+let hasher: Promise<(data: Uint8Array) => string> | undefined;
+/** The chunk checksum (xxh64, hex); the WebAssembly hasher is instantiated once per process. */
+function checksum(): Promise<(data: Uint8Array) => string> {
+  hasher ??= xxhash().then(
+    ({ h64Raw }) =>
+      (data: Uint8Array) =>
+        h64Raw(data).toString(16),
+  );
+  return hasher;
+}
 
 function statfsFree(dir: string): number {
   const s = statfsSync(dir);
@@ -60,13 +84,16 @@ export class ChunkStore {
   private readonly freeShare: number;
   private readonly freeSpace: (dir: string) => number;
   private readonly pins = new Map<string, number>();
-  private readonly sql: Record<'size' | 'put' | 'touch' | 'drop' | 'oldest', Statement>;
+  /** Chunks written or checked against their checksum in this run. */
+  private readonly trusted = new Set<string>();
+  private readonly sql: Record<'size' | 'sum' | 'put' | 'touch' | 'drop' | 'oldest', Statement>;
   /** Bytes indexed plus bytes reserved by writes in progress. */
   private used = 0;
   private count = 0;
   private seq: number;
   private closed = false;
   readonly maxBytes: number;
+  readonly pool: BufferPool;
 
   constructor(opts: ChunkStoreOptions) {
     this.db = opts.db;
@@ -76,14 +103,19 @@ export class ChunkStore {
     this.maxBytes = opts.maxBytes;
     this.freeShare = opts.freeShare ?? 0.5;
     this.freeSpace = opts.freeSpace ?? statfsFree;
+    this.pool = opts.pool ?? new BufferPool(READ_PIECE, IDLE_PIECES);
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (
       key TEXT NOT NULL, idx INTEGER NOT NULL, size INTEGER NOT NULL, used INTEGER NOT NULL, path TEXT,
       PRIMARY KEY (key, idx));
       CREATE INDEX IF NOT EXISTS ${TABLE}_used ON ${TABLE} (used);`);
+    // Added with unsynced writes; chunks indexed before it were fsynced and need no check.
+    const columns = this.db.prepare(`SELECT name FROM pragma_table_info('${TABLE}')`).pluck().all() as string[];
+    if (!columns.includes('sum')) this.db.exec(`ALTER TABLE ${TABLE} ADD COLUMN sum TEXT`);
     this.sql = {
       size: this.db.prepare(`SELECT size FROM ${TABLE} WHERE key = ? AND idx = ?`).pluck(),
-      put: this.db.prepare(`INSERT OR REPLACE INTO ${TABLE} (key, idx, size, used, path) VALUES (?, ?, ?, ?, ?)`),
+      sum: this.db.prepare(`SELECT sum FROM ${TABLE} WHERE key = ? AND idx = ?`).pluck(),
+      put: this.db.prepare(`INSERT OR REPLACE INTO ${TABLE} (key, idx, size, used, path, sum) VALUES (?, ?, ?, ?, ?, ?)`),
       touch: this.db.prepare(`UPDATE ${TABLE} SET used = ? WHERE key = ? AND idx = ?`),
       drop: this.db.prepare(`DELETE FROM ${TABLE} WHERE key = ? AND idx = ?`),
       oldest: this.db.prepare(`SELECT key, idx, size FROM ${TABLE} ORDER BY used LIMIT ?`),
@@ -131,6 +163,7 @@ export class ChunkStore {
       fh = await open(this.file(key, idx), 'r');
       const st = await fh.stat();
       if (st.size !== expected) throw new Error(`file holds ${st.size} bytes, expected ${expected}`);
+      if (!this.trusted.has(id)) await this.check(fh, key, idx, expected);
     } catch (e) {
       await fh?.close().catch(() => undefined);
       this.unpin(id);
@@ -140,17 +173,29 @@ export class ChunkStore {
     }
     this.sql.touch.run(++this.seq, key, idx);
     const handle = fh;
+    const pool = this.pool;
     let released = false;
     return {
       size: expected,
       async *read(from: number, to: number): AsyncGenerator<Buffer> {
-        for (let pos = from; pos <= to; ) {
-          const n = Math.min(READ_PIECE, to - pos + 1);
-          const buf = Buffer.allocUnsafe(n);
-          const { bytesRead } = await handle.read(buf, 0, n, pos);
-          if (bytesRead <= 0) throw new Error('cached chunk ended early');
-          pos += bytesRead;
-          yield bytesRead === n ? buf : buf.subarray(0, bytesRead);
+        const readAt = (pos: number) => {
+          const n = Math.min(pool.size, to - pos + 1);
+          return handle.read(pool.take(), 0, n, pos);
+        };
+        let pos = from;
+        let next = pos <= to ? readAt(pos) : undefined;
+        try {
+          while (next) {
+            const { bytesRead, buffer } = await next;
+            next = undefined;
+            if (bytesRead <= 0) throw new Error('cached chunk ended early');
+            pos += bytesRead;
+            if (pos <= to) next = readAt(pos);
+            yield buffer.subarray(0, bytesRead);
+          }
+        } finally {
+          // A reader that stopped early: the read in flight settles before the handle may close.
+          await next?.catch(() => undefined);
         }
       },
       release: async () => {
@@ -173,18 +218,19 @@ export class ChunkStore {
     if (!this.reserve(data.length, pinId(key, idx))) return false;
     const tmp = join(this.tmpDir, randomUUID());
     try {
+      const sum = (await checksum())(data);
       const fh = await open(tmp, 'wx', 0o600);
       try {
         let off = 0;
         while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
-        await fh.sync();
       } finally {
         await fh.close();
       }
       mkdirSync(join(this.dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
       await rename(tmp, this.file(key, idx));
       if (this.closed) throw new Error('the cache closed');
-      this.sql.put.run(key, idx, data.length, ++this.seq, path ?? null);
+      this.sql.put.run(key, idx, data.length, ++this.seq, path ?? null, sum);
+      this.trusted.add(pinId(key, idx));
       this.count++;
       return true;
     } catch (e) {
@@ -202,6 +248,23 @@ export class ChunkStore {
 
   close(): void {
     this.closed = true;
+  }
+
+  /** Throws unless the chunk's bytes match the checksum it was indexed with (then it is trusted for this run). */
+  private async check(fh: FileHandle, key: string, idx: number, size: number): Promise<void> {
+    const want = this.sql.sum.get(key, idx) as string | null | undefined;
+    if (want) {
+      const buf = Buffer.allocUnsafeSlow(size);
+      let off = 0;
+      while (off < size) {
+        const { bytesRead } = await fh.read(buf, off, size - off, off);
+        if (bytesRead <= 0) throw new Error('the chunk file ended early');
+        off += bytesRead;
+      }
+      const got = (await checksum())(buf);
+      if (got !== want) throw new Error(`checksum ${got} instead of ${want}: its bytes changed since it was written`);
+    }
+    this.trusted.add(pinId(key, idx));
   }
 
   /** Makes room for `bytes` (evicting least-recently-used unpinned chunks) and reserves it. */
@@ -223,6 +286,7 @@ export class ChunkStore {
 
   /** Drops a chunk: index row first, then the file (a crash between leaves an unindexed file, swept). */
   private forget(r: Row): void {
+    this.trusted.delete(pinId(r.key, r.idx));
     if (this.sql.drop.run(r.key, r.idx).changes > 0) {
       this.used -= r.size;
       this.count--;

@@ -259,6 +259,22 @@ export class ReadCache {
     return Math.min(this.chunkSize, file.size - idx * this.chunkSize);
   }
 
+  /**
+   * Takes back a piece of a read's body once its bytes were used (written to a socket), so the next
+   * reads from disk reuse its memory; pieces that did not come from the cache's pool are ignored.
+   */
+  recycle(piece: Buffer): void {
+    this.store.pool.give(piece);
+  }
+
+  /** Whether ahead() would start a fetch for any of chunks idx .. idx+window-1 (up to horizon). */
+  private wouldFetch(file: File, idx: number, window: number, horizon: number, reader: Reader): boolean {
+    for (let j = idx; j < idx + window && j <= horizon; j++) {
+      if (!reader.fetches.has(j) && !this.live(file.key, j) && !this.store.has(file.key, j)) return true;
+    }
+    return false;
+  }
+
   /** Starts fetches for chunks idx .. idx+window-1 (up to horizon) that are neither cached nor in flight. */
   private ahead(file: File, idx: number, window: number, horizon: number, reader: Reader, open: RangeOpener): void {
     for (let j = idx; j < idx + window && j <= horizon; j++) {
