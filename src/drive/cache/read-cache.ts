@@ -106,9 +106,12 @@ export class ReadCache {
     const first = Math.floor(start / cs);
     const last = Math.floor(end / cs);
     // A whole-file read that fetches anything is checked against TeraBox's content-md5 (when sent); a
-    // mismatch drops every chunk of the version and cuts the body short. Fully cached: no check.
+    // mismatch drops every chunk of the version and cuts the body short. Fully cached or being fetched
+    // by an earlier read (say, the tail of a read that just ended): no check, no MD5 over cached bytes.
     let checked = false;
-    if (start === 0 && end === file.size - 1) for (let i = first; i <= last && !checked; i++) checked = !this.store.has(file.key, i);
+    if (start === 0 && end === file.size - 1) {
+      for (let i = first; i <= last && !checked; i++) checked = !this.store.has(file.key, i) && !this.live(file.key, i);
+    }
     const consecutive = this.lastEnd.get(file.key) === start;
     this.lastEnd.set(file.key, end + 1);
     const sequential = consecutive || last > first;
@@ -136,7 +139,10 @@ export class ReadCache {
         for (let i = first; i <= last; i++) {
           if (i > first) {
             // Chunks are fetched no faster than they reach the disk: memory stays bounded by the window.
-            while (self.writes.size >= self.parallel) await Promise.race(self.writes);
+            // (A read served from disk does not wait for other chunks' writes.)
+            while (self.writes.size >= self.parallel && self.wouldFetch(file, i, window, horizon, reader)) {
+              await Promise.race(self.writes);
+            }
             self.ahead(file, i, window, horizon, reader, open);
           }
           const src: Source = pending ?? (await self.source(file, i, reader, open));
