@@ -156,7 +156,10 @@ describe('drive: uploads finished at start-up', () => {
     // The next run resumes slowly (each part takes a while), and the user deletes the file meanwhile.
     const slow: TeraBoxApi = Object.create(api, {
       uploadPart: {
-        value: async (req: Parameters<TeraBoxApi['uploadPart']>[0]) => (await new Promise((r) => setTimeout(r, 100)), api.uploadPart(req)),
+        value: async (req: Parameters<TeraBoxApi['uploadPart']>[0]) => {
+          await new Promise((r) => setTimeout(r, 100));
+          return api.uploadPart(req);
+        },
       },
     });
     const second = createUploader({ api: slow, spoolDir, journalPath, ladder: LADDER, parallel: 1 });
