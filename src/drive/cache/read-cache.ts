@@ -18,7 +18,7 @@ import type { RemoteEntry } from '../../terabox/api.js';
 import type { CacheStatus } from '../status.js';
 import { DriveError, isDriveError, type ByteRange } from '../types.js';
 import { md5Checked } from '../content-md5.js';
-import { ChunkFetch } from './chunk-fetch.js';
+import { ChunkFetch, type FetchPart } from './chunk-fetch.js';
 import type { ChunkHandle, ChunkStore } from './chunk-store.js';
 
 /** What identifies one stored version of a TeraBox file (a change of any of them is new content). */
@@ -40,6 +40,13 @@ export interface ReadCacheOptions {
 }
 
 export const READ_CACHE_DEFAULTS = { chunkSize: 8 * 1024 * 1024, parallel: 4 } as const;
+
+/**
+ * A read starting at least this far into a chunk it must fetch gets the bytes from its offset in a
+ * request of their own (about one round trip's worth of bytes at 2 MB/s); nearer the start, the
+ * chunk is fetched from its first byte.
+ */
+export const SPLIT_MIN = 256 * 1024;
 
 interface File {
   key: string;
@@ -122,10 +129,11 @@ export class ReadCache {
     const reader: Reader = { fetches: new Map(), released: false };
     const release = (aborted: boolean) => this.release(reader, aborted);
     if (signal?.aborted) throw new DriveError('ABORTED', `read ${file.path}: aborted`);
-    this.ahead(file, first, window, horizon, reader, open);
+    const firstFrom = start - first * cs;
+    this.ahead(file, first, window, horizon, reader, open, firstFrom);
     let firstSource: Source;
     try {
-      firstSource = await this.source(file, first, reader, open);
+      firstSource = await this.source(file, first, reader, open, firstFrom);
       if (firstSource.kind === 'fetch') await firstSource.fetch.opened;
     } catch (e) {
       release(true);
@@ -281,18 +289,21 @@ export class ReadCache {
     return false;
   }
 
-  /** Starts fetches for chunks idx .. idx+window-1 (up to horizon) that are neither cached nor in flight. */
-  private ahead(file: File, idx: number, window: number, horizon: number, reader: Reader, open: RangeOpener): void {
+  /**
+   * Starts fetches for chunks idx .. idx+window-1 (up to horizon) that are neither cached nor in
+   * flight; `from` is where the reader begins in chunk idx.
+   */
+  private ahead(file: File, idx: number, window: number, horizon: number, reader: Reader, open: RangeOpener, from = 0): void {
     for (let j = idx; j < idx + window && j <= horizon; j++) {
       if (reader.fetches.has(j)) continue;
       const f = this.live(file.key, j);
       if (f) this.own(reader, j, f);
-      else if (!this.store.has(file.key, j)) this.own(reader, j, this.fetch(file, j, open));
+      else if (!this.store.has(file.key, j)) this.own(reader, j, this.fetch(file, j, open, j === idx ? from : 0));
     }
   }
 
   /** Where chunk idx comes from for this reader: disk if cached, else its (shared) fetch. */
-  private async source(file: File, idx: number, reader: Reader, open: RangeOpener): Promise<Source> {
+  private async source(file: File, idx: number, reader: Reader, open: RangeOpener, from = 0): Promise<Source> {
     // A fetch this reader started is used even when it finished meanwhile (and was not stored).
     const mine = reader.fetches.get(idx);
     if (mine && !mine.error) {
@@ -307,7 +318,7 @@ export class ReadCache {
       }
     }
     this.misses++;
-    const f = this.live(file.key, idx) ?? this.fetch(file, idx, open);
+    const f = this.live(file.key, idx) ?? this.fetch(file, idx, open, from);
     this.own(reader, idx, f);
     return { kind: 'fetch', fetch: f };
   }
@@ -342,28 +353,38 @@ export class ReadCache {
     reader.fetches.clear();
   }
 
-  private fetch(file: File, idx: number, open: RangeOpener): ChunkFetch {
+  /**
+   * Starts fetching chunk idx. `from` is where the reader that needs it begins (chunk-relative): at
+   * least SPLIT_MIN into the chunk, the bytes from there on are asked for first and the bytes before
+   * in a second request beside it, so a seek waits one round trip, not for the whole chunk before it.
+   */
+  private fetch(file: File, idx: number, open: RangeOpener, from = 0): ChunkFetch {
     const id = chunkId(file.key, idx);
-    const f = new ChunkFetch(idx, this.chunkLength(file, idx));
+    const f = new ChunkFetch(idx, this.chunkLength(file, idx), from >= SPLIT_MIN ? from : 0);
     this.inflight.set(id, f);
     const forget = () => {
       if (this.inflight.get(id) === f) this.inflight.delete(id);
     };
     f.abort.signal.addEventListener('abort', forget, { once: true });
-    void (async () => {
-      const start = idx * this.chunkSize;
+    const base = idx * this.chunkSize;
+    const pump = async (part: FetchPart) => {
+      const range = { start: base + part.start, end: base + part.end - 1 };
+      const body = await open(range, f.abort.signal, (md5) => this.contentMd5.set(file.key, md5));
+      if (part === f.firstNeeded) f.markOpened();
       try {
-        const body = await open({ start, end: start + f.length - 1 }, f.abort.signal, (md5) => this.contentMd5.set(file.key, md5));
-        f.markOpened();
-        try {
-          for await (const piece of body as AsyncIterable<Buffer>) {
-            f.append(piece);
-            this.fetched += piece.length;
-          }
-        } finally {
-          body.destroy();
+        for await (const piece of body as AsyncIterable<Buffer>) {
+          f.append(part, piece);
+          this.fetched += piece.length;
         }
-        f.finish();
+      } finally {
+        body.destroy();
+      }
+      f.finishPart(part);
+    };
+    void (async () => {
+      try {
+        // The part the reader waits for is asked for first.
+        await Promise.all([...f.parts].reverse().map(pump));
       } catch (e) {
         forget();
         const err = f.abort.signal.aborted
@@ -373,6 +394,7 @@ export class ReadCache {
             : new DriveError('UPSTREAM', `read ${file.path}: ${(e as Error).message}`, e);
         if (!f.abort.signal.aborted) this.log.warn({ err, idx }, 'cache: a chunk fetch failed');
         f.fail(err);
+        f.abort.abort(); // the other part, if still running
         return;
       }
       // Kept in flight (served from memory) until it is on disk, so no reader fetches it twice.

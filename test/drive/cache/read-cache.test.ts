@@ -12,6 +12,7 @@ import type { ByteRange } from '../../../src/drive/types.js';
 import { isDriveError } from '../../../src/drive/types.js';
 import type { TeraBoxApi } from '../../../src/terabox/api.js';
 import { bytes, KiB, startStack, type Stack } from '../../support/index.js';
+import { SPLIT_MIN } from '../../../src/drive/cache/read-cache.js';
 
 const CHUNK = 64 * KiB;
 
@@ -251,5 +252,74 @@ describe('read cache over the emulator', function () {
     expect(st.hits - before.hits).to.equal(2);
     expect(st.bytesFetched - before.bytesFetched).to.equal(2 * CHUNK);
     expect(st.hitRatio).to.be.within(0, 1);
+  });
+});
+
+describe('read cache: a seek into the middle of a chunk', function () {
+  this.timeout(60_000);
+  const BIG = 1024 * KiB; // chunks large enough for a read to start past SPLIT_MIN inside one
+  let rig: Stack;
+  before(async () => {
+    rig = await startStack({
+      smallParts: true,
+      cache: { chunkSize: BIG },
+      client: { retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 } },
+    });
+    await rig.freshDrive();
+  });
+  after(() => rig?.stop());
+
+  async function read(path: string, range?: ByteRange): Promise<Buffer> {
+    const { stream } = await rig.drive.read(path, range);
+    return buffer(stream);
+  }
+
+  it('asks for the bytes from its offset first and the bytes before it beside them, then keeps the whole chunk', async () => {
+    const data = bytes(3 * BIG, 91);
+    await rig.drive.write('/seek.bin', Readable.from([data]), { size: data.length });
+    const at = BIG + SPLIT_MIN + 1000;
+    rig.emu.resetStats();
+    const got = await read('/seek.bin', { start: at, end: at + 9999 });
+    expect(got.equals(data.subarray(at, at + 10_000))).to.equal(true);
+    await rig.cache.idle();
+    // Two requests for chunk 1, together exactly the chunk; the reader's part asked for first.
+    const asked = rig.emu.stats().downloads.map((d) => [d.start, d.end, d.bytes]);
+    expect(asked).to.deep.equal([
+      [BIG + SPLIT_MIN + 1000, 2 * BIG - 1, BIG - SPLIT_MIN - 1000],
+      [BIG, BIG + SPLIT_MIN + 999, SPLIT_MIN + 1000],
+    ]);
+    // The chunk was stored whole: all of it again costs nothing upstream.
+    const again = await rig.upstream(() => read('/seek.bin', { start: BIG, end: 2 * BIG - 1 }));
+    expect(again.result.equals(data.subarray(BIG, 2 * BIG))).to.equal(true);
+    expect(again.requests).to.equal(0);
+  });
+
+  it('fetches a chunk from its first byte for a read that starts near it', async () => {
+    const data = bytes(2 * BIG + 77, 92);
+    await rig.drive.write('/near.bin', Readable.from([data]), { size: data.length });
+    const at = BIG + SPLIT_MIN - 1;
+    rig.emu.resetStats();
+    const got = await read('/near.bin', { start: at, end: at + 99 });
+    expect(got.equals(data.subarray(at, at + 100))).to.equal(true);
+    await rig.cache.idle();
+    expect(rig.emu.stats().downloads.map((d) => [d.start, d.end])).to.deep.equal([[BIG, 2 * BIG - 1]]);
+  });
+
+  it('gives byte-exact seeks with 20% faults on the data endpoint', async () => {
+    const data = bytes(4 * BIG, 93);
+    await rig.drive.write('/faulty.bin', Readable.from([data]), { size: data.length });
+    rig.emu.setKnobs({ faultSeed: 5, faults: { data: { http5xx: 0.1, reset: 0.1 } } });
+    try {
+      for (const at of [3 * BIG + 700_000, BIG + 300_000, 2 * BIG + 999_999, 400_000]) {
+        const got = await read('/faulty.bin', { start: at, end: at + 20_000 });
+        expect(got.equals(data.subarray(at, at + 20_001)), `read at ${at}`).to.equal(true);
+      }
+    } finally {
+      rig.emu.setKnobs({ faults: {} });
+    }
+    await rig.cache.idle();
+    // Whatever was stored is right.
+    const whole = await read('/faulty.bin');
+    expect(whole.equals(data)).to.equal(true);
   });
 });
