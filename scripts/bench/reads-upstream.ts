@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { failureOf, get, put, type CurlResult } from './curl.js';
 import { prng } from './data.js';
-import { fmtMs, fmtRate, fmtRatio, fmtRss, fmtSize, KiB, median, MiB, mibPerSec } from './numbers.js';
+import { fmtMs, fmtRate, fmtRatio, fmtRss, fmtSize, KiB, median, MiB, mibPerSec, percentile } from './numbers.js';
 import { writeSection } from './report.js';
 import { measured, parseArgs, withBenchRun, type BenchRun } from './run.js';
 import { repoRoot, type DriveSettings, type ServerProcess } from './servers.js';
@@ -93,7 +93,7 @@ async function randomReads(
   server: ServerProcess,
   path: string,
   size: number,
-): Promise<{ median: number; upstream: number }> {
+): Promise<{ median: number; p90: number; upstream: number }> {
   await run.emulator.resetStats();
   const random = prng(9);
   const ms: number[] = [];
@@ -103,7 +103,7 @@ async function randomReads(
     checked('GET range', r, [206], RANDOM_BYTES);
     ms.push(r.seconds * 1000);
   }
-  return { median: median(ms), upstream: await upstreamBytes(run) };
+  return { median: median(ms), p90: percentile(ms, 0.9), upstream: await upstreamBytes(run) };
 }
 
 export async function readsUpstreamBench(run: BenchRun): Promise<string> {
@@ -186,12 +186,12 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
         return { cold, warm, rss: s.peakRss() };
       });
       run.log(
-        `random reads: off ${fmtMs(randOff.r.median)}; full cold ${fmtMs(randFull.cold.median)}, warm ${fmtMs(randFull.warm.median)}`,
+        `random reads, median (p90): off ${fmtMs(randOff.r.median)} (${fmtMs(randOff.r.p90)}); full cold ${fmtMs(randFull.cold.median)} (${fmtMs(randFull.cold.p90)}), warm ${fmtMs(randFull.warm.median)} (${fmtMs(randFull.warm.p90)})`,
       );
       const label = `${fmtSize(RANDOM_BYTES)} at ${RANDOM_READS} random offsets`;
       rows.push([
         `${label}, cache.mode off: median latency`,
-        fmtMs(randOff.r.median),
+        `${fmtMs(randOff.r.median)} (p90 ${fmtMs(randOff.r.p90)})`,
         '1.00×',
         'baseline',
         fmtRss(randOff.rss),
@@ -199,7 +199,7 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
       ]);
       rows.push([
         `${label}, cache.mode full, cold: median latency`,
-        fmtMs(randFull.cold.median),
+        `${fmtMs(randFull.cold.median)} (p90 ${fmtMs(randFull.cold.p90)})`,
         fmtRatio(randFull.cold.median / randOff.r.median),
         'latency ratio (lower is better)',
         fmtRss(randFull.rss),
@@ -207,7 +207,7 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
       ]);
       rows.push([
         `${label}, cache.mode full, warm (same offsets): median latency`,
-        fmtMs(randFull.warm.median),
+        `${fmtMs(randFull.warm.median)} (p90 ${fmtMs(randFull.warm.p90)})`,
         fmtRatio(randFull.warm.median / randOff.r.median),
         'latency ratio (lower is better)',
         'same process',
