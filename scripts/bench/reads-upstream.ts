@@ -93,7 +93,7 @@ async function randomReads(
   server: ServerProcess,
   path: string,
   size: number,
-): Promise<{ median: number; p90: number; upstream: number }> {
+): Promise<{ median: number; p90: number; mean: number; upstream: number }> {
   await run.emulator.resetStats();
   const random = prng(9);
   const ms: number[] = [];
@@ -103,7 +103,8 @@ async function randomReads(
     checked('GET range', r, [206], RANDOM_BYTES);
     ms.push(r.seconds * 1000);
   }
-  return { median: median(ms), p90: percentile(ms, 0.9), upstream: await upstreamBytes(run) };
+  const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+  return { median: median(ms), p90: percentile(ms, 0.9), mean, upstream: await upstreamBytes(run) };
 }
 
 export async function readsUpstreamBench(run: BenchRun): Promise<string> {
@@ -191,7 +192,7 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
       const label = `${fmtSize(RANDOM_BYTES)} at ${RANDOM_READS} random offsets`;
       rows.push([
         `${label}, cache.mode off: median latency`,
-        `${fmtMs(randOff.r.median)} (p90 ${fmtMs(randOff.r.p90)})`,
+        `${fmtMs(randOff.r.median)} (p90 ${fmtMs(randOff.r.p90)}, mean ${fmtMs(randOff.r.mean)})`,
         '1.00×',
         'baseline',
         fmtRss(randOff.rss),
@@ -199,7 +200,7 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
       ]);
       rows.push([
         `${label}, cache.mode full, cold: median latency`,
-        `${fmtMs(randFull.cold.median)} (p90 ${fmtMs(randFull.cold.p90)})`,
+        `${fmtMs(randFull.cold.median)} (p90 ${fmtMs(randFull.cold.p90)}, mean ${fmtMs(randFull.cold.mean)})`,
         fmtRatio(randFull.cold.median / randOff.r.median),
         'latency ratio (lower is better)',
         fmtRss(randFull.rss),
@@ -207,7 +208,7 @@ export async function readsUpstreamBench(run: BenchRun): Promise<string> {
       ]);
       rows.push([
         `${label}, cache.mode full, warm (same offsets): median latency`,
-        `${fmtMs(randFull.warm.median)} (p90 ${fmtMs(randFull.warm.p90)})`,
+        `${fmtMs(randFull.warm.median)} (p90 ${fmtMs(randFull.warm.p90)}, mean ${fmtMs(randFull.warm.mean)})`,
         fmtRatio(randFull.warm.median / randOff.r.median),
         'latency ratio (lower is better)',
         'same process',
