@@ -135,6 +135,7 @@ export async function startDrive(config: Config, logger: Logger, hooks: DriveHoo
       logger: logger.child({ component: 'upload' }),
     });
     closers.push(() => uploader.close());
+    uploader.warm();
 
     const db = openLocalState(join(config.dataDir, 'state.db'));
     closers.push(() => {

@@ -94,6 +94,8 @@ export interface UploadService {
   copyCommit(commit: PendingCommit, to: string): Promise<PendingCommit>;
   /** Failed commits are tried again (space may have been freed). */
   retryFailed(): void;
+  /** Starts the hashing threads before the first upload needs them (a server does, a test need not). */
+  warm(): void;
   /** Told synchronously when a queued commit has landed on TeraBox. */
   onLanded(listener: LandedListener): void;
   /** Resolves once no commit is pending or active. */

@@ -229,6 +229,10 @@ export class Uploader implements UploadService {
     this.queue.retryFailed();
   }
 
+  warm(): void {
+    this.pool.warm();
+  }
+
   onLanded(listener: LandedListener): void {
     this.queue.onLanded(listener);
   }

@@ -100,6 +100,25 @@ describe('upload/hash-pool', () => {
     expect((error as Error).message).to.match(/ENOENT/);
   });
 
+  it('warm() starts its workers before the first job, which they then serve; after close it does nothing', async () => {
+    const warmPool = new HashPool(2);
+    try {
+      warmPool.warm();
+      const threads = (warmPool as unknown as { slots: unknown[] }).slots.filter(Boolean).length;
+      expect(threads).to.equal(2);
+      const data = bytes(3 * C + 5, 7);
+      const file = join(tmp.dir, 'warm');
+      await writeFile(file, data);
+      const d = await warmPool.hashFile(file, C, data.length, true);
+      expect(d.blockMd5s).to.deep.equal(blockMd5s(data, C));
+      expect(d.whole).to.deep.equal(wholeDigests(data));
+    } finally {
+      await warmPool.close();
+    }
+    warmPool.warm();
+    expect((warmPool as unknown as { slots: unknown[] }).slots.filter(Boolean).length).to.equal(0);
+  });
+
   it('still hashes after a job was cancelled', async () => {
     const data = bytes(2 * C);
     const file = join(tmp.dir, 'cancelled');
