@@ -56,7 +56,7 @@ export interface ChunkHandle {
 
 const TABLE = 'drive_cache_chunks';
 /** Largest piece read from a cached chunk at once. */
-export const READ_PIECE = 1024 * 1024;
+const READ_PIECE = 1024 * 1024;
 /** Pieces kept for reuse: enough for a few readers' pieces in flight. */
 const IDLE_PIECES = 16;
 
