@@ -80,6 +80,8 @@ export class ReadCache {
   private readonly lastEnd = new LRUCache<string, number>({ max: 4096 });
   /** Per file version, the whole-file MD5 TeraBox sent with a chunk fetch (content-md5). */
   private readonly contentMd5 = new LRUCache<string, string>({ max: 4096 });
+  /** File versions a whole-file read has checked against their content-md5. */
+  private readonly verified = new LRUCache<string, true>({ max: 4096 });
   private readonly writes = new Set<Promise<unknown>>();
   private hits = 0;
   private misses = 0;
@@ -113,11 +115,15 @@ export class ReadCache {
     const first = Math.floor(start / cs);
     const last = Math.floor(end / cs);
     // A whole-file read that fetches anything is checked against TeraBox's content-md5 (when sent); a
-    // mismatch drops every chunk of the version and cuts the body short. Fully cached or being fetched
-    // by an earlier read (say, the tail of a read that just ended): no check, no MD5 over cached bytes.
+    // mismatch drops every chunk of the version and cuts the body short. No check when every chunk is
+    // on disk, nor when the only chunks not on disk are still in flight from a whole-file read of
+    // this version that passed the check (as right after that read): no MD5 over bytes known good.
     let checked = false;
     if (start === 0 && end === file.size - 1) {
-      for (let i = first; i <= last && !checked; i++) checked = !this.store.has(file.key, i) && !this.live(file.key, i);
+      const known = this.verified.has(file.key);
+      for (let i = first; i <= last && !checked; i++) {
+        checked = !this.store.has(file.key, i) && (!known || !this.live(file.key, i));
+      }
     }
     const consecutive = this.lastEnd.get(file.key) === start;
     this.lastEnd.set(file.key, end + 1);
@@ -179,11 +185,14 @@ export class ReadCache {
     // A few pieces buffered ahead, so the next read from disk overlaps the socket write of this one.
     const what = `read ${file.path}`;
     const source = checked
-      ? md5Checked(
-          bytes(),
-          () => this.contentMd5.get(file.key),
-          what,
-          () => this.discard(file),
+      ? this.verifiedOnce(
+          file,
+          md5Checked(
+            bytes(),
+            () => this.contentMd5.get(file.key),
+            what,
+            () => this.discard(file),
+          ),
         )
       : bytes();
     const out = Readable.from(source, { objectMode: false, highWaterMark: 4 * 1024 * 1024 });
@@ -232,8 +241,15 @@ export class ReadCache {
     }
   }
 
+  /** Passes a checked read through; once all of it passed with a digest to compare, the version is known good. */
+  private async *verifiedOnce(file: File, checked: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+    yield* checked;
+    if (this.contentMd5.has(file.key)) this.verified.set(file.key, true);
+  }
+
   /** A version whose bytes failed TeraBox's content-md5: none of its chunks is kept. */
   private async discard(file: File): Promise<void> {
+    this.verified.delete(file.key);
     this.log.warn({ path: file.path }, "cache: a whole-file read did not match TeraBox's content-md5; its chunks are dropped");
     await Promise.allSettled([...this.writes]);
     this.store.dropAll(file.key);

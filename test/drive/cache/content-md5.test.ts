@@ -3,7 +3,7 @@
 // cache keeps none of them. Emulator knob corruptDownloads flips a byte of every download body.
 
 import { expect } from 'chai';
-import { bytes, KiB, startStack, type Stack } from '../../support/index.js';
+import { bytes, KiB, startStack, waitFor, type Stack } from '../../support/index.js';
 
 describe('content-md5 on whole-file reads', function () {
   this.timeout(60_000);
@@ -47,6 +47,31 @@ describe('content-md5 on whole-file reads', function () {
         expect(again.body.equals(data)).to.equal(true);
         expect(s.requests('data') - before, 'fetched again, not served from a corrupted cache').to.be.greaterThan(0);
       });
+
+      if (mode === 'full') {
+        it("two whole-file reads at once of a corrupted download: both are cut short, the second too while it shares the first one's fetches", async () => {
+          // Four chunks: the first read has all of them in flight when the second starts.
+          const small = bytes(4 * 64 * KiB, 10);
+          expect((await s.request('PUT', '/both.bin', { body: small })).status).to.equal(201);
+          s.emu.setKnobs({ corruptDownloads: true, bandwidthBytesPerSec: 128 * KiB });
+          try {
+            const before = s.requests('data');
+            const get = () =>
+              s.request('GET', '/both.bin', { headers: { connection: 'close' } }).then(
+                (r) => r.body,
+                () => undefined,
+              );
+            const first = get();
+            await waitFor(() => s.requests('data') - before >= 4, { what: 'the first read has its 4 chunk fetches in flight' });
+            const second = get();
+            const [a, b] = await Promise.all([first, second]);
+            expect(a, `the first read ended cleanly with ${a?.length} corrupted bytes`).to.equal(undefined);
+            expect(b, `the second read ended cleanly with ${b?.length} corrupted bytes`).to.equal(undefined);
+          } finally {
+            s.emu.setKnobs({ corruptDownloads: false, bandwidthBytesPerSec: 0 });
+          }
+        });
+      }
 
       it('an intact whole-file read passes the check', async () => {
         const whole = await s.request('GET', '/a.bin');
