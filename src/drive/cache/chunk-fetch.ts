@@ -56,11 +56,6 @@ export class ChunkFetch {
     return this.parts[this.parts.length - 1] as FetchPart;
   }
 
-  /** Bytes received so far, over all parts. */
-  get received(): number {
-    return this.parts.reduce((n, p) => n + p.received, 0);
-  }
-
   markOpened(): void {
     this.openedResolve();
   }
