@@ -13,6 +13,7 @@ import { loadEtagger, type Etagger } from './etag.js';
 import type { DriveCore } from './core.js';
 import type { OverlayRow } from './overlay.js';
 import { baseName, parentOf, ROOT } from './paths.js';
+import { fileRangeStream } from '../util/buffer-pool.js';
 import { DriveError, type ByteRange, type Entry } from './types.js';
 
 /** What is at a path: the entry shown, and each kind of thing stored there. */
@@ -96,7 +97,7 @@ export class Lookup {
 export async function openPending(c: PendingCommit, range?: ByteRange): Promise<Readable> {
   const fh = await open(c.spoolFile, 'r');
   // The descriptor keeps the bytes readable even if the spool file is removed while they stream.
-  return fh.createReadStream({ start: range?.start ?? 0, end: range?.end ?? c.size - 1, autoClose: true });
+  return fileRangeStream(fh, range?.start ?? 0, range?.end ?? c.size - 1);
 }
 
 /** Loads one folder's TeraBox listing (DirCache's loader). */

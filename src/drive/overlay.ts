@@ -13,6 +13,7 @@ import { DriveError, type ByteRange } from './types.js';
 import { parentOf, rebase } from './paths.js';
 import { subtreeBounds } from './sql.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { fileRangeStream } from '../util/buffer-pool.js';
 
 export interface OverlayRow {
   path: string;
@@ -129,7 +130,7 @@ export class Overlay {
     if (row.content === null || row.size === 0) return Readable.from([]);
     // Opened before returning so a missing content file fails the read, not the stream mid-response.
     const handle = await open(join(this.dir, row.content), 'r');
-    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    return fileRangeStream(handle, range?.start ?? 0, range?.end ?? row.size - 1);
   }
 
   /** Removes the row at path and every row below it (their content files too). */

@@ -12,6 +12,7 @@ import { mapErrors } from './errors.js';
 import { entryFromRemote } from './entries.js';
 import { loadedEtagger } from './etag.js';
 import { loadRemoteDir, Lookup, openPending } from './lookup.js';
+import { filePieces } from '../util/buffer-pool.js';
 import type { UploadStatus, UploadTotals } from './status.js';
 import { parentOf } from './paths.js';
 import { Transfers } from './transfer.js';
@@ -73,7 +74,7 @@ export class TeraBoxDrive implements Drive {
     if (at.entry.isDir) throw new DriveError('IS_A_DIRECTORY', `${p} is a collection`);
     if (at.pending) {
       try {
-        return { entry: at.entry, stream: await openPending(at.pending, range) };
+        return { entry: at.entry, stream: await openPending(at.pending, range), recycle: filePieces.give.bind(filePieces) };
       } catch (e) {
         // Landed (and its spool removed) since it was looked up: it is read from TeraBox now.
         if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !this.core.uploader.pendingAt(p)) return this.read(path, range, signal);
@@ -82,7 +83,7 @@ export class TeraBoxDrive implements Drive {
     }
     if (at.local) {
       const stream = await mapErrors(`read ${p}`, () => this.core.overlay.open(at.row!, range));
-      return { entry: at.entry, stream };
+      return { entry: at.entry, stream, recycle: filePieces.give.bind(filePieces) };
     }
     const remote = at.remote!;
     // Through the block cache: chunks from disk, missing ones fetched (with read-ahead) by download().

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import xxhash from 'xxhash-wasm';
 import { silentLogger, type Logger } from '../../log.js';
-import { BufferPool } from '../../util/buffer-pool.js';
+import { type BufferPool, filePieces, readPieces } from '../../util/buffer-pool.js';
 
 export interface ChunkStoreOptions {
   db: Database;
@@ -31,7 +31,7 @@ export interface ChunkStoreOptions {
   freeShare?: number;
   /** Free bytes on the disk holding dir (default: statfs). */
   freeSpace?: (dir: string) => number;
-  /** Where reads take their pieces from (default: a pool of its own). */
+  /** Where reads take their pieces from (default: the pool all local file reads share). */
   pool?: BufferPool;
   logger?: Logger;
 }
@@ -55,10 +55,6 @@ export interface ChunkHandle {
 }
 
 const TABLE = 'drive_cache_chunks';
-/** Largest piece read from a cached chunk at once. */
-const READ_PIECE = 1024 * 1024;
-/** Pieces kept for reuse: enough for a few readers' pieces in flight. */
-const IDLE_PIECES = 16;
 
 let hasher: Promise<(data: Uint8Array) => string> | undefined;
 /** The chunk checksum (xxh64, hex); the WebAssembly hasher is instantiated once per process. */
@@ -103,7 +99,7 @@ export class ChunkStore {
     this.maxBytes = opts.maxBytes;
     this.freeShare = opts.freeShare ?? 0.5;
     this.freeSpace = opts.freeSpace ?? statfsFree;
-    this.pool = opts.pool ?? new BufferPool(READ_PIECE, IDLE_PIECES);
+    this.pool = opts.pool ?? filePieces;
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (
       key TEXT NOT NULL, idx INTEGER NOT NULL, size INTEGER NOT NULL, used INTEGER NOT NULL, path TEXT,
@@ -177,27 +173,7 @@ export class ChunkStore {
     let released = false;
     return {
       size: expected,
-      async *read(from: number, to: number): AsyncGenerator<Buffer> {
-        const readAt = (pos: number) => {
-          const n = Math.min(pool.size, to - pos + 1);
-          return handle.read(pool.take(), 0, n, pos);
-        };
-        let pos = from;
-        let next = pos <= to ? readAt(pos) : undefined;
-        try {
-          while (next) {
-            const { bytesRead, buffer } = await next;
-            next = undefined;
-            if (bytesRead <= 0) throw new Error('cached chunk ended early');
-            pos += bytesRead;
-            if (pos <= to) next = readAt(pos);
-            yield buffer.subarray(0, bytesRead);
-          }
-        } finally {
-          // A reader that stopped early: the read in flight settles before the handle may close.
-          await next?.catch(() => undefined);
-        }
-      },
+      read: (from: number, to: number) => readPieces(handle, from, to, pool),
       release: async () => {
         if (released) return;
         released = true;
