@@ -154,12 +154,14 @@ export class ChunkStore {
     const id = pinId(key, idx);
     this.pin(id);
     let fh: FileHandle | undefined;
+    /** The chunk's bytes when they were just read to check them (served from memory then). */
+    let checked: Buffer | undefined;
     try {
       if (size !== expected) throw new Error(`indexed at ${size} bytes, expected ${expected}`);
       fh = await open(this.file(key, idx), 'r');
       const st = await fh.stat();
       if (st.size !== expected) throw new Error(`file holds ${st.size} bytes, expected ${expected}`);
-      if (!this.trusted.has(id)) await this.check(fh, key, idx, expected);
+      if (!this.trusted.has(id)) checked = await this.check(fh, key, idx, expected);
     } catch (e) {
       await fh?.close().catch(() => undefined);
       this.unpin(id);
@@ -173,10 +175,11 @@ export class ChunkStore {
     let released = false;
     return {
       size: expected,
-      read: (from: number, to: number) => readPieces(handle, from, to, pool),
+      read: (from: number, to: number) => (checked ? pieces(checked, from, to, pool.size) : readPieces(handle, from, to, pool)),
       release: async () => {
         if (released) return;
         released = true;
+        checked = undefined;
         this.unpin(id);
         await handle.close().catch(() => undefined);
       },
@@ -226,11 +229,15 @@ export class ChunkStore {
     this.closed = true;
   }
 
-  /** Throws unless the chunk's bytes match the checksum it was indexed with (then it is trusted for this run). */
-  private async check(fh: FileHandle, key: string, idx: number, size: number): Promise<void> {
+  /**
+   * Throws unless the chunk's bytes match the checksum it was indexed with (then it is trusted for this
+   * run). Returns the bytes it read to check them; none when the row has no checksum (it was fsynced).
+   */
+  private async check(fh: FileHandle, key: string, idx: number, size: number): Promise<Buffer | undefined> {
     const want = this.sql.sum.get(key, idx) as string | null | undefined;
+    let buf: Buffer | undefined;
     if (want) {
-      const buf = Buffer.allocUnsafeSlow(size);
+      buf = Buffer.allocUnsafeSlow(size);
       let off = 0;
       while (off < size) {
         const { bytesRead } = await fh.read(buf, off, size - off, off);
@@ -241,6 +248,7 @@ export class ChunkStore {
       if (got !== want) throw new Error(`checksum ${got} instead of ${want}: its bytes changed since it was written`);
     }
     this.trusted.add(pinId(key, idx));
+    return buf;
   }
 
   /** Makes room for `bytes` (evicting least-recently-used unpinned chunks) and reserves it. */
@@ -333,6 +341,11 @@ export class ChunkStore {
       }
     }
   }
+}
+
+/** Bytes [from, to] of a buffer in pieces of at most `size` (views, not copies). */
+async function* pieces(buf: Buffer, from: number, to: number, size: number): AsyncGenerator<Buffer> {
+  for (let pos = from; pos <= to; pos += size) yield buf.subarray(pos, Math.min(pos + size, to + 1));
 }
 
 function pinId(key: string, idx: number): string {
