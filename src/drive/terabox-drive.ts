@@ -30,6 +30,9 @@ import { Writes } from './writes.js';
 
 export { DRIVE_DEFAULTS, type TeraBoxDriveOptions } from './core.js';
 
+/** Pieces of spooled and overlay files go back to the pool local file reads share. */
+const recycleFilePiece = (piece: Buffer): void => void filePieces.give(piece);
+
 export class TeraBoxDrive implements Drive {
   private readonly core: DriveCore;
   private readonly lookup: Lookup;
@@ -74,7 +77,7 @@ export class TeraBoxDrive implements Drive {
     if (at.entry.isDir) throw new DriveError('IS_A_DIRECTORY', `${p} is a collection`);
     if (at.pending) {
       try {
-        return { entry: at.entry, stream: await openPending(at.pending, range), recycle: filePieces.give.bind(filePieces) };
+        return { entry: at.entry, stream: await openPending(at.pending, range), recycle: recycleFilePiece };
       } catch (e) {
         // Landed (and its spool removed) since it was looked up: it is read from TeraBox now.
         if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !this.core.uploader.pendingAt(p)) return this.read(path, range, signal);
@@ -83,7 +86,7 @@ export class TeraBoxDrive implements Drive {
     }
     if (at.local) {
       const stream = await mapErrors(`read ${p}`, () => this.core.overlay.open(at.row!, range));
-      return { entry: at.entry, stream, recycle: filePieces.give.bind(filePieces) };
+      return { entry: at.entry, stream, recycle: recycleFilePiece };
     }
     const remote = at.remote!;
     // Through the block cache: chunks from disk, missing ones fetched (with read-ahead) by download().

@@ -103,7 +103,7 @@ export class HashPool {
 
   /**
    * Starts every worker now rather than at the first upload, which would otherwise wait for the
-   * threads to start and load (a few hundred ms on a busy machine). Idle workers keep no process alive.
+   * threads to start and load their module. Idle workers keep no process alive.
    */
   warm(): void {
     if (this.closed) return;
