@@ -13,7 +13,7 @@ import { loadEtagger, type Etagger } from './etag.js';
 import type { DriveCore } from './core.js';
 import type { OverlayRow } from './overlay.js';
 import { baseName, parentOf, ROOT } from './paths.js';
-import { fileRangeStream } from '../util/buffer-pool.js';
+import { fileRangeStream } from '../util/file-pieces.js';
 import { DriveError, type ByteRange, type Entry } from './types.js';
 
 /** What is at a path: the entry shown, and each kind of thing stored there. */

@@ -13,7 +13,7 @@ import { DriveError, type ByteRange } from './types.js';
 import { parentOf, rebase } from './paths.js';
 import { subtreeBounds } from './sql.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { fileRangeStream } from '../util/buffer-pool.js';
+import { fileRangeStream } from '../util/file-pieces.js';
 
 export interface OverlayRow {
   path: string;

@@ -12,7 +12,7 @@ import { mapErrors } from './errors.js';
 import { entryFromRemote } from './entries.js';
 import { loadedEtagger } from './etag.js';
 import { loadRemoteDir, Lookup, openPending } from './lookup.js';
-import { filePieces } from '../util/buffer-pool.js';
+import { filePieces } from '../util/file-pieces.js';
 import type { UploadStatus, UploadTotals } from './status.js';
 import { parentOf } from './paths.js';
 import { Transfers } from './transfer.js';

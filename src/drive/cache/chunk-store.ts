@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import xxhash from 'xxhash-wasm';
 import { silentLogger, type Logger } from '../../log.js';
-import { type BufferPool, filePieces, readPieces } from '../../util/buffer-pool.js';
+import type { BufferPool } from '../../util/buffer-pool.js';
+import { filePieces, readFully, readPieces } from '../../util/file-pieces.js';
 
 export interface ChunkStoreOptions {
   db: Database;
@@ -238,12 +239,7 @@ export class ChunkStore {
     let buf: Buffer | undefined;
     if (want) {
       buf = Buffer.allocUnsafeSlow(size);
-      let off = 0;
-      while (off < size) {
-        const { bytesRead } = await fh.read(buf, off, size - off, off);
-        if (bytesRead <= 0) throw new Error('the chunk file ended early');
-        off += bytesRead;
-      }
+      if ((await readFully(fh, buf, 0)) < size) throw new Error('the chunk file ended early');
       const got = (await checksum())(buf);
       if (got !== want) throw new Error(`checksum ${got} instead of ${want}: its bytes changed since it was written`);
     }

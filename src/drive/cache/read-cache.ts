@@ -18,6 +18,7 @@ import type { RemoteEntry } from '../../terabox/api.js';
 import type { CacheStatus } from '../status.js';
 import { DriveError, isDriveError, type ByteRange } from '../types.js';
 import { md5Checked } from '../content-md5.js';
+import { readFully } from '../../util/file-pieces.js';
 import { ChunkFetch, type FetchPart } from './chunk-fetch.js';
 import type { ChunkHandle, ChunkStore } from './chunk-store.js';
 
@@ -227,12 +228,7 @@ export class ReadCache {
         if (this.closed) break;
         if (this.store.has(key, idx)) continue;
         const buf = Buffer.allocUnsafe(this.chunkLength(file, idx));
-        let off = 0;
-        while (off < buf.length) {
-          const { bytesRead } = await fh.read(buf, off, buf.length - off, idx * this.chunkSize + off);
-          if (bytesRead <= 0) return stored;
-          off += bytesRead;
-        }
+        if ((await readFully(fh, buf, idx * this.chunkSize)) < buf.length) return stored;
         if (await this.store.put(key, idx, buf, version.path)) stored++;
       }
       return stored;
