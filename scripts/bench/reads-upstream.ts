@@ -32,7 +32,6 @@ const FULL: DriveSettings = { cache: { mode: 'full' } };
 
 interface Read {
   rate: number;
-  seconds: number;
   upstream: number;
 }
 
@@ -47,11 +46,10 @@ async function upstreamBytes(run: BenchRun): Promise<number> {
   return (await run.emulator.stats()).endpoints.data?.bytesOut ?? 0;
 }
 
+/** One GET of the whole file: its rate and the upstream bytes it cost. */
 async function timedGet(run: BenchRun, server: ServerProcess, path: string, bytes: number): Promise<Read> {
-  await run.emulator.resetStats();
-  const r = await get(`${server.url}${path}`);
-  checked(`GET ${path}`, r, [200], bytes);
-  return { rate: mibPerSec(bytes, r.seconds), seconds: r.seconds, upstream: await upstreamBytes(run) };
+  const { rates, upstream } = await timedGets(run, server, path, bytes, 1);
+  return { rate: rates[0] ?? 0, upstream };
 }
 
 /** `n` GETs of the whole file in a row: each rate, and the upstream bytes of them all. */

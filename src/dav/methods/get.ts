@@ -62,7 +62,7 @@ async function sendStream(
   ctx.res.strictContentLength = true;
   const stopWatch = watchResponseStall(ctx.res, ctx.services.bodyIdleTimeoutMs);
   try {
-    await copyPart(stream, ctx, recycle);
+    await writeStream(stream, ctx, recycle);
     ctx.res.end();
     await finished(ctx.res);
   } finally {
@@ -87,7 +87,7 @@ async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRang
     for (const r of ranges) {
       const { stream, recycle } = await ctx.drive.read(ctx.path, r, ctx.signal);
       ctx.res.write(partHead(r));
-      await copyPart(stream, ctx, recycle);
+      await writeStream(stream, ctx, recycle);
       ctx.res.write('\r\n');
     }
     ctx.res.end(trailer);
@@ -103,7 +103,7 @@ async function sendMultipart(ctx: RequestContext, entry: Entry, ranges: ByteRang
  * this adds no listener to the response that outlives the part, so 32 ranges raise no MaxListeners
  * warning.
  */
-async function copyPart(
+async function writeStream(
   stream: NodeJS.ReadableStream & { destroy(err?: Error): void },
   ctx: RequestContext,
   recycle?: (piece: Buffer) => void,
