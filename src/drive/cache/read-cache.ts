@@ -137,7 +137,7 @@ export class ReadCache {
     const release = (aborted: boolean) => this.release(reader, aborted);
     if (signal?.aborted) throw new DriveError('ABORTED', `read ${file.path}: aborted`);
     const firstFrom = start - first * cs;
-    this.ahead(file, first, window, horizon, reader, open, firstFrom);
+    void this.ahead(file, first, window, horizon, reader, open, { from: firstFrom });
     let firstSource: Source;
     try {
       firstSource = await this.source(file, first, reader, open, firstFrom);
@@ -153,12 +153,7 @@ export class ReadCache {
       try {
         for (let i = first; i <= last; i++) {
           if (i > first) {
-            // Chunks are fetched no faster than they reach the disk: memory stays bounded by the window.
-            // (A read served from disk does not wait for other chunks' writes.)
-            while (self.writes.size >= self.parallel && self.wouldFetch(file, i, window, horizon, reader)) {
-              await Promise.race(self.writes);
-            }
-            self.ahead(file, i, window, horizon, reader, open);
+            await self.ahead(file, i, window, horizon, reader, open, { bounded: true });
           }
           const src: Source = pending ?? (await self.source(file, i, reader, open));
           pending = undefined;
@@ -293,24 +288,33 @@ export class ReadCache {
     this.store.pool.give(piece);
   }
 
-  /** Whether ahead() would start a fetch for any of chunks idx .. idx+window-1 (up to horizon). */
-  private wouldFetch(file: File, idx: number, window: number, horizon: number, reader: Reader): boolean {
-    for (let j = idx; j < idx + window && j <= horizon; j++) {
-      if (!reader.fetches.has(j) && !this.live(file.key, j) && !this.store.has(file.key, j)) return true;
-    }
-    return false;
-  }
-
   /**
    * Starts fetches for chunks idx .. idx+window-1 (up to horizon) that are neither cached nor in
-   * flight; `from` is where the reader begins in chunk idx.
+   * flight; `from` is where the reader begins in chunk idx. When `bounded`, a new fetch first waits
+   * until fewer than `parallel` chunk writes are in progress: chunks are fetched no faster than they
+   * reach the disk, so memory stays bounded by the window (a read served from disk never waits).
+   * Without it, nothing is awaited: every fetch has started when the call returns.
    */
-  private ahead(file: File, idx: number, window: number, horizon: number, reader: Reader, open: RangeOpener, from = 0): void {
+  private async ahead(
+    file: File,
+    idx: number,
+    window: number,
+    horizon: number,
+    reader: Reader,
+    open: RangeOpener,
+    opts: { from?: number; bounded?: boolean } = {},
+  ): Promise<void> {
     for (let j = idx; j < idx + window && j <= horizon; j++) {
       if (reader.fetches.has(j)) continue;
-      const f = this.live(file.key, j);
+      let f = this.live(file.key, j);
+      if (!f && !this.store.has(file.key, j)) {
+        while (opts.bounded && this.writes.size >= this.parallel) await Promise.race(this.writes);
+        if (reader.released) return;
+        // The wait may have let another reader start it, or store it.
+        f = this.live(file.key, j);
+        if (!f && !this.store.has(file.key, j)) f = this.fetch(file, j, open, j === idx ? (opts.from ?? 0) : 0);
+      }
       if (f) this.own(reader, j, f);
-      else if (!this.store.has(file.key, j)) this.own(reader, j, this.fetch(file, j, open, j === idx ? from : 0));
     }
   }
 
